@@ -1,0 +1,45 @@
+import type { AuthConfig } from './auth/tokens';
+
+/** Everything the gateway reads from the environment; documented in the README. */
+export interface Config {
+  /** Runtime connection: a role that is not superuser, owns no table, has no BYPASSRLS. Unset: embedded PostgreSQL. */
+  databaseUrl?: string;
+  /** Owner role, for migrations, the demo seed and platform jobs. */
+  databaseAdminUrl?: string;
+  /** @default 4000 */
+  port: number;
+  /** Connections in the runtime pool. @default 10 */
+  poolSize: number;
+  auth: AuthConfig;
+  production: boolean;
+  /** Where the embedded PostgreSQL keeps its data. @default .data */
+  dataDir: string;
+  /** Port of the embedded PostgreSQL. @default 54329 */
+  embeddedPort: number;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    databaseUrl: env.DATABASE_URL || undefined,
+    databaseAdminUrl: env.DATABASE_ADMIN_URL || undefined,
+    port: integer(env, 'PORT', 4000),
+    poolSize: integer(env, 'DATABASE_POOL_SIZE', 10),
+    auth: {
+      secret: env.JWT_SECRET || undefined,
+      jwksUrl: env.JWT_JWKS_URL || undefined,
+      issuer: env.JWT_ISSUER || undefined,
+      audience: env.JWT_AUDIENCE || undefined,
+    },
+    production: env.NODE_ENV === 'production',
+    dataDir: env.TENANTGATE_DATA_DIR || '.data',
+    embeddedPort: integer(env, 'EMBEDDED_PG_PORT', 54329),
+  };
+}

@@ -1,0 +1,52 @@
+import type { AuthConfig } from '../auth/tokens';
+import type { Config } from '../config';
+import { localCredentials, startEmbeddedPostgres, type EmbeddedDatabase } from './embedded';
+
+/**
+ * Where the gateway and the scripts find PostgreSQL and the token secret:
+ * DATABASE_URL / DATABASE_ADMIN_URL when set, else the embedded PostgreSQL in
+ * `.data/` (started here, or the one a running gateway already serves).
+ */
+export interface Connections {
+  runtimeUrl: string;
+  /** Undefined when DATABASE_URL is set without DATABASE_ADMIN_URL: no migrations then. */
+  adminUrl?: string;
+  embedded?: EmbeddedDatabase;
+  auth: AuthConfig;
+  /** Says where the database is, for the start-up banner. */
+  description: string;
+}
+
+export async function resolveConnections(config: Config, options: { onLog?: (line: string) => void } = {}): Promise<Connections> {
+  const auth = await resolveAuth(config);
+  if (config.databaseUrl) {
+    return {
+      runtimeUrl: config.databaseUrl,
+      adminUrl: config.databaseAdminUrl,
+      auth,
+      description: 'PostgreSQL from DATABASE_URL',
+    };
+  }
+  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPort, onLog: options.onLog });
+  return {
+    runtimeUrl: embedded.runtimeUrl,
+    adminUrl: embedded.adminUrl,
+    embedded,
+    auth,
+    description: `embedded PostgreSQL on 127.0.0.1:${config.embeddedPort} (data in ${config.dataDir}/postgres)`,
+  };
+}
+
+/**
+ * JWT_JWKS_URL or JWT_SECRET when set. Otherwise, outside production, a secret
+ * generated once into `.data/credentials.json`, shared by the gateway and
+ * `npm run token`.
+ */
+export async function resolveAuth(config: Config): Promise<AuthConfig> {
+  if (config.auth.jwksUrl || config.auth.secret) return config.auth;
+  if (config.production) {
+    throw new Error('NODE_ENV=production needs JWT_JWKS_URL (an identity provider) or JWT_SECRET; refusing to use a generated development secret.');
+  }
+  const { jwtSecret } = await localCredentials(config.dataDir);
+  return { ...config.auth, secret: jwtSecret };
+}

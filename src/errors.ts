@@ -1,0 +1,38 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * The errors a client may see. Each carries `extensions.code`, and those that
+ * decide the whole request an HTTP status too. Everything else is masked by
+ * Yoga ("Unexpected error.") and logged on the server: no stack traces, no SQL.
+ */
+
+export function unauthenticated(message = 'Authentication required'): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+}
+
+export function forbidden(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+}
+
+/** The same error for "does not exist" and "belongs to another organization": the two must look alike. */
+export function notFound(typeName: string): GraphQLError {
+  return new GraphQLError(`${typeName} not found`, { extensions: { code: 'NOT_FOUND' } });
+}
+
+export interface FieldProblem {
+  /** Dotted path of the input field, e.g. `input.name`. */
+  field: string;
+  message: string;
+}
+
+export function badUserInput(problems: FieldProblem[]): GraphQLError {
+  const message = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+  return new GraphQLError(`Invalid input: ${message}`, {
+    extensions: { code: 'BAD_USER_INPUT', fields: problems, http: { status: 400 } },
+  });
+}
+
+/** Prisma's "record to update/delete does not exist", which RLS also yields for another organization's row. */
+export function isRecordNotFound(error: unknown): boolean {
+  return (error as { code?: unknown })?.code === 'P2025';
+}

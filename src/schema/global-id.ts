@@ -1,0 +1,24 @@
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import { z } from 'zod';
+
+/**
+ * Validates an input Relay global ID of the given type and turns it into the
+ * row id. A malformed id, or one of another type, is BAD_USER_INPUT naming the
+ * field (the validation plugin adds the path).
+ */
+export function globalIdOf(typename: string) {
+  return z.string().transform((value, ctx) => {
+    let decoded: { typename: string; id: string };
+    try {
+      decoded = decodeGlobalID(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `is not a valid ID` });
+      return z.NEVER;
+    }
+    if (decoded.typename !== typename || !/^[0-9a-f-]{36}$/i.test(decoded.id)) {
+      ctx.addIssue({ code: 'custom', message: `is not a ${typename} ID` });
+      return z.NEVER;
+    }
+    return decoded.id;
+  });
+}

@@ -1,0 +1,81 @@
+import { createServer } from 'node:http';
+import { loadConfig } from './config';
+import { createTokenVerifier, signToken } from './auth/tokens';
+import { createDatabase } from './db/client';
+import { resolveConnections } from './db/connections';
+import { ensureRuntimeRole, migrate, redactUrl } from './db/migrate';
+import { assertRuntimeRole } from './db/runtime-role';
+import { createSystemDatabase } from './db/system';
+import { demoLogins, seedDemo } from './demo/seed';
+import { createGateway } from './yoga';
+
+/** Starts the gateway: database, migrations, demo data, then HTTP. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const connections = await resolveConnections(config);
+  const stopDatabase = async () => {
+    if (connections.embedded?.startedHere) await connections.embedded.stop();
+  };
+
+  try {
+    let banner: string[] = [];
+    if (connections.adminUrl) {
+      const { applied } = await migrate(connections.adminUrl);
+      if (applied.length) console.log(`Applied migrations: ${applied.join(', ')}`);
+      await ensureRuntimeRole(connections.adminUrl, connections.runtimeUrl);
+      const system = createSystemDatabase(connections.adminUrl);
+      try {
+        // The demo dataset comes with the embedded database; on your own PostgreSQL run `npm run db:seed`.
+        if (connections.embedded) {
+          const { created } = await seedDemo(system);
+          if (created) console.log('Seeded the demo dataset (organizations acme and globex).');
+        }
+        if (connections.auth.secret) {
+          for (const login of await demoLogins(system)) {
+            const token = await signToken({ secret: connections.auth.secret, userId: login.userId, organizationId: login.organizationId, ...connections.auth });
+            banner.push(`  ${login.email} (${login.role.toLowerCase()} of ${login.slug}):\n    {"Authorization": "Bearer ${token}"}`);
+          }
+        }
+      } finally {
+        await system.close();
+      }
+    }
+
+    const db = createDatabase({ url: connections.runtimeUrl, max: config.poolSize });
+    await assertRuntimeRole(db.pool);
+    const gateway = createGateway({ db, verifyToken: createTokenVerifier(connections.auth), exposeErrorDetails: process.env.NODE_ENV === 'development' });
+    const server = createServer(gateway);
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.port, resolve));
+
+    console.log(`\ntenantgate is serving GraphQL on ${connections.description} (runtime role: ${redactUrl(connections.runtimeUrl)})`);
+    console.log(`\n  GraphiQL:  http://localhost:${config.port}/graphql`);
+    console.log(`  Health:    http://localhost:${config.port}/healthz, http://localhost:${config.port}/readyz`);
+    if (banner.length) {
+      console.log('\nPaste one of these into GraphiQL\'s Headers tab (valid 12 hours; `npm run token -- --email <email>` makes more):\n');
+      console.log(banner.join('\n'));
+    }
+    console.log('\nCtrl-C stops the gateway' + (connections.embedded?.startedHere ? ' and the embedded PostgreSQL.' : '.'));
+
+    let stopping = false;
+    const shutdown = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`\n${signal}: stopping…`);
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await db.close();
+      await stopDatabase();
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  } catch (error) {
+    await stopDatabase();
+    throw error;
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(`\ntenantgate could not start: ${error.message}`);
+  process.exit(1);
+});
