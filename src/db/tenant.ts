@@ -73,6 +73,29 @@ export function createTenantClient(base: PrismaClient, scope: TenantScope) {
     }, options);
   }
 
+  /**
+   * Runs the callback, or the array of operations, in one transaction scoped to
+   * the organization. Atomic: an error rolls back everything.
+   */
+  function transaction<P extends Prisma.PrismaPromise<unknown>[]>(
+    operations: [...P],
+    options?: TransactionOptions,
+  ): Promise<{ [K in keyof P]: Awaited<P[K]> }>;
+  function transaction<R>(fn: (tx: Prisma.TransactionClient) => Promise<R>, options?: TransactionOptions): Promise<R>;
+  function transaction(
+    arg: ((tx: Prisma.TransactionClient) => Promise<unknown>) | Prisma.PrismaPromise<unknown>[],
+    options?: TransactionOptions,
+  ): Promise<unknown> {
+    if (typeof arg === 'function') return interactive(arg, options);
+    return interactive(async () => {
+      const results: unknown[] = [];
+      // In order, as Prisma's own array form does. Each PrismaPromise is lazy:
+      // awaiting it here runs it inside the open transaction.
+      for (const operation of arg) results.push(await operation);
+      return results;
+    }, options);
+  }
+
   return base.$extends({
     name: 'tenantgate:tenant-scope',
     query: {
@@ -82,25 +105,7 @@ export function createTenantClient(base: PrismaClient, scope: TenantScope) {
         return base.$transaction([base.$executeRawUnsafe(setScope), query(args)]).then((results) => results[1]);
       },
     },
-    client: {
-      /**
-       * Runs the callback, or the array of operations, in one transaction scoped
-       * to the organization. Atomic: an error rolls back everything.
-       */
-      $transaction<R>(
-        arg: ((tx: Prisma.TransactionClient) => Promise<R>) | Prisma.PrismaPromise<unknown>[],
-        options?: TransactionOptions,
-      ): Promise<R> {
-        if (typeof arg === 'function') return interactive(arg, options);
-        return interactive(async () => {
-          const results: unknown[] = [];
-          // In order, as Prisma's own array form does. Each PrismaPromise is lazy:
-          // awaiting it here runs it inside the open transaction.
-          for (const operation of arg) results.push(await operation);
-          return results as R;
-        }, options);
-      },
-    },
+    client: { $transaction: transaction },
   });
 }
 

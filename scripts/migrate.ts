@@ -1,0 +1,26 @@
+/**
+ * npm run db:migrate: applies pending migrations through DATABASE_ADMIN_URL and
+ * creates the runtime role named in DATABASE_URL (with its grants). Without
+ * DATABASE_URL it migrates the embedded PostgreSQL in .data/.
+ */
+import { loadConfig } from '../src/config';
+import { resolveConnections } from '../src/db/connections';
+import { ensureRuntimeRole, migrate, redactUrl } from '../src/db/migrate';
+
+async function main() {
+  const connections = await resolveConnections(loadConfig());
+  try {
+    if (!connections.adminUrl) throw new Error('DATABASE_ADMIN_URL is not set: migrations run as the owner role, not as the runtime role of DATABASE_URL.');
+    const { applied, alreadyApplied } = await migrate(connections.adminUrl);
+    console.log(applied.length ? `Applied: ${applied.join(', ')}` : `Nothing to apply (${alreadyApplied.length} migrations already applied).`);
+    const role = await ensureRuntimeRole(connections.adminUrl, connections.runtimeUrl);
+    console.log(`Runtime role "${role.role}" ${role.created ? 'created' : 'exists'} and is a member of tenantgate_runtime (${redactUrl(connections.runtimeUrl)}).`);
+  } finally {
+    if (connections.embedded?.startedHere) await connections.embedded.stop();
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(`db:migrate failed: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,156 @@
+import pg from 'pg';
+import { testUrls } from './helpers/harness';
+import { assertRuntimeRole } from '../src/db/runtime-role';
+import { parseCredentials } from '../src/db/migrate';
+
+/**
+ * Reads PostgreSQL's catalog: a wrong policy fails quietly (0 rows, no error),
+ * so the rules that make isolation hold are checked on the schema itself.
+ * Every table with an organization_id column must have all of them.
+ */
+
+let admin: pg.Client;
+beforeAll(async () => {
+  admin = new pg.Client({ connectionString: testUrls().adminUrl });
+  await admin.connect();
+});
+afterAll(() => admin.end());
+
+async function tenantTables(): Promise<string[]> {
+  const { rows } = await admin.query<{ table: string }>(
+    `SELECT c.relname AS table
+       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE a.attname = 'organization_id' AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND n.nspname = 'public'
+      ORDER BY 1`,
+  );
+  return rows.map((r) => r.table);
+}
+
+describe('every tenant table', () => {
+  it('exists (the check below is not vacuous)', async () => {
+    expect(await tenantTables()).toEqual(expect.arrayContaining(['memberships', 'projects']));
+  });
+
+  it('has ENABLE and FORCE ROW LEVEL SECURITY', async () => {
+    const { rows } = await admin.query<{ relname: string; relrowsecurity: boolean; relforcerowsecurity: boolean }>(
+      `SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY($1) AND relnamespace = 'public'::regnamespace`,
+      [await tenantTables()],
+    );
+    const missing = rows.filter((r) => !r.relrowsecurity || !r.relforcerowsecurity).map((r) => r.relname);
+    expect(missing).toEqual([]);
+  });
+
+  it('has policies whose USING and WITH CHECK compare organization_id with app.current_org_id(), without subqueries', async () => {
+    const problems: string[] = [];
+    for (const table of await tenantTables()) {
+      const { rows } = await admin.query<{ policyname: string; cmd: string; qual: string | null; with_check: string | null; permissive: string }>(
+        `SELECT policyname, cmd, qual, with_check, permissive FROM pg_policies WHERE schemaname = 'public' AND tablename = $1`,
+        [table],
+      );
+      if (rows.length === 0) problems.push(`${table}: no policy`);
+      for (const p of rows) {
+        const scoped = (expr: string | null) => !!expr && /organization_id = app\.current_org_id\(\)/.test(expr);
+        if (!scoped(p.qual)) problems.push(`${table}.${p.policyname}: USING does not compare organization_id with app.current_org_id()`);
+        if (p.cmd !== 'SELECT' && p.cmd !== 'DELETE' && !scoped(p.with_check)) {
+          problems.push(`${table}.${p.policyname}: WITH CHECK does not compare organization_id with app.current_org_id()`);
+        }
+        if (/\bSELECT\b/i.test(`${p.qual ?? ''} ${p.with_check ?? ''}`)) problems.push(`${table}.${p.policyname}: has a subquery`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('leads its primary key with organization_id', async () => {
+    const { rows } = await admin.query<{ table: string; first: string }>(
+      `SELECT c.relname AS table, a.attname AS first
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]
+        WHERE i.indisprimary AND c.relname = ANY($1)`,
+      [await tenantTables()],
+    );
+    expect(rows.filter((r) => r.first !== 'organization_id')).toEqual([]);
+    expect(rows.length).toBe((await tenantTables()).length);
+  });
+
+  it('leads every index with organization_id, except lookups by a global identity', async () => {
+    const { rows } = await admin.query<{ index: string; first: string }>(
+      `SELECT ic.relname AS index, a.attname AS first
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]
+        WHERE c.relname = ANY($1)`,
+      [await tenantTables()],
+    );
+    // memberships_user_id_idx serves "which organizations does this user belong to", across tenants, by design.
+    const allowed = new Set(['memberships_user_id_idx']);
+    expect(rows.filter((r) => r.first !== 'organization_id' && !allowed.has(r.index))).toEqual([]);
+  });
+
+  it('references other tenant tables only through foreign keys that include organization_id', async () => {
+    const tables = await tenantTables();
+    const { rows } = await admin.query<{ name: string; source: string; target: string; columns: string[] }>(
+      `SELECT con.conname AS name, src.relname AS source, tgt.relname AS target,
+              array(SELECT attname FROM pg_attribute WHERE attrelid = con.conrelid AND attnum = ANY(con.conkey)) AS columns
+         FROM pg_constraint con JOIN pg_class src ON src.oid = con.conrelid JOIN pg_class tgt ON tgt.oid = con.confrelid
+        WHERE con.contype = 'f' AND src.relname = ANY($1) AND tgt.relname = ANY($1)`,
+      [tables],
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.filter((r) => !r.columns.includes('organization_id')).map((r) => r.name)).toEqual([]);
+  });
+});
+
+describe('the helper functions', () => {
+  it('are STABLE and read the setting through nullif, so an empty setting is "no organization"', async () => {
+    const { rows } = await admin.query<{ name: string; volatile: string; src: string }>(
+      `SELECT proname AS name, provolatile AS volatile, prosrc AS src FROM pg_proc WHERE pronamespace = 'app'::regnamespace ORDER BY 1`,
+    );
+    expect(rows.map((r) => r.name)).toEqual(['current_org_id', 'current_user_id']);
+    for (const fn of rows) {
+      expect(fn.volatile).toBe('s');
+      expect(fn.src).toMatch(/nullif\(current_setting\('app\.[a-z_]+', true\), ''\)::uuid/);
+    }
+  });
+});
+
+describe('the runtime role', () => {
+  it('is not superuser, has no BYPASSRLS and owns no table', async () => {
+    const { user } = parseCredentials(testUrls().runtimeUrl);
+    const { rows } = await admin.query(`SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = $1`, [user]);
+    expect(rows).toEqual([{ rolsuper: false, rolbypassrls: false }]);
+    const owned = await admin.query(`SELECT 1 FROM pg_tables WHERE tableowner = $1`, [user]);
+    expect(owned.rowCount).toBe(0);
+  });
+
+  it('passes the start-up check, which refuses a superuser and a table owner', async () => {
+    const runtime = new pg.Pool({ connectionString: testUrls().runtimeUrl, max: 1 });
+    const superuser = new pg.Pool({ connectionString: testUrls().adminUrl, max: 1 });
+    try {
+      await expect(assertRuntimeRole(runtime)).resolves.toBeUndefined();
+      await expect(assertRuntimeRole(superuser)).rejects.toThrow(/would bypass row-level security because it is a superuser/);
+    } finally {
+      await runtime.end();
+      await superuser.end();
+    }
+  });
+
+  it('refuses a role that owns a table, even without superuser or BYPASSRLS', async () => {
+    await admin.query(`DO $$ BEGIN
+      IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tenantgate_test_owner') THEN
+        CREATE ROLE tenantgate_test_owner LOGIN PASSWORD 'tenantgate_test_owner' NOSUPERUSER NOBYPASSRLS;
+      END IF; END $$`);
+    await admin.query('CREATE TABLE owned_by_test_owner (id int)');
+    await admin.query('ALTER TABLE owned_by_test_owner OWNER TO tenantgate_test_owner');
+    const url = new URL(testUrls().adminUrl);
+    url.username = 'tenantgate_test_owner';
+    url.password = 'tenantgate_test_owner';
+    const owner = new pg.Pool({ connectionString: url.toString(), max: 1 });
+    try {
+      await expect(assertRuntimeRole(owner)).rejects.toThrow(
+        'would bypass row-level security because it owns public.owned_by_test_owner',
+      );
+    } finally {
+      await owner.end();
+      await admin.query('DROP TABLE owned_by_test_owner');
+    }
+  });
+});

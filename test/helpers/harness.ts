@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { print } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { createTokenVerifier, signToken } from '../../src/auth/tokens';
+import { createDatabase, type Database } from '../../src/db/client';
+import { createSystemDatabase, type SystemDatabase } from '../../src/db/system';
+import type { Role } from '../../src/generated/prisma/enums';
+import { createGateway, type Gateway } from '../../src/yoga';
+
+/**
+ * One gateway per test file, in-process (`gateway.fetch`, no port), on the
+ * suite's database, connected as the runtime role. Organizations are created
+ * fresh per test through the system client, so tests never share rows.
+ */
+
+export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256';
+
+export interface TestUser {
+  id: string;
+  email: string;
+  role: Role;
+  token: string;
+}
+
+export interface TestOrganization {
+  id: string;
+  slug: string;
+  owner: TestUser;
+  admin: TestUser;
+  member: TestUser;
+}
+
+export interface GraphQLResponse<TData> {
+  status: number;
+  data?: TData | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+}
+
+export interface Harness {
+  gateway: Gateway;
+  /** The runtime database the gateway uses (its statement counter, its pool). */
+  db: Database;
+  /** The admin path, for fixtures and for checking what really is in the tables. */
+  system: SystemDatabase;
+  adminUrl: string;
+  runtimeUrl: string;
+  execute<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables> | string,
+    options?: { variables?: TVariables; token?: string | null; headers?: Record<string, string> },
+  ): Promise<GraphQLResponse<TData>>;
+  createOrganization(name?: string): Promise<TestOrganization>;
+  createUser(organizationId: string, role: Role): Promise<TestUser>;
+  token(userId: string, organizationId: string | undefined, options?: { expiresIn?: string | number; extraClaims?: Record<string, unknown> }): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function testUrls(): { adminUrl: string; runtimeUrl: string } {
+  const adminUrl = process.env.TENANTGATE_TEST_ADMIN_URL;
+  const runtimeUrl = process.env.TENANTGATE_TEST_RUNTIME_URL;
+  if (!adminUrl || !runtimeUrl) throw new Error('The test database is not set up: run the suite with `npm test`.');
+  return { adminUrl, runtimeUrl };
+}
+
+export async function startHarness(options: { poolSize?: number } = {}): Promise<Harness> {
+  const { adminUrl, runtimeUrl } = testUrls();
+  const db = createDatabase({ url: runtimeUrl, max: options.poolSize ?? 10 });
+  const system = createSystemDatabase(adminUrl);
+  const gateway = createGateway({ db, verifyToken: createTokenVerifier({ secret: TEST_SECRET }), logging: false, graphiql: false });
+
+  const token: Harness['token'] = (userId, organizationId, extra = {}) =>
+    signToken({ secret: TEST_SECRET, userId, organizationId, expiresIn: extra.expiresIn ?? '1h', extraClaims: extra.extraClaims });
+
+  const createUser: Harness['createUser'] = async (organizationId, role) => {
+    const email = `${role.toLowerCase()}-${randomUUID()}@example.test`;
+    const user = await system.prisma.user.create({ data: { email, name: `Test ${role.toLowerCase()}` } });
+    await system.prisma.membership.create({ data: { organizationId, userId: user.id, role } });
+    return { id: user.id, email, role, token: await token(user.id, organizationId) };
+  };
+
+  return {
+    gateway,
+    db,
+    system,
+    adminUrl,
+    runtimeUrl,
+    token,
+    createUser,
+    async execute(document, { variables, token: bearer, headers = {} } = {}) {
+      const response = await gateway.fetch('http://tenantgate.test/graphql', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json, application/json',
+          ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+          ...headers,
+        },
+        body: JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables }),
+      });
+      const body = (await response.json()) as Omit<GraphQLResponse<never>, 'status'>;
+      return { status: response.status, ...body } as GraphQLResponse<never>;
+    },
+    async createOrganization(name = 'Test Organization') {
+      const slug = `org-${randomUUID().slice(0, 8)}`;
+      const org = await system.prisma.organization.create({ data: { slug, name } });
+      const [owner, admin, member] = [
+        await createUser(org.id, 'OWNER'),
+        await createUser(org.id, 'ADMIN'),
+        await createUser(org.id, 'MEMBER'),
+      ];
+      return { id: org.id, slug, owner, admin, member };
+    },
+    async close() {
+      await db.close();
+      await system.close();
+    },
+  };
+}
+
+/** The codes of a response's errors, for compact assertions. */
+export function errorCodes(response: GraphQLResponse<unknown>): unknown[] {
+  return (response.errors ?? []).map((e) => e.extensions?.code);
+}

@@ -1,0 +1,37 @@
+import pg from 'pg';
+import { ensureRuntimeRole, migrate } from '../../src/db/migrate';
+import { chooseTestServer, withDatabase } from './database';
+
+/** The runtime login role of the suite: not superuser, owns nothing, no BYPASSRLS. */
+export const TEST_RUNTIME_ROLE = { user: 'tenantgate_test_app', password: 'tenantgate_test_app' };
+
+/**
+ * One fresh database per run, migrated once. Tests keep out of each other's way
+ * by creating their own organizations, not by truncating shared tables.
+ */
+export default async function globalSetup(): Promise<void> {
+  const server = await chooseTestServer();
+  const database = `tenantgate_test_${Date.now()}_${process.pid}`;
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  await admin.end();
+
+  const adminUrl = withDatabase(server.url, database);
+  const runtimeUrl = withDatabase(server.url, database, TEST_RUNTIME_ROLE);
+  await migrate(adminUrl);
+  await ensureRuntimeRole(adminUrl, runtimeUrl);
+
+  process.env.TENANTGATE_TEST_SERVER_URL = server.url;
+  process.env.TENANTGATE_TEST_DATABASE = database;
+  process.env.TENANTGATE_TEST_ADMIN_URL = adminUrl;
+  process.env.TENANTGATE_TEST_RUNTIME_URL = runtimeUrl;
+  (globalThis as { __tenantgateStop?: () => Promise<void> }).__tenantgateStop = async () => {
+    if (server.embedded) return server.embedded.stop();
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await client.end();
+  };
+  console.log(`\ntenantgate tests: database ${database} on ${server.label}`);
+}
