@@ -28,9 +28,11 @@ export interface DatabaseOptions {
   max?: number;
   /** Name shown in pg_stat_activity. */
   applicationName?: string;
+  /** Called with the text of every statement sent (tests assert the list; debugging). */
+  onStatement?: (sql: string) => void;
 }
 
-export function createDatabase({ url, max = 10, applicationName = 'tenantgate' }: DatabaseOptions): Database {
+export function createDatabase({ url, max = 10, applicationName = 'tenantgate', onStatement }: DatabaseOptions): Database {
   const pool = new pg.Pool({ connectionString: url, max, application_name: applicationName });
   let statements = 0;
   // PERF: counting every statement at the driver is how the tests prove "no N+1"
@@ -39,6 +41,10 @@ export function createDatabase({ url, max = 10, applicationName = 'tenantgate' }
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
       statements += 1;
+      if (onStatement) {
+        const first = args[0];
+        onStatement(typeof first === 'string' ? first : String((first as { text?: string })?.text ?? ''));
+      }
       return query(...args);
     };
   });

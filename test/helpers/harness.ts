@@ -61,9 +61,9 @@ export function testUrls(): { adminUrl: string; runtimeUrl: string } {
   return { adminUrl, runtimeUrl };
 }
 
-export async function startHarness(options: { poolSize?: number } = {}): Promise<Harness> {
+export async function startHarness(options: { poolSize?: number; onStatement?: (sql: string) => void } = {}): Promise<Harness> {
   const { adminUrl, runtimeUrl } = testUrls();
-  const db = createDatabase({ url: runtimeUrl, max: options.poolSize ?? 10 });
+  const db = createDatabase({ url: runtimeUrl, max: options.poolSize ?? 10, onStatement: options.onStatement });
   const system = createSystemDatabase(adminUrl);
   const gateway = createGateway({ db, verifyToken: createTokenVerifier({ secret: TEST_SECRET }), logging: false, graphiql: false });
 

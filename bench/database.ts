@@ -1,0 +1,305 @@
+import pg from 'pg';
+import { ensureRuntimeRole, migrate } from '../src/db/migrate';
+
+/**
+ * The benchmark's own database: created on the server the environment names,
+ * migrated with the project's runner, seeded with generate_series through the
+ * admin connection, and reused on the next run when it already holds a dataset
+ * of the requested size.
+ */
+
+export const BENCH_DATABASE = 'tenantgate_bench';
+export const BENCH_RUNTIME_ROLE = 'tenantgate_bench_app';
+
+/**
+ * Bumped whenever the shape of the seeded data changes, so an old dataset is not
+ * mistaken for the current one.
+ */
+const SEED_VERSION = 1;
+
+export interface BenchUrls {
+  /** The admin role on the server's maintenance database: creates and drops the bench database. */
+  serverUrl: string;
+  /** The admin role on the bench database: migrations, the seed, the sample. */
+  adminUrl: string;
+  /** A non-superuser login role with a password: what the gateway and the baseline connect as. */
+  runtimeUrl: string;
+}
+
+export function benchUrls(env: NodeJS.ProcessEnv = process.env): BenchUrls {
+  const serverUrl = env.BENCH_DATABASE_URL || env.TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
+  const admin = new URL(serverUrl);
+  admin.pathname = `/${BENCH_DATABASE}`;
+  const runtime = new URL(admin.toString());
+  runtime.username = BENCH_RUNTIME_ROLE;
+  // SECURITY: the role can only read and write the benchmark's synthetic data;
+  // a fixed default keeps the run reproducible, the environment can override it.
+  runtime.password = env.BENCH_RUNTIME_PASSWORD || 'tenantgate-bench-password';
+  return { serverUrl, adminUrl: admin.toString(), runtimeUrl: runtime.toString() };
+}
+
+export interface DatasetSize {
+  projects: number;
+  orgs: number;
+  usersPerOrg: number;
+}
+
+interface SeedMarker extends DatasetSize {
+  tool: 'tenantgate-bench';
+  version: number;
+  seededAt: string;
+  seedSeconds: number;
+}
+
+export interface PreparedDataset {
+  /** What the database holds (counted, not assumed). */
+  projects: number;
+  orgs: number;
+  users: number;
+  memberships: number;
+  /** How the data got there on this run. */
+  action: 'reused' | 'seeded' | 'as-is';
+  /** Seconds the seed took on this run (0 when reused). */
+  seedSeconds: number;
+  /** When the reused data was seeded. */
+  seededAt?: string;
+}
+
+export interface PrepareOptions {
+  size: DatasetSize;
+  skipSeed: boolean;
+  reseed: boolean;
+  log: (line: string) => void;
+}
+
+async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, application_name: 'tenantgate-bench-setup' });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function databaseExists(serverUrl: string): Promise<boolean> {
+  return withClient(serverUrl, async (client) => {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [BENCH_DATABASE]);
+    return rowCount === 1;
+  });
+}
+
+async function recreateDatabase(serverUrl: string, drop: boolean): Promise<void> {
+  await withClient(serverUrl, async (client) => {
+    const name = client.escapeIdentifier(BENCH_DATABASE);
+    // FORCE: a previous run killed mid-way may have left sessions behind.
+    if (drop) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${name}`);
+  });
+}
+
+async function readMarker(client: pg.Client): Promise<SeedMarker | null> {
+  const { rows } = await client.query<{ comment: string | null }>(
+    `SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = current_database()`,
+  );
+  try {
+    const marker = JSON.parse(rows[0]?.comment ?? 'null') as SeedMarker | null;
+    return marker?.tool === 'tenantgate-bench' ? marker : null;
+  } catch {
+    return null;
+  }
+}
+
+async function countRows(client: pg.Client): Promise<Omit<PreparedDataset, 'action' | 'seedSeconds' | 'seededAt'>> {
+  const exists = await client.query(`SELECT 1 FROM pg_class WHERE oid = to_regclass('public.projects')`);
+  if (exists.rowCount === 0) return { projects: 0, orgs: 0, users: 0, memberships: 0 };
+  const { rows } = await client.query<{ projects: number; orgs: number; users: number; memberships: number }>(`
+    SELECT (SELECT count(*) FROM projects)::int      AS projects,
+           (SELECT count(*) FROM organizations)::int AS orgs,
+           (SELECT count(*) FROM users)::int         AS users,
+           (SELECT count(*) FROM memberships)::int   AS memberships`);
+  return rows[0];
+}
+
+function sameSize(marker: SeedMarker | null, size: DatasetSize): marker is SeedMarker {
+  return (
+    marker !== null &&
+    marker.version === SEED_VERSION &&
+    marker.projects === size.projects &&
+    marker.orgs === size.orgs &&
+    marker.usersPerOrg === size.usersPerOrg
+  );
+}
+
+/**
+ * Makes sure the bench database exists, is migrated, has the runtime role, and
+ * holds a dataset of the requested size: reused when it already does, seeded
+ * from scratch (in a freshly created database) when it does not.
+ */
+export async function prepareDataset(urls: BenchUrls, options: PrepareOptions): Promise<PreparedDataset> {
+  const { size, log } = options;
+  const exists = await databaseExists(urls.serverUrl);
+
+  let marker: SeedMarker | null = null;
+  let counts = { projects: 0, orgs: 0, users: 0, memberships: 0 };
+  if (exists) {
+    ({ marker, counts } = await withClient(urls.adminUrl, async (client) => ({
+      marker: await readMarker(client),
+      counts: await countRows(client),
+    })));
+  }
+  const reusable =
+    exists && sameSize(marker, size) && counts.projects === size.projects && counts.orgs === size.orgs && !options.reseed;
+
+  if (options.skipSeed) {
+    if (!exists || counts.projects === 0) throw new Error(`--skip-seed: database ${BENCH_DATABASE} holds no projects; run once without --skip-seed.`);
+    await migrate(urls.adminUrl);
+    await ensureRuntimeRole(urls.adminUrl, urls.runtimeUrl);
+    return { ...counts, action: 'as-is', seedSeconds: 0, seededAt: marker?.seededAt };
+  }
+
+  if (reusable) {
+    // A dataset of this size is there: only make sure new migrations and the role are in place.
+    await migrate(urls.adminUrl);
+    await ensureRuntimeRole(urls.adminUrl, urls.runtimeUrl);
+    return { ...counts, action: 'reused', seedSeconds: 0, seededAt: marker?.seededAt };
+  }
+
+  // Another size, a half-finished seed or --reseed: start from an empty database,
+  // so no leftover row or index bloat of an earlier run skews the figures.
+  log(exists ? `Recreating database ${BENCH_DATABASE} (it held ${describe(counts)}).` : `Creating database ${BENCH_DATABASE}.`);
+  await recreateDatabase(urls.serverUrl, exists);
+  const { applied } = await migrate(urls.adminUrl);
+  log(`Applied migrations: ${applied.join(', ') || '(none)'}`);
+  await ensureRuntimeRole(urls.adminUrl, urls.runtimeUrl);
+
+  const started = performance.now();
+  await withClient(urls.adminUrl, (client) => seed(client, size, log));
+  const seedSeconds = (performance.now() - started) / 1000;
+  const seededAt = new Date().toISOString();
+  const finalCounts = await withClient(urls.adminUrl, async (client) => {
+    const result = await countRows(client);
+    // Written last: a seed that died half-way leaves no marker and is redone next time.
+    const next: SeedMarker = { tool: 'tenantgate-bench', version: SEED_VERSION, ...size, seededAt, seedSeconds };
+    await client.query(`COMMENT ON DATABASE ${client.escapeIdentifier(BENCH_DATABASE)} IS ${client.escapeLiteral(JSON.stringify(next))}`);
+    return result;
+  });
+  return { ...finalCounts, action: 'seeded', seedSeconds, seededAt };
+}
+
+function describe(counts: { projects: number; orgs: number }): string {
+  return `${counts.projects.toLocaleString('en-US')} projects in ${counts.orgs.toLocaleString('en-US')} organizations`;
+}
+
+/**
+ * The seed: plain SQL with generate_series, so a million rows take seconds, not
+ * the minutes that a million Prisma creates would.
+ *
+ * The shape matters for what is measured:
+ * - each organization's projects are one contiguous block of `g`, so the inserts
+ *   walk the (organization_id, …) indexes in order instead of splitting pages at random;
+ * - created_at is random over three years and unrelated to the insertion order or
+ *   the id, so "newest first" has to come from the index, not from luck;
+ * - owners are drawn from the organization's own members, as the composite foreign
+ *   key (organization_id, owner_id) → memberships demands (it is checked: no trigger is disabled).
+ */
+async function seed(client: pg.Client, size: DatasetSize, log: (line: string) => void): Promise<void> {
+  const { projects, orgs, usersPerOrg } = size;
+  // Integers only, validated by the option parser: safe to interpolate into the multi-statement scripts below.
+  for (const value of [projects, orgs, usersPerOrg]) if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`bad size ${value}`);
+
+  // The seed is disposable: losing its last commit to a crash only means seeding again.
+  await client.query(`SET synchronous_commit = off; SET maintenance_work_mem = '256MB'; SET work_mem = '64MB'`);
+
+  await client.query(`
+    CREATE TEMP TABLE seed_orgs AS
+      SELECT n, gen_random_uuid() AS id FROM generate_series(1, ${orgs}) AS n;
+    CREATE TEMP TABLE seed_members AS
+      SELECT o.n AS org_n, o.id AS org_id, k, gen_random_uuid() AS user_id
+        FROM seed_orgs o CROSS JOIN generate_series(1, ${usersPerOrg}) AS k;
+
+    INSERT INTO organizations (id, slug, name, created_at, updated_at)
+      SELECT id, 'bench-' || lpad(n::text, 7, '0'), 'Bench organization ' || n,
+             now() - interval '4 years', now() - interval '4 years'
+        FROM seed_orgs;
+    INSERT INTO users (id, email, name, created_at)
+      SELECT user_id, format('user%s@bench-%s.example', k, lpad(org_n::text, 7, '0')),
+             format('User %s of organization %s', k, org_n), now() - interval '4 years'
+        FROM seed_members;
+    INSERT INTO memberships (organization_id, user_id, role, created_at)
+      SELECT org_id, user_id, (CASE k WHEN 1 THEN 'OWNER' WHEN 2 THEN 'ADMIN' ELSE 'MEMBER' END)::"Role",
+             now() - interval '4 years'
+        FROM seed_members;
+
+    CREATE TEMP TABLE seed_owners AS
+      SELECT org_n AS n, org_id AS id, array_agg(user_id ORDER BY k) AS members
+        FROM seed_members GROUP BY org_n, org_id;
+    CREATE UNIQUE INDEX ON seed_owners (n);
+    ANALYZE seed_owners;`);
+  log(`  ${orgs.toLocaleString('en-US')} organizations, ${(orgs * usersPerOrg).toLocaleString('en-US')} users and memberships`);
+
+  // Chunks of whole organizations' worth of rows, so progress shows and no single
+  // statement holds a million-row snapshot.
+  const chunk = Math.max(50_000, Math.ceil(projects / 10));
+  for (let lo = 1; lo <= projects; lo += chunk) {
+    const hi = Math.min(projects, lo + chunk - 1);
+    // The inner SELECT has volatile functions in its target list, so PostgreSQL
+    // does not flatten it: each row's created_at is drawn once and reused below.
+    await client.query(`
+      INSERT INTO projects (id, organization_id, name, status, owner_id, created_at, updated_at)
+      SELECT gen_random_uuid(), org_id, name,
+             (CASE WHEN r < 0.7 THEN 'ACTIVE' WHEN r < 0.9 THEN 'COMPLETED' ELSE 'ARCHIVED' END)::"ProjectStatus",
+             owner_id, created_at, least(now(), created_at + random() * interval '90 days')
+        FROM (SELECT o.id AS org_id,
+                     'Project ' || g || ' ' || substr(md5(g::text), 1, 8) AS name,
+                     o.members[1 + floor(random() * ${usersPerOrg})::int] AS owner_id,
+                     now() - random() * interval '3 years' AS created_at,
+                     random() AS r
+                FROM generate_series(${lo}, ${hi}) AS g
+                JOIN seed_owners o ON o.n = 1 + ((g - 1)::bigint * ${orgs}) / ${projects}) AS s`);
+    log(`  projects ${hi.toLocaleString('en-US')} / ${projects.toLocaleString('en-US')}`);
+  }
+
+  // VACUUM rather than only ANALYZE: it also sets the hint bits and the visibility
+  // map, which the first reads would otherwise do (and write) during the
+  // measurement. CHECKPOINT so that the seed's dirty pages are not flushed during it.
+  log('  VACUUM (ANALYZE), CHECKPOINT');
+  await client.query('RESET synchronous_commit');
+  for (const table of ['organizations', 'users', 'memberships', 'projects']) await client.query(`VACUUM (ANALYZE) ${table}`);
+  await client.query('CHECKPOINT');
+}
+
+/** One organization that gets a token, with what its requests may ask for. */
+export interface SampledOrganization {
+  organizationId: string;
+  /** A member, the token's subject. */
+  userId: string;
+  projectCount: number;
+  /** Row ids (not global ids) of some of its projects, for `project(id:)`. */
+  projectIds: string[];
+}
+
+/**
+ * A random sample of organizations, each with a random member and random
+ * projects. Read through the admin role: RLS would hide every organization but one.
+ */
+export async function sampleOrganizations(adminUrl: string, count: number, projectsPerOrg = 50): Promise<SampledOrganization[]> {
+  return withClient(adminUrl, async (client) => {
+    const { rows } = await client.query<{ organization_id: string; user_id: string; project_count: number; project_ids: string[] }>(
+      `SELECT o.id AS organization_id,
+              (SELECT m.user_id FROM memberships m WHERE m.organization_id = o.id ORDER BY random() LIMIT 1) AS user_id,
+              (SELECT count(*) FROM projects p WHERE p.organization_id = o.id)::int AS project_count,
+              ARRAY(SELECT p.id FROM projects p WHERE p.organization_id = o.id ORDER BY random() LIMIT $2) AS project_ids
+         FROM (SELECT id FROM organizations ORDER BY random() LIMIT $1) AS o`,
+      [count, projectsPerOrg],
+    );
+    return rows
+      .filter((row) => row.user_id !== null && row.project_ids.length > 0)
+      .map((row) => ({
+        organizationId: row.organization_id,
+        userId: row.user_id,
+        projectCount: row.project_count,
+        projectIds: row.project_ids,
+      }));
+  });
+}

@@ -1,0 +1,103 @@
+/**
+ * The two GraphQL requests under load, and how a response to each is checked.
+ * Shared by the load generator (a worker thread) and the main thread's
+ * equivalence check, so both judge responses the same way.
+ */
+
+export type ScenarioName = 'projects' | 'project';
+
+/** One organization's credentials, as the load generator sees them. */
+export interface TokenEntry {
+  organizationId: string;
+  token: string;
+  /** Edges a `projects(first: 20)` page must have for this organization. */
+  expectedPageSize: number;
+  /** Relay global ids of some of its projects. */
+  projectGlobalIds: string[];
+}
+
+export interface GraphQLRequestBody {
+  query: string;
+  variables?: Record<string, unknown>;
+}
+
+export interface Scenario {
+  name: ScenarioName;
+  /** For tables. */
+  title: string;
+  query: string;
+  /** The request for this entry; `pick` draws a random index below n. */
+  body(entry: TokenEntry, pick: (n: number) => number): GraphQLRequestBody;
+  /** Why the response is not the one expected, or null when it is. */
+  check(entry: TokenEntry, request: GraphQLRequestBody, response: unknown): string | null;
+}
+
+interface NodeShape {
+  id?: unknown;
+  name?: unknown;
+  status?: unknown;
+  owner?: { email?: unknown } | null;
+}
+
+function checkNode(node: NodeShape | null | undefined): string | null {
+  if (!node || typeof node !== 'object') return 'node missing';
+  if (typeof node.id !== 'string' || typeof node.name !== 'string' || typeof node.status !== 'string') return 'node fields missing';
+  if (!node.owner || typeof node.owner.email !== 'string') return 'owner.email missing';
+  return null;
+}
+
+function dataOf(response: unknown): Record<string, unknown> | string {
+  if (!response || typeof response !== 'object') return 'body is not a JSON object';
+  const { data, errors } = response as { data?: Record<string, unknown> | null; errors?: unknown[] };
+  if (errors && errors.length > 0) return 'graphql-errors';
+  if (!data) return 'no data';
+  return data;
+}
+
+const PROJECTS_QUERY = 'query { projects(first: 20) { edges { node { id name status owner { email } } } } }';
+const PROJECT_QUERY = 'query($id: ID!) { project(id: $id) { id name status owner { email } } }';
+
+export const SCENARIOS: Record<ScenarioName, Scenario> = {
+  projects: {
+    name: 'projects',
+    title: 'projects(first: 20)',
+    query: PROJECTS_QUERY,
+    body() {
+      return { query: PROJECTS_QUERY };
+    },
+    check(entry, _request, response) {
+      const data = dataOf(response);
+      if (typeof data === 'string') return data;
+      const edges = (data.projects as { edges?: { node?: NodeShape }[] } | null)?.edges;
+      if (!Array.isArray(edges)) return 'projects.edges missing';
+      if (edges.length !== entry.expectedPageSize) return `expected ${entry.expectedPageSize} edges, got ${edges.length}`;
+      for (const edge of edges) {
+        const problem = checkNode(edge.node);
+        if (problem) return problem;
+      }
+      return null;
+    },
+  },
+  project: {
+    name: 'project',
+    title: 'project(id:)',
+    query: PROJECT_QUERY,
+    body(entry, pick) {
+      return { query: PROJECT_QUERY, variables: { id: entry.projectGlobalIds[pick(entry.projectGlobalIds.length)] } };
+    },
+    check(_entry, request, response) {
+      const data = dataOf(response);
+      if (typeof data === 'string') return data;
+      const project = data.project as NodeShape | null;
+      // null would mean the id was not found in the token's organization: the sample is wrong, or isolation is.
+      if (!project) return 'project is null';
+      if (project.id !== request.variables?.id) return 'project id differs from the one asked for';
+      return checkNode(project);
+    },
+  },
+};
+
+/** Relay global id, as @pothos/plugin-relay's encodeGlobalID makes it (kept here so the worker needs no Pothos). */
+export function projectGlobalId(rowId: string): string {
+  return Buffer.from(`Project:${rowId}`).toString('base64');
+}

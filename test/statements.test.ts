@@ -1,0 +1,72 @@
+import { startHarness, type Harness, type TestOrganization } from './helpers/harness';
+import { ProjectPageWithOwners } from './operations';
+
+/**
+ * "No N+1", proven by counting: every statement the gateway sends to PostgreSQL
+ * is recorded at the driver (BEGIN and COMMIT included), and a page of projects
+ * with their owners costs the same whatever its size and however many owners.
+ */
+
+let h: Harness;
+let statements: string[] = [];
+
+beforeAll(async () => {
+  h = await startHarness({ onStatement: (sql) => statements.push(sql) });
+});
+afterAll(() => h.close());
+
+/** `SELECT projects`, `BEGIN`, `SET LOCAL …`: enough of each statement to read the list. */
+function summarize(sql: string): string {
+  const text = sql.replace(/\s+/g, ' ').trim();
+  if (/^SET LOCAL app\.current_org_id/.test(text)) return 'SET LOCAL app.current_org_id, app.current_user_id';
+  const select = /^SELECT .*? FROM "public"\."(\w+)"/.exec(text);
+  if (select) return `SELECT ${select[1]}`;
+  return text.split(' ')[0];
+}
+
+async function organizationWithProjects(projects: number, owners: number): Promise<TestOrganization> {
+  const org = await h.createOrganization();
+  const people = [org.owner, org.admin, org.member];
+  for (let i = 3; i < owners; i += 1) people.push(await h.createUser(org.id, 'MEMBER'));
+  await h.system.prisma.project.createMany({
+    data: Array.from({ length: projects }, (_, i) => ({ organizationId: org.id, ownerId: people[i % owners].id, name: `p${i}` })),
+  });
+  return org;
+}
+
+async function recordPage(org: TestOrganization, first: number): Promise<string[]> {
+  statements = [];
+  const response = await h.execute(ProjectPageWithOwners, { token: org.member.token, variables: { first } });
+  expect(response.errors).toBeUndefined();
+  expect(response.data?.projects.edges).toHaveLength(first);
+  expect(response.data?.projects.edges.every((e) => e.node.owner.email.endsWith('@example.test'))).toBe(true);
+  return statements.map(summarize);
+}
+
+it('a page of 20 projects with 20 different owners: membership check, page, owners; each in its own scoped transaction', async () => {
+  const org = await organizationWithProjects(25, 20);
+  expect(await recordPage(org, 20)).toEqual([
+    'BEGIN', 'SET LOCAL app.current_org_id, app.current_user_id', 'SELECT memberships', 'COMMIT',
+    'BEGIN', 'SET LOCAL app.current_org_id, app.current_user_id', 'SELECT projects', 'COMMIT',
+    'BEGIN', 'SET LOCAL app.current_org_id, app.current_user_id', 'SELECT users', 'COMMIT',
+  ]);
+});
+
+it('costs the same for 1, 5 and 20 projects and for 1 or 20 owners', async () => {
+  const many = await organizationWithProjects(20, 20);
+  const few = await organizationWithProjects(20, 1);
+  const counts = [
+    (await recordPage(many, 1)).length,
+    (await recordPage(many, 5)).length,
+    (await recordPage(many, 20)).length,
+    (await recordPage(few, 20)).length,
+  ];
+  expect(counts).toEqual([12, 12, 12, 12]);
+});
+
+it('counts the same through the Database statement counter', async () => {
+  const org = await organizationWithProjects(20, 5);
+  const before = h.db.statementCount();
+  await recordPage(org, 20);
+  expect(h.db.statementCount() - before).toBe(12);
+});
