@@ -10,6 +10,8 @@ module.exports = {
     '^.+\\.m?js$': swc('ecmascript'),
   },
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  // The generated Prisma client imports its siblings as './x.js' (NodeNext style).
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
   testTimeout: 60000,

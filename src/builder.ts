@@ -1,7 +1,8 @@
 import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin, { decodeGlobalID } from '@pothos/plugin-relay';
-import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
+import type { GraphQLError } from 'graphql';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Role } from './generated/prisma/client';
@@ -9,6 +10,7 @@ import type PrismaTypes from './generated/pothos-types';
 import { getDatamodel } from './generated/pothos-types';
 import type { Context } from './context';
 import { badUserInput, forbidden, unauthenticated } from './errors';
+import type { Feature } from './settings';
 
 /**
  * The Pothos builder: plugins and scalars, no types. Types live in src/schema/,
@@ -22,6 +24,10 @@ export const builder = new SchemaBuilder<{
     member: boolean;
     /** The viewer's role is one of these. */
     role: Role[];
+    /** The organization has this feature switched on in settings.features. */
+    feature: Feature;
+    /** A platform operator: not an organization role, a separate scope (see platform_operators). */
+    platform: boolean;
   };
   Scalars: { DateTime: { Input: Date; Output: Date } };
   DefaultFieldNullability: false;
@@ -32,9 +38,10 @@ export const builder = new SchemaBuilder<{
     authScopes: (ctx) => ({
       member: ctx.viewer !== null,
       role: (roles) => ctx.viewer !== null && roles.includes(ctx.viewer.role),
+      feature: (feature) => ctx.organization?.settings.features[feature] === true,
+      platform: ctx.platformOperator !== null,
     }),
-    unauthorizedError: (_parent, ctx) =>
-      ctx.viewer ? forbidden('Your role does not allow this') : unauthenticated(),
+    unauthorizedError: (_parent, ctx, _info, result) => scopeError(ctx, result.failure),
   },
   prisma: {
     // The request's tenant client: every query Pothos plans runs scoped by RLS.
@@ -69,3 +76,32 @@ export const builder = new SchemaBuilder<{
 });
 
 builder.addScalarType('DateTime', DateTimeResolver);
+
+/** The first scope that failed, for an error that says what is missing. */
+function failedScope(failure: AuthFailure): { scope: string; parameter: unknown } | null {
+  if (failure.kind === AuthScopeFailureType.AuthScope) return failure;
+  if (failure.kind === AuthScopeFailureType.AnyAuthScopes || failure.kind === AuthScopeFailureType.AllAuthScopes) {
+    for (const inner of failure.failures) {
+      const found = failedScope(inner);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+function scopeError(ctx: Context, failure: AuthFailure): GraphQLError {
+  const failed = failedScope(failure);
+  if (!ctx.viewer && !ctx.platformOperator) return unauthenticated();
+  switch (failed?.scope) {
+    case 'feature':
+      return forbidden(`This organization does not have the ${String(failed.parameter)} feature`, { feature: failed.parameter });
+    case 'platform':
+      return forbidden('Only platform operators may do this');
+    case 'role':
+      return forbidden(`Requires the role ${(failed.parameter as Role[]).join(' or ')}`);
+    case 'member':
+      return forbidden('This needs an active organization: a token with an org claim');
+    default:
+      return forbidden('Not allowed');
+  }
+}

@@ -1,4 +1,5 @@
 import type { AuthConfig } from './auth/tokens';
+import { parseCidr } from './settings';
 
 /** Everything the gateway reads from the environment; documented in the README. */
 export interface Config {
@@ -16,6 +17,8 @@ export interface Config {
   dataDir: string;
   /** Port of the embedded PostgreSQL. @default 54329 */
   embeddedPort: number;
+  /** Proxies whose X-Forwarded-For is believed (CIDRs). @default none: the socket address is the client */
+  trustedProxies: string[];
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -24,6 +27,13 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
   return value;
+}
+
+function cidrList(env: NodeJS.ProcessEnv, name: string): string[] {
+  const entries = (env[name] ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+  const bad = entries.filter((entry) => parseCidr(entry) === null);
+  if (bad.length) throw new Error(`${name} must be a comma-separated list of CIDRs; not valid: ${bad.join(', ')}`);
+  return entries;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -41,5 +51,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     production: env.NODE_ENV === 'production',
     dataDir: env.TENANTGATE_DATA_DIR || '.data',
     embeddedPort: integer(env, 'EMBEDDED_PG_PORT', 54329),
+    trustedProxies: cidrList(env, 'TRUSTED_PROXIES'),
   };
 }

@@ -1,32 +1,62 @@
 import type { YogaInitialContext } from 'graphql-yoga';
-import type { Role } from './generated/prisma/client';
+import type { IncomingMessage } from 'node:http';
+import type { Organization, Role } from './generated/prisma/client';
 import type { Database } from './db/client';
+import type { SystemDatabase } from './db/system';
 import { createTenantClient, type TenantClient } from './db/tenant';
-import { TokenError, type TokenVerifier } from './auth/tokens';
+import { clientAddress } from './auth/client-address';
+import { TokenError, type TokenClaims, type TokenVerifier } from './auth/tokens';
 import { forbidden, unauthenticated } from './errors';
 import { createLoaders, type Loaders } from './loaders';
+import { addressAllowed, readSettings, type OrganizationSettings } from './settings';
 
 /** Who is calling: verified from the bearer token, membership checked on this request. */
 export interface Viewer {
   userId: string;
   organizationId: string;
   role: Role;
+  /** The viewer's department and its ancestors, root last. */
+  departmentPath: string[];
+  /** A platform operator in a support session, acting with the rights of an admin. */
+  support: boolean;
 }
 
+/** The active organization with its settings read over the defaults. */
+export type ActiveOrganization = Omit<Organization, 'settings'> & { settings: OrganizationSettings };
+
 export interface Context {
-  /** Null for a request without a token: it may introspect, and nothing else. */
+  /** Null for a request without an organization: it may introspect, and nothing else. */
   viewer: Viewer | null;
+  /** The active organization and its settings, read once per request. */
+  organization: ActiveOrganization | null;
+  /** Set when the token carries the platform scope and its user is a listed platform operator. */
+  platformOperator: { userId: string } | null;
   /**
    * The request's tenant client: every operation on it is scoped to the viewer's
-   * organization by RLS. Resolvers reach the database only through this.
+   * organization by RLS. Resolvers reach tenant data only through this.
    */
   tenantDb(): TenantClient;
+  /**
+   * The system client, for platform operators' cross-organization actions only.
+   * Throws FORBIDDEN for anyone else, so a resolver cannot reach it by accident.
+   */
+  platformDb(): SystemDatabase;
   loaders: Loaders;
+  /** The client's IP address (see src/auth/client-address.ts). */
+  clientAddress: string | null;
+  /** Verified claims of the bearer token. */
+  claims: TokenClaims | null;
 }
 
 export interface ContextDependencies {
   db: Database;
   verifyToken: TokenVerifier;
+  /** The admin path, for platform operators. Without it, platform operations are unavailable. */
+  system?: SystemDatabase;
+  /** CIDRs of proxies whose X-Forwarded-For is believed. */
+  trustedProxies?: string[];
+  /** The clock, for session timeouts. @default Date.now */
+  now?: () => number;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -39,32 +69,135 @@ function bearerToken(request: Request): string | null {
   return match[1];
 }
 
-export function createContextFactory({ db, verifyToken }: ContextDependencies) {
-  return async function createContext({ request }: YogaInitialContext): Promise<Context> {
+/** One row with everything the request needs to know about its caller and organization. */
+interface AccessRow {
+  id: string;
+  slug: string;
+  name: string;
+  settings: unknown;
+  created_at: Date;
+  updated_at: Date;
+  role: Role | null;
+  department_path: string[];
+  platform_operator: boolean;
+}
+
+/**
+ * PERF: the membership, the department path (for restricted projects), the
+ * organization's settings and the platform-operator check in one statement, so
+ * the request pays for one scoped transaction before its own queries.
+ */
+async function loadAccess(db: TenantClient, userId: string, checkOperator: boolean): Promise<AccessRow | null> {
+  const rows = await db.$queryRaw<AccessRow[]>`
+    WITH RECURSIVE me AS (
+      SELECT role, department_id FROM memberships WHERE user_id = ${userId}::uuid
+    ), path(id, parent_id, depth) AS (
+      SELECT d.id, d.parent_id, 1 FROM departments d JOIN me ON d.id = me.department_id
+      UNION ALL
+      SELECT d.id, d.parent_id, p.depth + 1 FROM departments d JOIN path p ON d.id = p.parent_id WHERE p.depth < 64
+    )
+    SELECT o.id, o.slug, o.name, o.settings, o.created_at, o.updated_at,
+           (SELECT role FROM me) AS role,
+           ARRAY(SELECT id::text FROM path ORDER BY depth) AS department_path,
+           CASE WHEN ${checkOperator} THEN app.is_platform_operator(${userId}::uuid) ELSE false END AS platform_operator
+      FROM organizations o`;
+  return rows[0] ?? null;
+}
+
+export function createContextFactory({ db, verifyToken, system, trustedProxies = [], now = Date.now }: ContextDependencies) {
+  const platformDb = (operator: Context['platformOperator']) => () => {
+    if (!operator) throw forbidden('Only platform operators may do this');
+    if (!system) throw new Error('Platform operations need DATABASE_ADMIN_URL');
+    return system;
+  };
+
+  return async function createContext(initial: YogaInitialContext & { req?: IncomingMessage }): Promise<Context> {
+    const { request } = initial;
+    const address = clientAddress(request, initial.req?.socket?.remoteAddress, trustedProxies);
     const token = bearerToken(request);
-    if (!token) {
+    const anonymous = (claims: TokenClaims | null, operator: Context['platformOperator']): Context => {
       // Fails closed: no organization, so the tenant client sees no tenant rows.
-      const anonymous = createTenantClient(db.prisma, { organizationId: null });
-      return { viewer: null, tenantDb: () => anonymous, loaders: createLoaders(anonymous, null) };
-    }
+      const tenantDb = createTenantClient(db.prisma, { organizationId: null, userId: claims?.sub ?? null });
+      return {
+        viewer: null,
+        organization: null,
+        platformOperator: operator,
+        tenantDb: () => tenantDb,
+        platformDb: platformDb(operator),
+        loaders: createLoaders(tenantDb, null),
+        clientAddress: address,
+        claims,
+      };
+    };
+    if (!token) return anonymous(null, null);
 
     const claims = await verifyToken(token).catch((error: unknown) => {
       if (error instanceof TokenError) throw unauthenticated(error.message);
       throw error;
     });
     if (!UUID.test(claims.sub)) throw unauthenticated('Invalid token: sub is not a user id');
+    const claimsPlatform = claims.platform === true;
+
+    if (claims.org === undefined && claimsPlatform) {
+      // A platform operator outside any organization.
+      const probe = createTenantClient(db.prisma, { organizationId: null, userId: claims.sub });
+      const [{ operator }] = await probe.$queryRaw<{ operator: boolean }[]>`SELECT app.is_platform_operator(${claims.sub}::uuid) AS operator`;
+      if (!operator) throw forbidden('You are not a platform operator');
+      return anonymous(claims, { userId: claims.sub });
+    }
     if (typeof claims.org !== 'string' || !UUID.test(claims.org)) {
       throw unauthenticated('Invalid token: the org claim must name the active organization');
     }
 
-    const tenantDb = createTenantClient(db.prisma, { organizationId: claims.org, userId: claims.sub });
-    const loaders = createLoaders(tenantDb, claims.org);
+    const probe = createTenantClient(db.prisma, { organizationId: claims.org, userId: claims.sub });
+    const access = await loadAccess(probe, claims.sub, claimsPlatform);
+    const operator = access?.platform_operator ? { userId: claims.sub } : null;
+    const support = claims.support === true && operator !== null;
     // SECURITY: the token alone is not enough; membership is checked on every
-    // request, so a removed member loses access at once. The loader caches the
-    // answer for the rest of this request only.
-    const role = await loaders.role.load(claims.sub);
-    if (!role) throw forbidden('You are not a member of this organization');
+    // request, so a removed member loses access at once.
+    const role: Role | null = access?.role ?? (support ? 'ADMIN' : null);
+    if (!access || !role) throw forbidden('You are not a member of this organization');
 
-    return { viewer: { userId: claims.sub, organizationId: claims.org, role }, tenantDb: () => tenantDb, loaders };
+    const settings = readSettings(access.settings);
+    const { security } = settings;
+    if (security.sessionTimeout !== null) {
+      const age = now() / 1000 - (claims.iat ?? 0);
+      if (!claims.iat || age > security.sessionTimeout) throw unauthenticated('Session expired');
+    }
+    if (security.enforceSSO && !(claims.amr ?? []).includes('sso')) {
+      throw unauthenticated('This organization requires single sign-on (SSO)');
+    }
+    if (security.allowedIPs.length > 0 && !(address && addressAllowed(address, security.allowedIPs))) {
+      throw forbidden('IP address not allowed for this organization');
+    }
+
+    const viewer: Viewer = { userId: claims.sub, organizationId: claims.org, role, departmentPath: access.department_path, support };
+    const tenantDb = createTenantClient(db.prisma, {
+      organizationId: viewer.organizationId,
+      userId: viewer.userId,
+      role: viewer.role,
+      departmentPath: viewer.departmentPath,
+    });
+    const loaders = createLoaders(tenantDb, viewer.organizationId);
+    const organization: ActiveOrganization = {
+      id: access.id,
+      slug: access.slug,
+      name: access.name,
+      settings,
+      createdAt: access.created_at,
+      updatedAt: access.updated_at,
+    };
+    // Cached for this request only: a settings change is seen by the next one.
+    loaders.organization.prime(organization.id, { ...organization, settings: access.settings as Organization['settings'] });
+    return {
+      viewer,
+      organization,
+      platformOperator: operator,
+      tenantDb: () => tenantDb,
+      platformDb: platformDb(operator),
+      loaders,
+      clientAddress: address,
+      claims,
+    };
   };
 }

@@ -10,8 +10,13 @@ export function unauthenticated(message = 'Authentication required'): GraphQLErr
   return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 }
 
-export function forbidden(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+export function forbidden(message: string, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN', ...extra, http: { status: 403 } } });
+}
+
+/** A rule of the domain refuses the change as things stand (e.g. deleting a department that has members). */
+export function failedPrecondition(message: string, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'FAILED_PRECONDITION', ...extra } });
 }
 
 /** The same error for "does not exist" and "belongs to another organization": the two must look alike. */

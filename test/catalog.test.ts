@@ -40,21 +40,23 @@ describe('every tenant table', () => {
     expect(missing).toEqual([]);
   });
 
-  it('has policies whose USING and WITH CHECK compare organization_id with app.current_org_id(), without subqueries', async () => {
+  it('has permissive policies whose USING and WITH CHECK compare organization_id with app.current_org_id(); restrictive ones only narrow; no subqueries', async () => {
     const problems: string[] = [];
     for (const table of await tenantTables()) {
       const { rows } = await admin.query<{ policyname: string; cmd: string; qual: string | null; with_check: string | null; permissive: string }>(
         `SELECT policyname, cmd, qual, with_check, permissive FROM pg_policies WHERE schemaname = 'public' AND tablename = $1`,
         [table],
       );
-      if (rows.length === 0) problems.push(`${table}: no policy`);
+      if (!rows.some((p) => p.permissive === 'PERMISSIVE')) problems.push(`${table}: no permissive policy`);
       for (const p of rows) {
+        if (/\bSELECT\b/i.test(`${p.qual ?? ''} ${p.with_check ?? ''}`)) problems.push(`${table}.${p.policyname}: has a subquery`);
+        // A restrictive policy is ANDed with the others: it can hide rows, never reveal them.
+        if (p.permissive === 'RESTRICTIVE') continue;
         const scoped = (expr: string | null) => !!expr && /organization_id = app\.current_org_id\(\)/.test(expr);
         if (!scoped(p.qual)) problems.push(`${table}.${p.policyname}: USING does not compare organization_id with app.current_org_id()`);
         if (p.cmd !== 'SELECT' && p.cmd !== 'DELETE' && !scoped(p.with_check)) {
           problems.push(`${table}.${p.policyname}: WITH CHECK does not compare organization_id with app.current_org_id()`);
         }
-        if (/\bSELECT\b/i.test(`${p.qual ?? ''} ${p.with_check ?? ''}`)) problems.push(`${table}.${p.policyname}: has a subquery`);
       }
     }
     expect(problems).toEqual([]);
@@ -102,12 +104,24 @@ describe('every tenant table', () => {
 describe('the helper functions', () => {
   it('are STABLE and read the setting through nullif, so an empty setting is "no organization"', async () => {
     const { rows } = await admin.query<{ name: string; volatile: string; src: string }>(
-      `SELECT proname AS name, provolatile AS volatile, prosrc AS src FROM pg_proc WHERE pronamespace = 'app'::regnamespace ORDER BY 1`,
+      `SELECT proname AS name, provolatile AS volatile, prosrc AS src FROM pg_proc WHERE pronamespace = 'app'::regnamespace AND proname LIKE 'current\\_%' ORDER BY 1`,
     );
-    expect(rows.map((r) => r.name)).toEqual(['current_org_id', 'current_user_id']);
+    expect(rows.map((r) => r.name)).toEqual(['current_department_path', 'current_member_role', 'current_org_id', 'current_user_id']);
     for (const fn of rows) {
       expect(fn.volatile).toBe('s');
-      expect(fn.src).toMatch(/nullif\(current_setting\('app\.[a-z_]+', true\), ''\)::uuid/);
+      expect(fn.src).toMatch(/nullif\(current_setting\('app\.[a-z_]+', true\), ''\)/);
+    }
+  });
+
+  it('SECURITY DEFINER functions pin their search_path and are not executable by PUBLIC', async () => {
+    const { rows } = await admin.query<{ name: string; config: string[] | null; public_can: boolean }>(
+      `SELECT proname AS name, proconfig AS config, has_function_privilege('public', p.oid, 'EXECUTE') AS public_can
+         FROM pg_proc p WHERE pronamespace = 'app'::regnamespace AND prosecdef ORDER BY 1`,
+    );
+    expect(rows.map((r) => r.name)).toEqual(['ensure_user', 'is_platform_operator', 'my_organizations']);
+    for (const fn of rows) {
+      expect(fn.config).toEqual(expect.arrayContaining([expect.stringMatching(/^search_path=/)]));
+      expect(fn.public_can).toBe(false);
     }
   });
 });

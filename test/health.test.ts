@@ -1,5 +1,5 @@
 import { createDatabase } from '../src/db/client';
-import { createTokenVerifier } from '../src/auth/tokens';
+import { createTokenVerifier, signToken } from '../src/auth/tokens';
 import { createGateway } from '../src/yoga';
 import { TEST_SECRET, testUrls } from './helpers/harness';
 
@@ -18,7 +18,6 @@ it('masks unexpected errors: no stack trace, no SQL', async () => {
   const gateway = createGateway({ db, verifyToken: createTokenVerifier({ secret: TEST_SECRET }), logging: false });
   await db.close();
   // The membership check fails on a closed pool: an unexpected error.
-  const { signToken } = await import('../src/auth/tokens');
   const token = await signToken({ secret: TEST_SECRET, userId: '00000000-0000-4000-8000-000000000001', organizationId: '00000000-0000-4000-8000-000000000002' });
   const response = await gateway.fetch('http://tenantgate.test/graphql', {
     method: 'POST',

@@ -18,7 +18,8 @@ afterAll(() => h.close());
 /** `SELECT projects`, `BEGIN`, `SET LOCAL …`: enough of each statement to read the list. */
 function summarize(sql: string): string {
   const text = sql.replace(/\s+/g, ' ').trim();
-  if (/^SET LOCAL app\.current_org_id/.test(text)) return 'SET LOCAL app.current_org_id, app.current_user_id';
+  if (/^SET LOCAL app\.current_org_id/.test(text)) return 'SET LOCAL app.*';
+  if (/^WITH RECURSIVE me AS/.test(text)) return 'SELECT access (membership, department path, organization)';
   const select = /^SELECT .*? FROM "public"\."(\w+)"/.exec(text);
   if (select) return `SELECT ${select[1]}`;
   return text.split(' ')[0];
@@ -43,12 +44,12 @@ async function recordPage(org: TestOrganization, first: number): Promise<string[
   return statements.map(summarize);
 }
 
-it('a page of 20 projects with 20 different owners: membership check, page, owners; each in its own scoped transaction', async () => {
+it('a page of 20 projects with 20 different owners: access check, page, owners; each in its own scoped transaction', async () => {
   const org = await organizationWithProjects(25, 20);
   expect(await recordPage(org, 20)).toEqual([
-    'BEGIN', 'SET LOCAL app.current_org_id, app.current_user_id', 'SELECT memberships', 'COMMIT',
-    'BEGIN', 'SET LOCAL app.current_org_id, app.current_user_id', 'SELECT projects', 'COMMIT',
-    'BEGIN', 'SET LOCAL app.current_org_id, app.current_user_id', 'SELECT users', 'COMMIT',
+    'BEGIN', 'SET LOCAL app.*', 'SELECT access (membership, department path, organization)', 'COMMIT',
+    'BEGIN', 'SET LOCAL app.*', 'SELECT projects', 'COMMIT',
+    'BEGIN', 'SET LOCAL app.*', 'SELECT users', 'COMMIT',
   ]);
 });
 

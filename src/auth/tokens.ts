@@ -10,6 +10,12 @@ export interface TokenClaims extends JWTPayload {
   sub: string;
   /** The active organization. */
   org?: string;
+  /** Authentication methods (RFC 8176); `sso` satisfies an organization's enforceSSO. */
+  amr?: string[];
+  /** Claims the platform operator scope; honoured only for users listed in platform_operators. */
+  platform?: boolean;
+  /** A platform operator's support session in `org` (minted by startSupportSession). */
+  support?: boolean;
 }
 
 export interface AuthConfig {

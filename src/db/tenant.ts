@@ -23,9 +23,14 @@ export interface TenantScope {
   organizationId: string | null;
   /** The user of the request, when there is one (read by policies through app.current_user_id()). */
   userId?: string | null;
+  /** The user's role in the organization, once the membership is checked (app.current_member_role()). */
+  role?: 'OWNER' | 'ADMIN' | 'MEMBER' | null;
+  /** The user's department and its ancestors (app.current_department_path()). */
+  departmentPath?: readonly string[];
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ROLES = new Set(['OWNER', 'ADMIN', 'MEMBER']);
 
 /**
  * The statement that scopes a transaction.
@@ -33,16 +38,24 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * SET LOCAL rather than set_config(): Citus forwards SET LOCAL to its workers and
  * not set_config(), so this survives a move to distributed PostgreSQL. SET takes
  * no bind parameters, so the values are interpolated; SECURITY: they are
- * validated as UUIDs first, which leaves no room for injection. Both settings go
- * in one simple-protocol message: one round trip.
+ * validated first (UUIDs, a role name), which leaves no room for injection. All
+ * settings go in one simple-protocol message: one round trip.
  */
 export function scopeStatement(scope: TenantScope): string {
   const org = scope.organizationId ?? '';
   const user = scope.userId ?? '';
-  for (const [name, value] of [['organizationId', org], ['userId', user]] as const) {
+  const role = scope.role ?? '';
+  const path = scope.departmentPath ?? [];
+  for (const [name, value] of [['organizationId', org], ['userId', user], ...path.map((id) => ['departmentPath', id])]) {
     if (value !== '' && !UUID.test(value)) throw new Error(`Tenant scope: ${name} must be a UUID, got ${JSON.stringify(value)}`);
   }
-  return `SET LOCAL app.current_org_id = '${org}'; SET LOCAL app.current_user_id = '${user}'`;
+  if (role !== '' && !ROLES.has(role)) throw new Error(`Tenant scope: role must be one of ${[...ROLES].join(', ')}, got ${JSON.stringify(role)}`);
+  return [
+    `SET LOCAL app.current_org_id = '${org}'`,
+    `SET LOCAL app.current_user_id = '${user}'`,
+    `SET LOCAL app.current_member_role = '${role}'`,
+    `SET LOCAL app.current_department_path = '${path.join(',')}'`,
+  ].join('; ');
 }
 
 type TransactionOptions = Parameters<PrismaClient['$transaction']>[1];

@@ -6,6 +6,7 @@ import { createDatabase, type Database } from '../../src/db/client';
 import { createSystemDatabase, type SystemDatabase } from '../../src/db/system';
 import type { Role } from '../../src/generated/prisma/enums';
 import { createGateway, type Gateway } from '../../src/yoga';
+import { createOrganization } from '../../src/platform/organizations';
 
 /**
  * One gateway per test file, in-process (`gateway.fetch`, no port), on the
@@ -46,10 +47,12 @@ export interface Harness {
   runtimeUrl: string;
   execute<TData, TVariables>(
     document: TypedDocumentNode<TData, TVariables> | string,
-    options?: { variables?: TVariables; token?: string | null; headers?: Record<string, string> },
+    options?: { variables?: TVariables; token?: string | null; headers?: Record<string, string>; remoteAddress?: string },
   ): Promise<GraphQLResponse<TData>>;
   createOrganization(name?: string): Promise<TestOrganization>;
   createUser(organizationId: string, role: Role): Promise<TestUser>;
+  /** A user listed in platform_operators, with a platform token (no organization). */
+  createPlatformOperator(): Promise<TestUser>;
   token(userId: string, organizationId: string | undefined, options?: { expiresIn?: string | number; extraClaims?: Record<string, unknown> }): Promise<string>;
   close(): Promise<void>;
 }
@@ -61,11 +64,26 @@ export function testUrls(): { adminUrl: string; runtimeUrl: string } {
   return { adminUrl, runtimeUrl };
 }
 
-export async function startHarness(options: { poolSize?: number; onStatement?: (sql: string) => void } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  poolSize?: number;
+  onStatement?: (sql: string) => void;
+  trustedProxies?: string[];
+  now?: () => number;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const { adminUrl, runtimeUrl } = testUrls();
   const db = createDatabase({ url: runtimeUrl, max: options.poolSize ?? 10, onStatement: options.onStatement });
   const system = createSystemDatabase(adminUrl);
-  const gateway = createGateway({ db, verifyToken: createTokenVerifier({ secret: TEST_SECRET }), logging: false, graphiql: false });
+  const gateway = createGateway({
+    db,
+    system,
+    verifyToken: createTokenVerifier({ secret: TEST_SECRET }),
+    trustedProxies: options.trustedProxies,
+    now: options.now,
+    logging: false,
+    graphiql: false,
+  });
 
   const token: Harness['token'] = (userId, organizationId, extra = {}) =>
     signToken({ secret: TEST_SECRET, userId, organizationId, expiresIn: extra.expiresIn ?? '1h', extraClaims: extra.extraClaims });
@@ -85,7 +103,13 @@ export async function startHarness(options: { poolSize?: number; onStatement?: (
     runtimeUrl,
     token,
     createUser,
-    async execute(document, { variables, token: bearer, headers = {} } = {}) {
+    async createPlatformOperator() {
+      const email = `operator-${randomUUID()}@platform.test`;
+      const user = await system.prisma.user.create({ data: { email, name: 'Platform Operator' } });
+      await system.prisma.platformOperator.create({ data: { userId: user.id } });
+      return { id: user.id, email, role: 'MEMBER', token: await token(user.id, undefined, { extraClaims: { platform: true } }) };
+    },
+    async execute(document, { variables, token: bearer, headers = {}, remoteAddress = '127.0.0.1' } = {}) {
       const response = await gateway.fetch('http://tenantgate.test/graphql', {
         method: 'POST',
         headers: {
@@ -95,13 +119,13 @@ export async function startHarness(options: { poolSize?: number; onStatement?: (
           ...headers,
         },
         body: JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables }),
-      });
+      }, { req: { socket: { remoteAddress } } });
       const body = (await response.json()) as Omit<GraphQLResponse<never>, 'status'>;
       return { status: response.status, ...body } as GraphQLResponse<never>;
     },
     async createOrganization(name = 'Test Organization') {
       const slug = `org-${randomUUID().slice(0, 8)}`;
-      const org = await system.prisma.organization.create({ data: { slug, name } });
+      const org = await createOrganization(system, { slug, name });
       const [owner, admin, member] = [
         await createUser(org.id, 'OWNER'),
         await createUser(org.id, 'ADMIN'),
