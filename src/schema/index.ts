@@ -7,6 +7,8 @@ import './users';
 import './organizations';
 import './viewer';
 import './projects';
+import './departments';
+import './members';
 
 /** The executable schema, sorted so that its printed form (schema.graphql) is deterministic. */
 export const schema = lexicographicSortSchema(builder.toSchema());

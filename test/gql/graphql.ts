@@ -58,6 +58,7 @@ export type NodeQueryVariables = Exact<{
 
 export type NodeQuery = { node:
     | { id: string }
+    | { id: string }
     | { name: string, id: string }
     | { email: string, id: string }
    | null };
