@@ -46,7 +46,14 @@ export interface Context {
   clientAddress: string | null;
   /** Verified claims of the bearer token. */
   claims: TokenClaims | null;
+  /**
+   * Signs a short-lived support-session token (platform operators). Undefined when
+   * tokens come from an external identity provider (no local secret).
+   */
+  signSupportToken?: SupportTokenSigner;
 }
+
+export type SupportTokenSigner = (input: { operatorId: string; organizationId: string }) => Promise<{ token: string; expiresAt: Date }>;
 
 export interface ContextDependencies {
   db: Database;
@@ -57,6 +64,8 @@ export interface ContextDependencies {
   trustedProxies?: string[];
   /** The clock, for session timeouts. @default Date.now */
   now?: () => number;
+  /** See Context.signSupportToken. */
+  signSupportToken?: SupportTokenSigner;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -104,7 +113,7 @@ async function loadAccess(db: TenantClient, userId: string, checkOperator: boole
   return rows[0] ?? null;
 }
 
-export function createContextFactory({ db, verifyToken, system, trustedProxies = [], now = Date.now }: ContextDependencies) {
+export function createContextFactory({ db, verifyToken, system, trustedProxies = [], now = Date.now, signSupportToken }: ContextDependencies) {
   const platformDb = (operator: Context['platformOperator']) => () => {
     if (!operator) throw forbidden('Only platform operators may do this');
     if (!system) throw new Error('Platform operations need DATABASE_ADMIN_URL');
@@ -127,6 +136,7 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
         loaders: createLoaders(tenantDb, null),
         clientAddress: address,
         claims,
+        signSupportToken,
       };
     };
     if (!token) return anonymous(null, null);
@@ -198,6 +208,7 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
       loaders,
       clientAddress: address,
       claims,
+      signSupportToken,
     };
   };
 }

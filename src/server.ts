@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { loadConfig } from './config';
-import { createTokenVerifier, signToken } from './auth/tokens';
+import { createTokenVerifier, signToken, supportTokenSigner } from './auth/tokens';
 import { createDatabase } from './db/client';
 import { resolveConnections } from './db/connections';
 import { ensureRuntimeRole, migrate, redactUrl } from './db/migrate';
@@ -43,7 +43,16 @@ async function main(): Promise<void> {
 
     const db = createDatabase({ url: connections.runtimeUrl, max: config.poolSize });
     await assertRuntimeRole(db.pool);
-    const gateway = createGateway({ db, verifyToken: createTokenVerifier(connections.auth), exposeErrorDetails: process.env.NODE_ENV === 'development' });
+    // The system client serves platform operators' cross-organization actions (src/schema/platform.ts).
+    const system = connections.adminUrl ? createSystemDatabase(connections.adminUrl) : undefined;
+    const gateway = createGateway({
+      db,
+      system,
+      verifyToken: createTokenVerifier(connections.auth),
+      signSupportToken: supportTokenSigner(connections.auth),
+      trustedProxies: config.trustedProxies,
+      exposeErrorDetails: process.env.NODE_ENV === 'development',
+    });
     const server = createServer(gateway);
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.port, resolve));
 
@@ -64,6 +73,7 @@ async function main(): Promise<void> {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await db.close();
+      await system?.close();
       await stopDatabase();
       process.exit(0);
     };

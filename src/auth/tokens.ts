@@ -93,3 +93,25 @@ export async function signToken(options: SignOptions): Promise<string> {
   if (options.audience) jwt.setAudience(options.audience);
   return jwt.sign(new TextEncoder().encode(options.secret));
 }
+
+/**
+ * Signs support-session tokens with the local secret: a platform operator acting
+ * as an admin in one organization, for one hour.
+ */
+export function supportTokenSigner(config: AuthConfig, lifetimeSeconds = 3600) {
+  const secret = config.jwksUrl ? undefined : config.secret;
+  if (!secret) return undefined;
+  return async ({ operatorId, organizationId }: { operatorId: string; organizationId: string }) => {
+    const expiresAt = new Date(Date.now() + lifetimeSeconds * 1000);
+    const token = await signToken({
+      secret,
+      userId: operatorId,
+      organizationId,
+      expiresIn: Math.floor(expiresAt.getTime() / 1000),
+      issuer: config.issuer,
+      audience: config.audience,
+      extraClaims: { platform: true, support: true },
+    });
+    return { token, expiresAt };
+  };
+}

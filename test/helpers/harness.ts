@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { createTokenVerifier, signToken } from '../../src/auth/tokens';
+import { createTokenVerifier, signToken, supportTokenSigner } from '../../src/auth/tokens';
 import { createDatabase, type Database } from '../../src/db/client';
 import { createSystemDatabase, type SystemDatabase } from '../../src/db/system';
 import type { Role } from '../../src/generated/prisma/enums';
@@ -79,6 +79,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     db,
     system,
     verifyToken: createTokenVerifier({ secret: TEST_SECRET }),
+    signSupportToken: supportTokenSigner({ secret: TEST_SECRET }),
     trustedProxies: options.trustedProxies,
     now: options.now,
     logging: false,
