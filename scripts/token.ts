@@ -1,69 +1,97 @@
 /**
  * npm run token -- --email <email> [--org <slug>] [--expires 12h]
+ * npm run token -- --platform-admin [--email <email>] [--expires 12h]
  *
  * Prints a signed bearer token for that user in that organization (the user's
- * only organization when --org is left out). Works while the gateway runs: it
- * attaches to the same embedded PostgreSQL, or uses DATABASE_ADMIN_URL.
+ * only organization when --org is left out), or, with --platform-admin, a
+ * platform operator's token: the platform scope and no organization (the user
+ * must be listed in platform_operators; the only operator when --email is left
+ * out). Works while the gateway runs: it attaches to the same embedded
+ * PostgreSQL, or uses DATABASE_ADMIN_URL.
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config';
 import { signToken } from '../src/auth/tokens';
 import { resolveConnections } from '../src/db/connections';
-import { createSystemDatabase } from '../src/db/system';
+import { createSystemDatabase, type SystemDatabase } from '../src/db/system';
+import { findPlatformOperator } from '../src/platform/operators';
 
-const USAGE = 'usage: npm run token -- --email <email> [--org <slug>] [--expires <duration, e.g. 12h>]';
+const USAGE = [
+  'usage: npm run token -- --email <email> [--org <slug>] [--expires <duration, e.g. 12h>]',
+  '       npm run token -- --platform-admin [--email <email>] [--expires <duration>]',
+].join('\n');
+
+type SigningAuth = { secret: string; issuer?: string; audience?: string };
 
 async function main() {
   const { values } = parseArgs({
-    options: { email: { type: 'string' }, org: { type: 'string' }, expires: { type: 'string', default: '12h' } },
+    options: {
+      email: { type: 'string' },
+      org: { type: 'string' },
+      expires: { type: 'string', default: '12h' },
+      'platform-admin': { type: 'boolean', default: false },
+    },
     strict: true,
   });
-  if (!values.email) throw new Error(`--email is required\n${USAGE}`);
-  const email = values.email.trim().toLowerCase();
+  const platformAdmin = values['platform-admin'];
+  if (platformAdmin && values.org) {
+    throw new Error('A platform token names no organization: leave out --org, and switch into one with the startSupportSession mutation.');
+  }
+  const email = values.email?.trim().toLowerCase();
+  if (!email && !platformAdmin) throw new Error(`--email is required\n${USAGE}`);
 
   const connections = await resolveConnections(loadConfig());
   try {
-    if (!connections.auth.secret) throw new Error('Tokens from JWT_JWKS_URL come from your identity provider; this script signs HS256 tokens with JWT_SECRET only.');
+    const { secret, issuer, audience } = connections.auth;
+    if (!secret) throw new Error('Tokens from JWT_JWKS_URL come from your identity provider; this script signs HS256 tokens with JWT_SECRET only.');
     if (!connections.adminUrl) throw new Error('DATABASE_ADMIN_URL is not set: looking a user up across organizations needs the admin role.');
     const system = createSystemDatabase(connections.adminUrl);
     try {
-      const user = await system.prisma.user.findUnique({
-        where: { email },
-        include: { memberships: { include: { organization: true }, orderBy: { createdAt: 'asc' } } },
-      });
-      if (!user) throw new Error(`No user with email ${email}.`);
-      const slugs = user.memberships.map((m) => m.organization.slug);
-      let membership;
-      if (values.org) {
-        membership = user.memberships.find((m) => m.organization.slug === values.org);
-        if (!membership) {
-          throw new Error(`${email} is not a member of organization "${values.org}"${slugs.length ? ` (member of: ${slugs.join(', ')})` : ''}.`);
-        }
-      } else if (user.memberships.length === 1) {
-        membership = user.memberships[0];
-      } else {
-        throw new Error(
-          user.memberships.length === 0
-            ? `${email} is not a member of any organization.`
-            : `${email} belongs to several organizations; choose one with --org (${slugs.join(', ')}).`,
-        );
-      }
-      const token = await signToken({
-        secret: connections.auth.secret,
-        userId: user.id,
-        organizationId: membership.organizationId,
-        expiresIn: values.expires,
-        issuer: connections.auth.issuer,
-        audience: connections.auth.audience,
-      });
-      console.error(`${email}, ${membership.role.toLowerCase()} of ${membership.organization.slug}, expires in ${values.expires}:`);
-      console.log(token);
+      const auth = { secret, issuer, audience };
+      if (email && !platformAdmin) await printMemberToken(system, auth, email, values.org, values.expires);
+      else await printPlatformToken(system, auth, email, values.expires);
     } finally {
       await system.close();
     }
   } finally {
     if (connections.embedded?.startedHere) await connections.embedded.stop();
   }
+}
+
+/** A member's token for one of the user's organizations. */
+async function printMemberToken(system: SystemDatabase, auth: SigningAuth, email: string, org: string | undefined, expires: string): Promise<void> {
+  const user = await system.prisma.user.findUnique({
+    where: { email },
+    include: { memberships: { include: { organization: true }, orderBy: { createdAt: 'asc' } } },
+  });
+  if (!user) throw new Error(`No user with email ${email}.`);
+  const slugs = user.memberships.map((m) => m.organization.slug);
+  let membership;
+  if (org) {
+    membership = user.memberships.find((m) => m.organization.slug === org);
+    if (!membership) {
+      throw new Error(`${email} is not a member of organization "${org}"${slugs.length ? ` (member of: ${slugs.join(', ')})` : ''}.`);
+    }
+  } else if (user.memberships.length === 1) {
+    membership = user.memberships[0];
+  } else {
+    throw new Error(
+      user.memberships.length === 0
+        ? `${email} is not a member of any organization.`
+        : `${email} belongs to several organizations; choose one with --org (${slugs.join(', ')}).`,
+    );
+  }
+  const token = await signToken({ ...auth, userId: user.id, organizationId: membership.organizationId, expiresIn: expires });
+  console.error(`${email}, ${membership.role.toLowerCase()} of ${membership.organization.slug}, expires in ${expires}:`);
+  console.log(token);
+}
+
+/** A platform operator's token: the platform scope, no organization. */
+async function printPlatformToken(system: SystemDatabase, auth: SigningAuth, email: string | undefined, expires: string): Promise<void> {
+  const operator = await findPlatformOperator(system, email);
+  const token = await signToken({ ...auth, userId: operator.id, expiresIn: expires, extraClaims: { platform: true } });
+  console.error(`${operator.email}, platform operator (no organization), expires in ${expires}:`);
+  console.log(token);
 }
 
 main().catch((error: Error) => {

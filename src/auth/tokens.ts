@@ -102,12 +102,14 @@ export function supportTokenSigner(config: AuthConfig, lifetimeSeconds = 3600) {
   const secret = config.jwksUrl ? undefined : config.secret;
   if (!secret) return undefined;
   return async ({ operatorId, organizationId }: { operatorId: string; organizationId: string }) => {
-    const expiresAt = new Date(Date.now() + lifetimeSeconds * 1000);
+    // Whole seconds, so that the reported expiresAt is the token's exp claim exactly.
+    const exp = Math.floor(Date.now() / 1000) + lifetimeSeconds;
+    const expiresAt = new Date(exp * 1000);
     const token = await signToken({
       secret,
       userId: operatorId,
       organizationId,
-      expiresIn: Math.floor(expiresAt.getTime() / 1000),
+      expiresIn: exp,
       issuer: config.issuer,
       audience: config.audience,
       extraClaims: { platform: true, support: true },

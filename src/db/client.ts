@@ -50,7 +50,13 @@ export function createDatabase({ url, max = 10, applicationName = 'tenantgate', 
   });
   // An idle client that errors (e.g. the server restarted) must not crash the process.
   pool.on('error', () => undefined);
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const prisma = new PrismaClient({
+    adapter: new PrismaPg(pool),
+    // Every tenant operation is a transaction, so under load it waits for a pooled
+    // connection here. Prisma's default (2 s) fails requests that would be served
+    // a moment later; queueing for up to 10 s is what a pool is for.
+    transactionOptions: { maxWait: 10_000, timeout: 15_000 },
+  });
   return {
     prisma,
     pool,

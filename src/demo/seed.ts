@@ -1,69 +1,112 @@
 import type { SystemDatabase } from '../db/system';
 import type { ProjectStatus, Role } from '../generated/prisma/enums';
+import { createOrganization } from '../platform/organizations';
+import { maskSecret } from '../settings';
 
 /**
- * The demo dataset: two organizations, their people and a few projects each.
- * Idempotent: running it again changes nothing.
+ * The demo dataset: two organizations with their people, departments, settings
+ * and projects, one of them restricted to a department. Idempotent: when the demo
+ * organizations exist, it changes nothing.
  */
 export const DEMO = {
   organizations: [
-    { slug: 'acme', name: 'Acme Corporation' },
-    { slug: 'globex', name: 'Globex' },
+    {
+      slug: 'acme',
+      name: 'Acme Corporation',
+      plan: 'PRO' as const,
+      domains: ['acme.example'],
+      settings: {
+        branding: { logo: 'https://cdn.acme.example/logo.png', primaryColor: '#FF6B35', customDomain: 'app.acme.example' },
+        security: { sessionTimeout: 43_200 },
+        features: { advancedAnalytics: true, webhooks: true },
+        integrations: { slack: { channel: '#engineering', enabled: true }, datadog: { enabled: true } },
+      },
+      secrets: { 'integrations.datadog.apiKey': 'dd_demo_key_not_a_real_one_abc' },
+      departments: [
+        { name: 'Engineering', parent: null },
+        { name: 'Backend', parent: 'Engineering' },
+        { name: 'Marketing', parent: null },
+      ],
+    },
+    {
+      slug: 'globex',
+      name: 'Globex',
+      plan: 'FREE' as const,
+      domains: ['globex.example'],
+      settings: { branding: { primaryColor: '#2E7D32' } },
+      secrets: {},
+      departments: [],
+    },
   ],
   users: [
-    { email: 'alice@acme.example', name: 'Alice Anders', org: 'acme', role: 'OWNER' as Role },
-    { email: 'carol@acme.example', name: 'Carol Chen', org: 'acme', role: 'MEMBER' as Role },
-    { email: 'bob@globex.example', name: 'Bob Brown', org: 'globex', role: 'OWNER' as Role },
+    { email: 'alice@acme.example', name: 'Alice Anders', org: 'acme', role: 'OWNER' as Role, department: null },
+    { email: 'carol@acme.example', name: 'Carol Chen', org: 'acme', role: 'MEMBER' as Role, department: 'Backend' },
+    { email: 'dave@acme.example', name: 'Dave Diaz', org: 'acme', role: 'MEMBER' as Role, department: 'Marketing' },
+    { email: 'bob@globex.example', name: 'Bob Brown', org: 'globex', role: 'OWNER' as Role, department: null },
   ],
   projects: [
-    { org: 'acme', owner: 'alice@acme.example', name: 'Website Redesign', status: 'ACTIVE' as ProjectStatus },
-    { org: 'acme', owner: 'carol@acme.example', name: 'Mobile App', status: 'ACTIVE' as ProjectStatus },
-    { org: 'acme', owner: 'alice@acme.example', name: 'Q3 Marketing Site', status: 'COMPLETED' as ProjectStatus },
-    { org: 'acme', owner: 'carol@acme.example', name: 'Legacy CRM Export', status: 'ARCHIVED' as ProjectStatus },
-    { org: 'globex', owner: 'bob@globex.example', name: 'Hammock Factory', status: 'ACTIVE' as ProjectStatus },
-    { org: 'globex', owner: 'bob@globex.example', name: 'Doomsday Device', status: 'ARCHIVED' as ProjectStatus },
+    { org: 'acme', owner: 'alice@acme.example', name: 'Website Redesign', status: 'ACTIVE' as ProjectStatus, restrictedTo: null },
+    { org: 'acme', owner: 'carol@acme.example', name: 'Mobile App', status: 'ACTIVE' as ProjectStatus, restrictedTo: null },
+    { org: 'acme', owner: 'alice@acme.example', name: 'Q3 Marketing Site', status: 'COMPLETED' as ProjectStatus, restrictedTo: null },
+    { org: 'acme', owner: 'carol@acme.example', name: 'Legacy CRM Export', status: 'ARCHIVED' as ProjectStatus, restrictedTo: null },
+    // Visible to alice (owner) and carol (Backend, under Engineering); not to dave (Marketing).
+    { org: 'acme', owner: 'carol@acme.example', name: 'Payments Rewrite', status: 'ACTIVE' as ProjectStatus, restrictedTo: 'Engineering' },
+    { org: 'globex', owner: 'bob@globex.example', name: 'Hammock Factory', status: 'ACTIVE' as ProjectStatus, restrictedTo: null },
+    { org: 'globex', owner: 'bob@globex.example', name: 'Doomsday Device', status: 'ARCHIVED' as ProjectStatus, restrictedTo: null },
   ],
 };
 
-export interface SeedResult {
-  created: boolean;
-}
-
-export async function seedDemo(system: SystemDatabase): Promise<SeedResult> {
+export async function seedDemo(system: SystemDatabase): Promise<{ created: boolean }> {
   const db = system.prisma;
   const existing = await db.organization.count({ where: { slug: { in: DEMO.organizations.map((o) => o.slug) } } });
-  if (existing === DEMO.organizations.length) return { created: false };
+  if (existing > 0) return { created: false };
 
-  await db.$transaction(async (tx) => {
-    const orgs = new Map<string, string>();
-    for (const org of DEMO.organizations) {
-      const row = await tx.organization.upsert({ where: { slug: org.slug }, create: org, update: {} });
-      orgs.set(org.slug, row.id);
-    }
-    const users = new Map<string, string>();
-    for (const user of DEMO.users) {
-      const row = await tx.user.upsert({
-        where: { email: user.email },
-        create: { email: user.email, name: user.name },
-        update: {},
-      });
-      users.set(user.email, row.id);
-      await tx.membership.upsert({
-        where: { organizationId_userId: { organizationId: orgs.get(user.org)!, userId: row.id } },
-        create: { organizationId: orgs.get(user.org)!, userId: row.id, role: user.role },
-        update: {},
-      });
-    }
-    for (const project of DEMO.projects) {
-      const organizationId = orgs.get(project.org)!;
-      const found = await tx.project.findFirst({ where: { organizationId, name: project.name } });
-      if (!found) {
-        await tx.project.create({
-          data: { organizationId, ownerId: users.get(project.owner)!, name: project.name, status: project.status },
+  const users = new Map<string, string>();
+  for (const org of DEMO.organizations) {
+    const people = DEMO.users.filter((u) => u.org === org.slug);
+    const owner = people.find((u) => u.role === 'OWNER')!;
+    const created = await createOrganization(system, {
+      name: org.name,
+      slug: org.slug,
+      plan: org.plan,
+      domains: org.domains,
+      owner: { email: owner.email, name: owner.name },
+      members: people.filter((u) => u.role !== 'OWNER').map((u) => ({ email: u.email, name: u.name, role: u.role as Exclude<Role, 'OWNER'> })),
+    });
+    for (const [email, id] of created.users) users.set(email, id);
+
+    await db.$transaction(async (tx) => {
+      await tx.organizationDomain.updateMany({ where: { organizationId: created.id }, data: { verified: true, verifiedAt: new Date() } });
+      await tx.organization.update({ where: { id: created.id }, data: { settings: org.settings } });
+      for (const [name, value] of Object.entries(org.secrets)) {
+        await tx.organizationSecret.create({ data: { organizationId: created.id, name, value, masked: maskSecret(value) } });
+      }
+      const departments = new Map<string, string>();
+      for (const department of org.departments) {
+        const row = await tx.department.create({
+          data: { organizationId: created.id, name: department.name, parentId: department.parent ? departments.get(department.parent) : null },
+        });
+        departments.set(department.name, row.id);
+      }
+      for (const person of people.filter((u) => u.department)) {
+        await tx.membership.update({
+          where: { organizationId_userId: { organizationId: created.id, userId: users.get(person.email)! } },
+          data: { departmentId: departments.get(person.department!) },
         });
       }
-    }
-  });
+      for (const project of DEMO.projects.filter((p) => p.org === org.slug)) {
+        await tx.project.create({
+          data: {
+            organizationId: created.id,
+            ownerId: users.get(project.owner)!,
+            name: project.name,
+            status: project.status,
+            restrictedToDepartmentId: project.restrictedTo ? departments.get(project.restrictedTo) : null,
+          },
+        });
+      }
+    });
+  }
   return { created: true };
 }
 
@@ -72,7 +115,7 @@ export async function demoLogins(system: SystemDatabase): Promise<{ email: strin
   const memberships = await system.prisma.membership.findMany({
     where: { user: { email: { in: DEMO.users.map((u) => u.email) } } },
     include: { user: true, organization: true },
-    orderBy: [{ organization: { slug: 'asc' } }, { role: 'asc' }],
+    orderBy: [{ organization: { slug: 'asc' } }, { role: 'asc' }, { user: { email: 'asc' } }],
   });
   return memberships.map((m) => ({
     email: m.user.email,

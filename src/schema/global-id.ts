@@ -22,3 +22,11 @@ export function globalIdOf(typename: string) {
     return decoded.id;
   });
 }
+
+/**
+ * An optional ID argument (validated by globalIdOf) as a row id, keeping null
+ * and undefined apart: in an update, null clears a reference and omitted leaves it alone.
+ */
+export function optionalRowId(id: string | number | null | undefined): string | null | undefined {
+  return id == null ? id : String(id);
+}

@@ -7,8 +7,17 @@ import './users';
 import './organizations';
 import './viewer';
 import './projects';
+import './plans';
+import './organization-settings';
+import './analytics';
 import './departments';
-import './members';
+import './members/membership.type';
+import './members/members.query';
+import './members/add-member.mutation';
+import './members/update-member.mutation';
+import './members/remove-member.mutation';
+import './members/transfer-ownership.mutation';
+import './platform';
 
 /** The executable schema, sorted so that its printed form (schema.graphql) is deterministic. */
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -1,5 +1,32 @@
+import type { Subscription } from '../generated/prisma/client';
 import { builder } from '../builder';
 import { notFound } from '../errors';
+import { PlanEnum, SubscriptionStatusEnum } from './plans';
+import { Settings, settingsView } from './organization-settings.type';
+
+/** A verified (or not yet verified) domain of the organization. */
+const OrganizationDomain = builder.prismaObject('OrganizationDomain', {
+  fields: (t) => ({
+    domain: t.exposeString('domain'),
+    verified: t.exposeBoolean('verified'),
+    verifiedAt: t.expose('verifiedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+type SubscriptionView = Pick<Subscription, 'plan' | 'status' | 'seats' | 'addOns' | 'paidThrough'>;
+
+const DEFAULT_SUBSCRIPTION: SubscriptionView = { plan: 'FREE', status: 'ACTIVE', seats: 5, addOns: [], paidThrough: null };
+
+const SubscriptionType = builder.objectRef<SubscriptionView>('Subscription').implement({
+  description: "The organization's plan and billing state.",
+  fields: (t) => ({
+    plan: t.expose('plan', { type: PlanEnum }),
+    status: t.expose('status', { type: SubscriptionStatusEnum }),
+    seats: t.exposeInt('seats'),
+    addOns: t.exposeStringList('addOns'),
+    paidThrough: t.expose('paidThrough', { type: 'DateTime', nullable: true }),
+  }),
+});
 
 export const Organization = builder.prismaNode('Organization', {
   id: { field: 'id' },
@@ -7,17 +34,32 @@ export const Organization = builder.prismaNode('Organization', {
   fields: (t) => ({
     slug: t.exposeString('slug'),
     name: t.exposeString('name'),
+    domains: t.relation('domains', { query: { orderBy: { domain: 'asc' } } }),
+    subscription: t.field({
+      type: SubscriptionType,
+      select: { subscription: true },
+      // Every organization gets a subscription row when it is created; the
+      // default covers rows made by hand.
+      resolve: (organization) =>
+        organization.subscription ?? DEFAULT_SUBSCRIPTION,
+    }),
+    settings: t.field({
+      type: Settings,
+      // SECURITY: only the masked hints of secrets; the runtime role cannot read the values anyway.
+      select: { settings: true, secrets: { select: { name: true, masked: true } } },
+      resolve: (organization) => settingsView(organization),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
 });
 
 builder.queryField('organization', (t) =>
-  t.field({
-    type: Organization,
+  t.prismaField({
+    type: 'Organization',
     description: 'The active organization: the one named by the token.',
-    resolve: async (_root, _args, ctx) => {
-      const organization = await ctx.loaders.organization.load(ctx.viewer!.organizationId);
+    resolve: async (query, _root, _args, ctx) => {
+      const organization = await ctx.tenantDb().organization.findUnique({ ...query, where: { id: ctx.viewer!.organizationId } });
       if (!organization) throw notFound('Organization');
       return organization;
     },

@@ -3,8 +3,10 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { ProjectStatus } from '../generated/prisma/enums';
 import type { Prisma } from '../generated/prisma/client';
 import { builder } from '../builder';
-import { isRecordNotFound, notFound } from '../errors';
-import { globalIdOf } from './global-id';
+import type { Context } from '../context';
+import { databaseFailure, forbidden, isRecordNotFound, notFound } from '../errors';
+import { Department } from './departments';
+import { globalIdOf, optionalRowId } from './global-id';
 import { User } from './users';
 
 export const ProjectStatusEnum = builder.enumType(ProjectStatus, { name: 'ProjectStatus' });
@@ -24,6 +26,12 @@ export const Project = builder.prismaNode('Project', {
       description: 'A member of the same organization: a composite foreign key guarantees it.',
       // PERF: batched per request by the user loader: one statement for a whole page.
       resolve: async (project, _args, ctx) => (await ctx.loaders.user.load(project.ownerId)) ?? Promise.reject(notFound('User')),
+    }),
+    restrictedToDepartment: t.relation('restrictedToDepartment', {
+      type: Department,
+      nullable: true,
+      description:
+        'When set, the project exists only for owners, admins and the members of this department or of its sub-departments: for everyone else it is not found.',
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -68,6 +76,10 @@ const CreateProjectInput = builder.inputType('CreateProjectInput', {
   fields: (t) => ({
     name: t.string({ required: true, validate: projectName }),
     status: t.field({ type: ProjectStatusEnum }),
+    restrictedToDepartmentId: t.id({
+      description: 'Restricts the project to this department (see Project.restrictedToDepartment).',
+      validate: globalIdOf('Department'),
+    }),
   }),
 });
 
@@ -76,6 +88,10 @@ const UpdateProjectInput = builder.inputType('UpdateProjectInput', {
     id: t.id({ required: true, validate: globalIdOf('Project') }),
     name: t.string({ validate: projectName }),
     status: t.field({ type: ProjectStatusEnum }),
+    restrictedToDepartmentId: t.id({
+      description: 'Restricts the project to this department; null lifts the restriction, omitted leaves it as it is.',
+      validate: globalIdOf('Department'),
+    }),
   }),
 });
 
@@ -86,6 +102,31 @@ const DeleteProjectInput = builder.inputType('DeleteProjectInput', {
 });
 
 type ProjectRow = Prisma.ProjectGetPayload<object>;
+
+/**
+ * The error for a write whose department restriction the database refused. The
+ * restriction itself is the database's: the foreign key (organization_id,
+ * restricted_to_department_id) matches only the caller's organization's
+ * departments, and the department_restriction policy's WITH CHECK refuses a
+ * row its writer could not see afterwards (a member restricting to a department
+ * outside its own path).
+ */
+async function restrictionRefused(ctx: Context, error: unknown, departmentId: string | null | undefined): Promise<unknown> {
+  const failure = databaseFailure(error);
+  if (!departmentId || !failure) return error;
+  if (failure.sqlState === '23503' && failure.constraint === 'projects_organization_id_restricted_to_department_id_fkey') {
+    return notFound('Department');
+  }
+  if (failure.sqlState === '42501') {
+    // RLS checks the row before the foreign key does: a missing department looks the same here.
+    const department = await ctx.tenantDb().department.findFirst({ where: { id: departmentId }, select: { name: true } });
+    if (!department) return notFound('Department');
+    return forbidden(
+      `A project restricted to "${department.name}" would be hidden from you: restrict it to your own department or one above it`,
+    );
+  }
+  return error;
+}
 
 const CreateProjectPayload = builder.objectRef<{ project: ProjectRow }>('CreateProjectPayload').implement({
   fields: (t) => ({ project: t.field({ type: Project, resolve: (payload) => payload.project }) }),
@@ -102,27 +143,34 @@ builder.mutationFields((t) => ({
     type: CreateProjectPayload,
     args: { input: t.arg({ type: CreateProjectInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      // organization_id is not given: the column defaults to app.current_org_id(),
-      // and RLS's WITH CHECK refuses any other value.
-      const project = await ctx.tenantDb().project.create({
-        data: { name: input.name, status: input.status ?? undefined, ownerId: ctx.viewer!.userId },
-      });
-      return { project };
+      const restrictedToDepartmentId = optionalRowId(input.restrictedToDepartmentId);
+      try {
+        // organization_id is not given: the column defaults to app.current_org_id(),
+        // and RLS's WITH CHECK refuses any other value.
+        const project = await ctx.tenantDb().project.create({
+          data: { name: input.name, status: input.status ?? undefined, ownerId: ctx.viewer!.userId, restrictedToDepartmentId },
+        });
+        return { project };
+      } catch (error) {
+        throw await restrictionRefused(ctx, error, restrictedToDepartmentId);
+      }
     },
   }),
   updateProject: t.field({
     type: UpdateProjectPayload,
     args: { input: t.arg({ type: UpdateProjectInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
+      const restrictedToDepartmentId = optionalRowId(input.restrictedToDepartmentId);
       try {
         const project = await ctx.tenantDb().project.update({
           where: { organizationId_id: { organizationId: ctx.viewer!.organizationId, id: String(input.id) } },
-          data: { name: input.name ?? undefined, status: input.status ?? undefined },
+          data: { name: input.name ?? undefined, status: input.status ?? undefined, restrictedToDepartmentId },
         });
         return { project };
       } catch (error) {
+        // A project restricted away from the caller is not found, like another organization's.
         if (isRecordNotFound(error)) throw notFound('Project');
-        throw error;
+        throw await restrictionRefused(ctx, error, restrictedToDepartmentId);
       }
     },
   }),

@@ -14,6 +14,22 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  mutation CreateDepartment($input: CreateDepartmentInput!) {\n    createDepartment(input: $input) { department { id name parent { id name } children { name } createdAt updatedAt } }\n  }\n": typeof types.CreateDepartmentDocument,
+    "\n  mutation UpdateDepartment($input: UpdateDepartmentInput!) {\n    updateDepartment(input: $input) { department { id name parent { id name } children { name } } }\n  }\n": typeof types.UpdateDepartmentDocument,
+    "\n  mutation DeleteDepartment($input: DeleteDepartmentInput!) {\n    deleteDepartment(input: $input) { deletedDepartmentId }\n  }\n": typeof types.DeleteDepartmentDocument,
+    "\n  mutation AssignToDepartment($input: AssignToDepartmentInput!) {\n    assignToDepartment(input: $input) { member { user { id email } department { id name } } }\n  }\n": typeof types.AssignToDepartmentDocument,
+    "\n  query DepartmentTree {\n    departments { id name parent { name } children { name } members { user { email } role } }\n  }\n": typeof types.DepartmentTreeDocument,
+    "\n  query Department($id: ID!) {\n    department(id: $id) {\n      id\n      name\n      parent { name }\n      children { name }\n      members { user { email } }\n      restrictedProjects(first: 10) { totalCount edges { node { id name } } }\n    }\n    node(id: $id) { id ... on Department { name } }\n  }\n": typeof types.DepartmentDocument,
+    "\n  query DepartmentMembers($departmentId: ID!, $includeDescendants: Boolean) {\n    departmentMembers(departmentId: $departmentId, includeDescendants: $includeDescendants) { user { email } department { name } }\n  }\n": typeof types.DepartmentMembersDocument,
+    "\n  query ProjectVisibility($id: ID!, $departmentId: ID!) {\n    projects(first: 50) { totalCount edges { node { id name } } }\n    project(id: $id) { id name restrictedToDepartment { name } }\n    node(id: $id) { id }\n    department(id: $departmentId) { restrictedProjects(first: 10) { totalCount edges { node { id } } } }\n  }\n": typeof types.ProjectVisibilityDocument,
+    "\n  mutation CreateRestrictedProject($input: CreateProjectInput!) {\n    createProject(input: $input) { project { id name restrictedToDepartment { id name } } }\n  }\n": typeof types.CreateRestrictedProjectDocument,
+    "\n  mutation RestrictProject($input: UpdateProjectInput!) {\n    updateProject(input: $input) { project { id restrictedToDepartment { id name } } }\n  }\n": typeof types.RestrictProjectDocument,
+    "\n  query Members($first: Int, $after: String, $role: Role) {\n    members(first: $first, after: $after, role: $role) {\n      totalCount\n      edges { cursor node { user { id email name } role department { id name } joinedAt } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.MembersDocument,
+    "\n  mutation AddMember($input: AddMemberInput!) {\n    addMember(input: $input) { member { user { id email name } role joinedAt } }\n  }\n": typeof types.AddMemberDocument,
+    "\n  mutation UpdateMember($input: UpdateMemberInput!) {\n    updateMember(input: $input) { member { user { id email } role } }\n  }\n": typeof types.UpdateMemberDocument,
+    "\n  mutation RemoveMember($input: RemoveMemberInput!) {\n    removeMember(input: $input) { removedUserId }\n  }\n": typeof types.RemoveMemberDocument,
+    "\n  mutation TransferOwnership($input: TransferOwnershipInput!) {\n    transferOwnership(input: $input) {\n      owner { user { id } role }\n      previousOwner { user { id } role }\n    }\n  }\n": typeof types.TransferOwnershipDocument,
+    "\n  query ViewerOrganizations {\n    viewer { organizations { id slug name role joinedAt active } }\n  }\n": typeof types.ViewerOrganizationsDocument,
     "\n  query Viewer {\n    viewer {\n      user { id email name }\n      organization { id slug name }\n      role\n    }\n    organization { id slug name }\n  }\n": typeof types.ViewerDocument,
     "\n  query Projects($first: Int, $after: String, $status: ProjectStatus) {\n    projects(first: $first, after: $after, status: $status) {\n      totalCount\n      edges { cursor node { id name status owner { id email } createdAt updatedAt } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.ProjectsDocument,
     "\n  query Project($id: ID!) {\n    project(id: $id) { id name status owner { id email } }\n  }\n": typeof types.ProjectDocument,
@@ -22,8 +38,31 @@ type Documents = {
     "\n  mutation UpdateProject($input: UpdateProjectInput!) {\n    updateProject(input: $input) { project { id name status updatedAt } }\n  }\n": typeof types.UpdateProjectDocument,
     "\n  mutation DeleteProject($input: DeleteProjectInput!) {\n    deleteProject(input: $input) { deletedProjectId }\n  }\n": typeof types.DeleteProjectDocument,
     "\n  query ProjectPageWithOwners($first: Int) {\n    projects(first: $first) { edges { node { id name status owner { email } } } }\n  }\n": typeof types.ProjectPageWithOwnersDocument,
+    "\n  query OrganizationDetails {\n    organization {\n      id slug name createdAt updatedAt\n      domains { domain verified verifiedAt }\n      subscription { plan status seats addOns paidThrough }\n      settings {\n        branding { logo primaryColor customDomain }\n        security { enforceSSO sessionTimeout allowedIPs }\n        features { advancedAnalytics apiAccess customIntegrations webhooks }\n        integrations {\n          slack { webhookUrl { isSet masked } channel enabled }\n          datadog { apiKey { isSet masked } enabled }\n        }\n      }\n    }\n  }\n": typeof types.OrganizationDetailsDocument,
+    "\n  mutation UpdateOrganization($input: UpdateOrganizationInput!) {\n    updateOrganization(input: $input) {\n      organization {\n        name\n        settings {\n          branding { logo primaryColor customDomain }\n          security { enforceSSO sessionTimeout allowedIPs }\n          features { advancedAnalytics apiAccess customIntegrations webhooks }\n          integrations { slack { webhookUrl { isSet masked } channel enabled } datadog { apiKey { isSet masked } enabled } }\n        }\n      }\n    }\n  }\n": typeof types.UpdateOrganizationDocument,
+    "\n  query Analytics {\n    analytics { projectsByStatus { status count } membersByRole { role count } departments }\n  }\n": typeof types.AnalyticsDocument,
+    "\n  query PlatformOrganizations($first: Int, $after: String, $search: String, $reason: String!) {\n    platformOrganizations(first: $first, after: $after, search: $search, reason: $reason) {\n      edges { cursor node { id slug name plan domains memberCount owner { id email name } createdAt } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.PlatformOrganizationsDocument,
+    "\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) { organization { id slug name plan domains memberCount owner { email name } } }\n  }\n": typeof types.CreateOrganizationDocument,
+    "\n  mutation StartSupportSession($input: StartSupportSessionInput!) {\n    startSupportSession(input: $input) { token expiresAt organization { id slug } }\n  }\n": typeof types.StartSupportSessionDocument,
+    "\n  query PlatformAuditLog($organizationId: ID, $first: Int, $after: String, $reason: String!) {\n    platformAuditLog(organizationId: $organizationId, first: $first, after: $after, reason: $reason) {\n      edges { node { action reason details actor { email } organization { slug } createdAt } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.PlatformAuditLogDocument,
 };
 const documents: Documents = {
+    "\n  mutation CreateDepartment($input: CreateDepartmentInput!) {\n    createDepartment(input: $input) { department { id name parent { id name } children { name } createdAt updatedAt } }\n  }\n": types.CreateDepartmentDocument,
+    "\n  mutation UpdateDepartment($input: UpdateDepartmentInput!) {\n    updateDepartment(input: $input) { department { id name parent { id name } children { name } } }\n  }\n": types.UpdateDepartmentDocument,
+    "\n  mutation DeleteDepartment($input: DeleteDepartmentInput!) {\n    deleteDepartment(input: $input) { deletedDepartmentId }\n  }\n": types.DeleteDepartmentDocument,
+    "\n  mutation AssignToDepartment($input: AssignToDepartmentInput!) {\n    assignToDepartment(input: $input) { member { user { id email } department { id name } } }\n  }\n": types.AssignToDepartmentDocument,
+    "\n  query DepartmentTree {\n    departments { id name parent { name } children { name } members { user { email } role } }\n  }\n": types.DepartmentTreeDocument,
+    "\n  query Department($id: ID!) {\n    department(id: $id) {\n      id\n      name\n      parent { name }\n      children { name }\n      members { user { email } }\n      restrictedProjects(first: 10) { totalCount edges { node { id name } } }\n    }\n    node(id: $id) { id ... on Department { name } }\n  }\n": types.DepartmentDocument,
+    "\n  query DepartmentMembers($departmentId: ID!, $includeDescendants: Boolean) {\n    departmentMembers(departmentId: $departmentId, includeDescendants: $includeDescendants) { user { email } department { name } }\n  }\n": types.DepartmentMembersDocument,
+    "\n  query ProjectVisibility($id: ID!, $departmentId: ID!) {\n    projects(first: 50) { totalCount edges { node { id name } } }\n    project(id: $id) { id name restrictedToDepartment { name } }\n    node(id: $id) { id }\n    department(id: $departmentId) { restrictedProjects(first: 10) { totalCount edges { node { id } } } }\n  }\n": types.ProjectVisibilityDocument,
+    "\n  mutation CreateRestrictedProject($input: CreateProjectInput!) {\n    createProject(input: $input) { project { id name restrictedToDepartment { id name } } }\n  }\n": types.CreateRestrictedProjectDocument,
+    "\n  mutation RestrictProject($input: UpdateProjectInput!) {\n    updateProject(input: $input) { project { id restrictedToDepartment { id name } } }\n  }\n": types.RestrictProjectDocument,
+    "\n  query Members($first: Int, $after: String, $role: Role) {\n    members(first: $first, after: $after, role: $role) {\n      totalCount\n      edges { cursor node { user { id email name } role department { id name } joinedAt } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.MembersDocument,
+    "\n  mutation AddMember($input: AddMemberInput!) {\n    addMember(input: $input) { member { user { id email name } role joinedAt } }\n  }\n": types.AddMemberDocument,
+    "\n  mutation UpdateMember($input: UpdateMemberInput!) {\n    updateMember(input: $input) { member { user { id email } role } }\n  }\n": types.UpdateMemberDocument,
+    "\n  mutation RemoveMember($input: RemoveMemberInput!) {\n    removeMember(input: $input) { removedUserId }\n  }\n": types.RemoveMemberDocument,
+    "\n  mutation TransferOwnership($input: TransferOwnershipInput!) {\n    transferOwnership(input: $input) {\n      owner { user { id } role }\n      previousOwner { user { id } role }\n    }\n  }\n": types.TransferOwnershipDocument,
+    "\n  query ViewerOrganizations {\n    viewer { organizations { id slug name role joinedAt active } }\n  }\n": types.ViewerOrganizationsDocument,
     "\n  query Viewer {\n    viewer {\n      user { id email name }\n      organization { id slug name }\n      role\n    }\n    organization { id slug name }\n  }\n": types.ViewerDocument,
     "\n  query Projects($first: Int, $after: String, $status: ProjectStatus) {\n    projects(first: $first, after: $after, status: $status) {\n      totalCount\n      edges { cursor node { id name status owner { id email } createdAt updatedAt } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.ProjectsDocument,
     "\n  query Project($id: ID!) {\n    project(id: $id) { id name status owner { id email } }\n  }\n": types.ProjectDocument,
@@ -32,6 +71,13 @@ const documents: Documents = {
     "\n  mutation UpdateProject($input: UpdateProjectInput!) {\n    updateProject(input: $input) { project { id name status updatedAt } }\n  }\n": types.UpdateProjectDocument,
     "\n  mutation DeleteProject($input: DeleteProjectInput!) {\n    deleteProject(input: $input) { deletedProjectId }\n  }\n": types.DeleteProjectDocument,
     "\n  query ProjectPageWithOwners($first: Int) {\n    projects(first: $first) { edges { node { id name status owner { email } } } }\n  }\n": types.ProjectPageWithOwnersDocument,
+    "\n  query OrganizationDetails {\n    organization {\n      id slug name createdAt updatedAt\n      domains { domain verified verifiedAt }\n      subscription { plan status seats addOns paidThrough }\n      settings {\n        branding { logo primaryColor customDomain }\n        security { enforceSSO sessionTimeout allowedIPs }\n        features { advancedAnalytics apiAccess customIntegrations webhooks }\n        integrations {\n          slack { webhookUrl { isSet masked } channel enabled }\n          datadog { apiKey { isSet masked } enabled }\n        }\n      }\n    }\n  }\n": types.OrganizationDetailsDocument,
+    "\n  mutation UpdateOrganization($input: UpdateOrganizationInput!) {\n    updateOrganization(input: $input) {\n      organization {\n        name\n        settings {\n          branding { logo primaryColor customDomain }\n          security { enforceSSO sessionTimeout allowedIPs }\n          features { advancedAnalytics apiAccess customIntegrations webhooks }\n          integrations { slack { webhookUrl { isSet masked } channel enabled } datadog { apiKey { isSet masked } enabled } }\n        }\n      }\n    }\n  }\n": types.UpdateOrganizationDocument,
+    "\n  query Analytics {\n    analytics { projectsByStatus { status count } membersByRole { role count } departments }\n  }\n": types.AnalyticsDocument,
+    "\n  query PlatformOrganizations($first: Int, $after: String, $search: String, $reason: String!) {\n    platformOrganizations(first: $first, after: $after, search: $search, reason: $reason) {\n      edges { cursor node { id slug name plan domains memberCount owner { id email name } createdAt } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.PlatformOrganizationsDocument,
+    "\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) { organization { id slug name plan domains memberCount owner { email name } } }\n  }\n": types.CreateOrganizationDocument,
+    "\n  mutation StartSupportSession($input: StartSupportSessionInput!) {\n    startSupportSession(input: $input) { token expiresAt organization { id slug } }\n  }\n": types.StartSupportSessionDocument,
+    "\n  query PlatformAuditLog($organizationId: ID, $first: Int, $after: String, $reason: String!) {\n    platformAuditLog(organizationId: $organizationId, first: $first, after: $after, reason: $reason) {\n      edges { node { action reason details actor { email } organization { slug } createdAt } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.PlatformAuditLogDocument,
 };
 
 /**
@@ -48,6 +94,70 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateDepartment($input: CreateDepartmentInput!) {\n    createDepartment(input: $input) { department { id name parent { id name } children { name } createdAt updatedAt } }\n  }\n"): (typeof documents)["\n  mutation CreateDepartment($input: CreateDepartmentInput!) {\n    createDepartment(input: $input) { department { id name parent { id name } children { name } createdAt updatedAt } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateDepartment($input: UpdateDepartmentInput!) {\n    updateDepartment(input: $input) { department { id name parent { id name } children { name } } }\n  }\n"): (typeof documents)["\n  mutation UpdateDepartment($input: UpdateDepartmentInput!) {\n    updateDepartment(input: $input) { department { id name parent { id name } children { name } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteDepartment($input: DeleteDepartmentInput!) {\n    deleteDepartment(input: $input) { deletedDepartmentId }\n  }\n"): (typeof documents)["\n  mutation DeleteDepartment($input: DeleteDepartmentInput!) {\n    deleteDepartment(input: $input) { deletedDepartmentId }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AssignToDepartment($input: AssignToDepartmentInput!) {\n    assignToDepartment(input: $input) { member { user { id email } department { id name } } }\n  }\n"): (typeof documents)["\n  mutation AssignToDepartment($input: AssignToDepartmentInput!) {\n    assignToDepartment(input: $input) { member { user { id email } department { id name } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DepartmentTree {\n    departments { id name parent { name } children { name } members { user { email } role } }\n  }\n"): (typeof documents)["\n  query DepartmentTree {\n    departments { id name parent { name } children { name } members { user { email } role } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Department($id: ID!) {\n    department(id: $id) {\n      id\n      name\n      parent { name }\n      children { name }\n      members { user { email } }\n      restrictedProjects(first: 10) { totalCount edges { node { id name } } }\n    }\n    node(id: $id) { id ... on Department { name } }\n  }\n"): (typeof documents)["\n  query Department($id: ID!) {\n    department(id: $id) {\n      id\n      name\n      parent { name }\n      children { name }\n      members { user { email } }\n      restrictedProjects(first: 10) { totalCount edges { node { id name } } }\n    }\n    node(id: $id) { id ... on Department { name } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DepartmentMembers($departmentId: ID!, $includeDescendants: Boolean) {\n    departmentMembers(departmentId: $departmentId, includeDescendants: $includeDescendants) { user { email } department { name } }\n  }\n"): (typeof documents)["\n  query DepartmentMembers($departmentId: ID!, $includeDescendants: Boolean) {\n    departmentMembers(departmentId: $departmentId, includeDescendants: $includeDescendants) { user { email } department { name } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ProjectVisibility($id: ID!, $departmentId: ID!) {\n    projects(first: 50) { totalCount edges { node { id name } } }\n    project(id: $id) { id name restrictedToDepartment { name } }\n    node(id: $id) { id }\n    department(id: $departmentId) { restrictedProjects(first: 10) { totalCount edges { node { id } } } }\n  }\n"): (typeof documents)["\n  query ProjectVisibility($id: ID!, $departmentId: ID!) {\n    projects(first: 50) { totalCount edges { node { id name } } }\n    project(id: $id) { id name restrictedToDepartment { name } }\n    node(id: $id) { id }\n    department(id: $departmentId) { restrictedProjects(first: 10) { totalCount edges { node { id } } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateRestrictedProject($input: CreateProjectInput!) {\n    createProject(input: $input) { project { id name restrictedToDepartment { id name } } }\n  }\n"): (typeof documents)["\n  mutation CreateRestrictedProject($input: CreateProjectInput!) {\n    createProject(input: $input) { project { id name restrictedToDepartment { id name } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RestrictProject($input: UpdateProjectInput!) {\n    updateProject(input: $input) { project { id restrictedToDepartment { id name } } }\n  }\n"): (typeof documents)["\n  mutation RestrictProject($input: UpdateProjectInput!) {\n    updateProject(input: $input) { project { id restrictedToDepartment { id name } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Members($first: Int, $after: String, $role: Role) {\n    members(first: $first, after: $after, role: $role) {\n      totalCount\n      edges { cursor node { user { id email name } role department { id name } joinedAt } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query Members($first: Int, $after: String, $role: Role) {\n    members(first: $first, after: $after, role: $role) {\n      totalCount\n      edges { cursor node { user { id email name } role department { id name } joinedAt } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AddMember($input: AddMemberInput!) {\n    addMember(input: $input) { member { user { id email name } role joinedAt } }\n  }\n"): (typeof documents)["\n  mutation AddMember($input: AddMemberInput!) {\n    addMember(input: $input) { member { user { id email name } role joinedAt } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateMember($input: UpdateMemberInput!) {\n    updateMember(input: $input) { member { user { id email } role } }\n  }\n"): (typeof documents)["\n  mutation UpdateMember($input: UpdateMemberInput!) {\n    updateMember(input: $input) { member { user { id email } role } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RemoveMember($input: RemoveMemberInput!) {\n    removeMember(input: $input) { removedUserId }\n  }\n"): (typeof documents)["\n  mutation RemoveMember($input: RemoveMemberInput!) {\n    removeMember(input: $input) { removedUserId }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TransferOwnership($input: TransferOwnershipInput!) {\n    transferOwnership(input: $input) {\n      owner { user { id } role }\n      previousOwner { user { id } role }\n    }\n  }\n"): (typeof documents)["\n  mutation TransferOwnership($input: TransferOwnershipInput!) {\n    transferOwnership(input: $input) {\n      owner { user { id } role }\n      previousOwner { user { id } role }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ViewerOrganizations {\n    viewer { organizations { id slug name role joinedAt active } }\n  }\n"): (typeof documents)["\n  query ViewerOrganizations {\n    viewer { organizations { id slug name role joinedAt active } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -80,6 +190,34 @@ export function graphql(source: "\n  mutation DeleteProject($input: DeleteProjec
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ProjectPageWithOwners($first: Int) {\n    projects(first: $first) { edges { node { id name status owner { email } } } }\n  }\n"): (typeof documents)["\n  query ProjectPageWithOwners($first: Int) {\n    projects(first: $first) { edges { node { id name status owner { email } } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query OrganizationDetails {\n    organization {\n      id slug name createdAt updatedAt\n      domains { domain verified verifiedAt }\n      subscription { plan status seats addOns paidThrough }\n      settings {\n        branding { logo primaryColor customDomain }\n        security { enforceSSO sessionTimeout allowedIPs }\n        features { advancedAnalytics apiAccess customIntegrations webhooks }\n        integrations {\n          slack { webhookUrl { isSet masked } channel enabled }\n          datadog { apiKey { isSet masked } enabled }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query OrganizationDetails {\n    organization {\n      id slug name createdAt updatedAt\n      domains { domain verified verifiedAt }\n      subscription { plan status seats addOns paidThrough }\n      settings {\n        branding { logo primaryColor customDomain }\n        security { enforceSSO sessionTimeout allowedIPs }\n        features { advancedAnalytics apiAccess customIntegrations webhooks }\n        integrations {\n          slack { webhookUrl { isSet masked } channel enabled }\n          datadog { apiKey { isSet masked } enabled }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateOrganization($input: UpdateOrganizationInput!) {\n    updateOrganization(input: $input) {\n      organization {\n        name\n        settings {\n          branding { logo primaryColor customDomain }\n          security { enforceSSO sessionTimeout allowedIPs }\n          features { advancedAnalytics apiAccess customIntegrations webhooks }\n          integrations { slack { webhookUrl { isSet masked } channel enabled } datadog { apiKey { isSet masked } enabled } }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateOrganization($input: UpdateOrganizationInput!) {\n    updateOrganization(input: $input) {\n      organization {\n        name\n        settings {\n          branding { logo primaryColor customDomain }\n          security { enforceSSO sessionTimeout allowedIPs }\n          features { advancedAnalytics apiAccess customIntegrations webhooks }\n          integrations { slack { webhookUrl { isSet masked } channel enabled } datadog { apiKey { isSet masked } enabled } }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Analytics {\n    analytics { projectsByStatus { status count } membersByRole { role count } departments }\n  }\n"): (typeof documents)["\n  query Analytics {\n    analytics { projectsByStatus { status count } membersByRole { role count } departments }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PlatformOrganizations($first: Int, $after: String, $search: String, $reason: String!) {\n    platformOrganizations(first: $first, after: $after, search: $search, reason: $reason) {\n      edges { cursor node { id slug name plan domains memberCount owner { id email name } createdAt } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query PlatformOrganizations($first: Int, $after: String, $search: String, $reason: String!) {\n    platformOrganizations(first: $first, after: $after, search: $search, reason: $reason) {\n      edges { cursor node { id slug name plan domains memberCount owner { id email name } createdAt } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) { organization { id slug name plan domains memberCount owner { email name } } }\n  }\n"): (typeof documents)["\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) { organization { id slug name plan domains memberCount owner { email name } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation StartSupportSession($input: StartSupportSessionInput!) {\n    startSupportSession(input: $input) { token expiresAt organization { id slug } }\n  }\n"): (typeof documents)["\n  mutation StartSupportSession($input: StartSupportSessionInput!) {\n    startSupportSession(input: $input) { token expiresAt organization { id slug } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PlatformAuditLog($organizationId: ID, $first: Int, $after: String, $reason: String!) {\n    platformAuditLog(organizationId: $organizationId, first: $first, after: $after, reason: $reason) {\n      edges { node { action reason details actor { email } organization { slug } createdAt } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query PlatformAuditLog($organizationId: ID, $first: Int, $after: String, $reason: String!) {\n    platformAuditLog(organizationId: $organizationId, first: $first, after: $after, reason: $reason) {\n      edges { node { action reason details actor { email } organization { slug } createdAt } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
