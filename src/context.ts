@@ -164,8 +164,9 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
     const operator = access?.platform_operator ? { userId: claims.sub } : null;
     const support = claims.support === true && operator !== null;
     // SECURITY: the token alone is not enough; membership is checked on every
-    // request, so a removed member loses access at once.
-    const role: Role | null = access?.role ?? (support ? 'ADMIN' : null);
+    // request, so a removed member loses access at once. A support session acts
+    // as an admin (or keeps OWNER, if the operator happens to be the owner).
+    const role: Role | null = support ? (access?.role === 'OWNER' ? 'OWNER' : 'ADMIN') : (access?.role ?? null);
     if (!access || !role) throw forbidden('You are not a member of this organization');
 
     const settings = readSettings(access.settings);
@@ -174,7 +175,9 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
       const age = now() / 1000 - (claims.iat ?? 0);
       if (!claims.iat || age > security.sessionTimeout) throw unauthenticated('Session expired');
     }
-    if (security.enforceSSO && !(claims.amr ?? []).includes('sso')) {
+    // A support session is authenticated by the platform, not by the organization's
+    // identity provider, so its SSO rule does not apply; its IP allow-list does.
+    if (security.enforceSSO && !support && !(claims.amr ?? []).includes('sso')) {
       throw unauthenticated('This organization requires single sign-on (SSO)');
     }
     if (security.allowedIPs.length > 0 && !(address && addressAllowed(address, security.allowedIPs))) {

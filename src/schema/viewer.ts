@@ -50,6 +50,7 @@ const Viewer = builder.objectRef<ViewerShape>('Viewer').implement({
         (await ctx.loaders.organization.load(viewer.organizationId)) ?? Promise.reject(notFound('Organization')),
     }),
     role: t.expose('role', { type: RoleEnum }),
+    support: t.exposeBoolean('support', { description: 'A platform operator in a support session, acting as an admin.' }),
     organizations: t.field({
       type: [ViewerOrganization],
       description: 'Every organization the viewer belongs to, by name; a token names the active one.',
