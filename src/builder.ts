@@ -4,7 +4,7 @@ import RelayPlugin, { decodeGlobalID } from '@pothos/plugin-relay';
 import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import type { GraphQLError } from 'graphql';
 import ValidationPlugin from '@pothos/plugin-validation';
-import { DateTimeResolver } from 'graphql-scalars';
+import { DateTimeResolver, SafeIntResolver } from 'graphql-scalars';
 import type { Role } from './generated/prisma/client';
 import type PrismaTypes from './generated/pothos-types';
 import { getDatamodel } from './generated/pothos-types';
@@ -29,7 +29,11 @@ export const builder = new SchemaBuilder<{
     /** A platform operator: not an organization role, a separate scope (see platform_operators). */
     platform: boolean;
   };
-  Scalars: { DateTime: { Input: Date; Output: Date } };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    /** Integers beyond GraphQL's 32-bit Int (bytes, minor units of money), up to 2^53 - 1. */
+    SafeInt: { Input: number; Output: number | bigint };
+  };
   DefaultFieldNullability: false;
 }>({
   defaultFieldNullability: false,
@@ -76,6 +80,11 @@ export const builder = new SchemaBuilder<{
 });
 
 builder.addScalarType('DateTime', DateTimeResolver);
+// Prisma returns BIGINT columns as bigint; JSON has no bigint. Within 2^53 a
+// number is exact, and beyond it SafeInt refuses rather than rounds.
+builder.addScalarType('SafeInt', SafeIntResolver, {
+  serialize: (value) => SafeIntResolver.serialize(typeof value === 'bigint' ? Number(value) : value),
+});
 
 /** The first scope that failed, for an error that says what is missing. */
 function failedScope(failure: AuthFailure): { scope: string; parameter: unknown } | null {
