@@ -14,7 +14,7 @@ const config: CodegenConfig = {
     'test/gql/': {
       preset: 'client',
       config: {
-        scalars: { DateTime: 'string' },
+        scalars: { DateTime: 'string', Date: 'string', SafeInt: 'number' },
         enumsAsTypes: true,
         useTypeImports: true,
       },

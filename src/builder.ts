@@ -4,13 +4,15 @@ import RelayPlugin, { decodeGlobalID } from '@pothos/plugin-relay';
 import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import type { GraphQLError } from 'graphql';
 import ValidationPlugin from '@pothos/plugin-validation';
-import { DateTimeResolver, SafeIntResolver } from 'graphql-scalars';
+import { DateResolver, DateTimeResolver, SafeIntResolver } from 'graphql-scalars';
 import type { Role } from './generated/prisma/client';
 import type PrismaTypes from './generated/pothos-types';
 import { getDatamodel } from './generated/pothos-types';
 import type { Context } from './context';
 import { badUserInput, forbidden, unauthenticated } from './errors';
 import type { Feature } from './settings';
+import QuotasPlugin from './quotas/pothos-plugin';
+import { withinQuota } from './quotas/enforce';
 
 /**
  * The Pothos builder: plugins and scalars, no types. Types live in src/schema/,
@@ -31,13 +33,17 @@ export const builder = new SchemaBuilder<{
   };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
+    /** A calendar day, `YYYY-MM-DD`: midnight UTC as a Date. */
+    Date: { Input: Date; Output: Date };
     /** Integers beyond GraphQL's 32-bit Int (bytes, minor units of money), up to 2^53 - 1. */
     SafeInt: { Input: number; Output: number | bigint };
   };
   DefaultFieldNullability: false;
 }>({
   defaultFieldNullability: false,
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin],
+  // Quotas last: it wraps inside scope-auth, and arguments are validated before
+  // any wrapper, so only authorized, valid requests reach a quota check.
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin, QuotasPlugin],
   scopeAuth: {
     authScopes: (ctx) => ({
       member: ctx.viewer !== null,
@@ -68,6 +74,10 @@ export const builder = new SchemaBuilder<{
       }
     },
   },
+  quotas: {
+    // Mutations run only for a member (the Mutation type's scope), so there is a viewer.
+    enforce: (ctx, claim, write) => withinQuota(ctx.tenantDb(), ctx.viewer!.organizationId, claim, write),
+  },
   validation: {
     validationError: (failure) =>
       badUserInput(
@@ -80,6 +90,7 @@ export const builder = new SchemaBuilder<{
 });
 
 builder.addScalarType('DateTime', DateTimeResolver);
+builder.addScalarType('Date', DateResolver);
 // Prisma returns BIGINT columns as bigint; JSON has no bigint. Within 2^53 a
 // number is exact, and beyond it SafeInt refuses rather than rounds.
 builder.addScalarType('SafeInt', SafeIntResolver, {

@@ -19,6 +19,8 @@ export interface Config {
   embeddedPort: number;
   /** Proxies whose X-Forwarded-For is believed (CIDRs). @default none: the socket address is the client */
   trustedProxies: string[];
+  /** HMAC-SHA256 secret of `POST /webhooks/payments`. @default none: no payment webhook */
+  paymentWebhookSecret?: string;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -52,5 +54,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: env.TENANTGATE_DATA_DIR || '.data',
     embeddedPort: integer(env, 'EMBEDDED_PG_PORT', 54329),
     trustedProxies: cidrList(env, 'TRUSTED_PROXIES'),
+    paymentWebhookSecret: env.PAYMENT_WEBHOOK_SECRET || undefined,
   };
 }

@@ -9,6 +9,8 @@ import { TokenError, type TokenClaims, type TokenVerifier } from './auth/tokens'
 import { forbidden, unauthenticated } from './errors';
 import { createLoaders, type Loaders } from './loaders';
 import { addressAllowed, readSettings, type OrganizationSettings } from './settings';
+import { enforceApiCallsQuota, quotaMonth } from './usage/api-calls-quota';
+import type { UsageRecorder } from './usage/recorder';
 
 /** Who is calling: verified from the bearer token, membership checked on this request. */
 export interface Viewer {
@@ -66,6 +68,11 @@ export interface ContextDependencies {
   now?: () => number;
   /** See Context.signSupportToken. */
   signSupportToken?: SupportTokenSigner;
+  /**
+   * The usage recorder's unwritten counts: with it, the API_CALLS quota is
+   * enforced (QUOTA_EXCEEDED, 429). Without it, there is no quota check.
+   */
+  usage?: Pick<UsageRecorder, 'unflushedApiCalls'>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -89,14 +96,26 @@ interface AccessRow {
   role: Role | null;
   department_path: string[];
   platform_operator: boolean;
+  /** The effective API_CALLS limit (override, else plan); null when unlimited or not asked for. */
+  api_calls_limit: bigint | null;
+  /** This month's API calls in usage_daily; null when there is no limit to check. */
+  api_calls_used: bigint | null;
 }
 
 /**
  * PERF: the membership, the department path (for restricted projects), the
- * organization's settings and the platform-operator check in one statement, so
- * the request pays for one scoped transaction before its own queries.
+ * organization's settings, the platform-operator check and the API_CALLS quota
+ * in one statement, so the request pays for one scoped transaction before its
+ * own queries. The quota is the override if the organization has one (its NULL
+ * is unlimited), else its plan's limit, and this month's usage_daily sum: an
+ * index-only scan of at most 31 entries (migration 20261127030200_usage), and
+ * only when there is a limit.
  */
-async function loadAccess(db: TenantClient, userId: string, checkOperator: boolean): Promise<AccessRow | null> {
+async function loadAccess(
+  db: TenantClient,
+  userId: string,
+  { checkOperator, checkQuota, month }: { checkOperator: boolean; checkQuota: boolean; month: { from: string; until: string } },
+): Promise<AccessRow | null> {
   const rows = await db.$queryRaw<AccessRow[]>`
     WITH RECURSIVE me AS (
       SELECT role, department_id FROM memberships WHERE user_id = ${userId}::uuid
@@ -108,12 +127,24 @@ async function loadAccess(db: TenantClient, userId: string, checkOperator: boole
     SELECT o.id, o.slug, o.name, o.settings, o.created_at, o.updated_at,
            (SELECT role FROM me) AS role,
            ARRAY(SELECT id::text FROM path ORDER BY depth) AS department_path,
-           CASE WHEN ${checkOperator} THEN app.is_platform_operator(${userId}::uuid) ELSE false END AS platform_operator
-      FROM organizations o`;
+           CASE WHEN ${checkOperator} THEN app.is_platform_operator(${userId}::uuid) ELSE false END AS platform_operator,
+           api."limit" AS api_calls_limit,
+           CASE WHEN api."limit" IS NOT NULL THEN (
+             SELECT COALESCE(sum(u.api_calls), 0)::bigint FROM usage_daily u
+              WHERE u.organization_id = o.id AND u.day >= ${month.from}::date AND u.day < ${month.until}::date
+           ) END AS api_calls_used
+      FROM organizations o
+      LEFT JOIN LATERAL (
+        SELECT CASE WHEN q.organization_id IS NULL THEN pl."limit" ELSE q."limit" END AS "limit"
+          FROM plan_limits pl
+          LEFT JOIN quota_overrides q ON q.organization_id = o.id AND q.resource = 'API_CALLS'
+         WHERE ${checkQuota} AND pl.resource = 'API_CALLS'
+           AND pl.plan = COALESCE((SELECT s.plan FROM subscriptions s WHERE s.organization_id = o.id), 'FREE')
+      ) api ON true`;
   return rows[0] ?? null;
 }
 
-export function createContextFactory({ db, verifyToken, system, trustedProxies = [], now = Date.now, signSupportToken }: ContextDependencies) {
+export function createContextFactory({ db, verifyToken, system, trustedProxies = [], now = Date.now, signSupportToken, usage }: ContextDependencies) {
   const platformDb = (operator: Context['platformOperator']) => () => {
     if (!operator) throw forbidden('Only platform operators may do this');
     if (!system) throw new Error('Platform operations need DATABASE_ADMIN_URL');
@@ -160,7 +191,8 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
     }
 
     const probe = createTenantClient(db.prisma, { organizationId: claims.org, userId: claims.sub });
-    const access = await loadAccess(probe, claims.sub, claimsPlatform);
+    const requestedAt = now();
+    const access = await loadAccess(probe, claims.sub, { checkOperator: claimsPlatform, checkQuota: usage !== undefined, month: quotaMonth(requestedAt) });
     const operator = access?.platform_operator ? { userId: claims.sub } : null;
     const support = claims.support === true && operator !== null;
     // SECURITY: the token alone is not enough; membership is checked on every
@@ -182,6 +214,10 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
     }
     if (security.allowedIPs.length > 0 && !(address && addressAllowed(address, security.allowedIPs))) {
       throw forbidden('IP address not allowed for this organization');
+    }
+    // A support session is the platform's work, not the organization's: neither refused nor counted (src/plugins/use-usage.ts).
+    if (usage && !support) {
+      enforceApiCallsQuota(usage, { organizationId: claims.org, limit: access.api_calls_limit, written: access.api_calls_used, now: requestedAt });
     }
 
     const viewer: Viewer = { userId: claims.sub, organizationId: claims.org, role, departmentPath: access.department_path, support };

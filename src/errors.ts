@@ -24,6 +24,11 @@ export function alreadyExists(message: string, extra: Record<string, unknown> = 
   return new GraphQLError(message, { extensions: { code: 'ALREADY_EXISTS', ...extra } });
 }
 
+/** A create that the organization's quota (its plan's limit, or an override) does not leave room for. */
+export function quotaExceeded(message: string, extra: { resource: string; limit: number; used: number }): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'QUOTA_EXCEEDED', ...extra } });
+}
+
 /** The same error for "does not exist" and "belongs to another organization": the two must look alike. */
 export function notFound(typeName: string): GraphQLError {
   return new GraphQLError(`${typeName} not found`, { extensions: { code: 'NOT_FOUND' } });

@@ -51,6 +51,7 @@ async function main(): Promise<void> {
       verifyToken: createTokenVerifier(connections.auth),
       signSupportToken: supportTokenSigner(connections.auth),
       trustedProxies: config.trustedProxies,
+      paymentWebhookSecret: config.paymentWebhookSecret,
       exposeErrorDetails: process.env.NODE_ENV === 'development',
     });
     const server = createServer(gateway);
@@ -72,6 +73,8 @@ async function main(): Promise<void> {
       console.log(`\n${signal}: stopping…`);
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+      // Writes the usage counted since the last flush (src/usage/recorder.ts) while the pool is still open.
+      await gateway.dispose();
       await db.close();
       await system?.close();
       await stopDatabase();

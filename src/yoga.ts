@@ -2,8 +2,11 @@ import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-
 import { schema } from './schema/index';
 import { createContextFactory, type Context, type ContextDependencies } from './context';
 import { useInputErrors } from './plugins/use-input-errors';
+import { usePaymentWebhook } from './plugins/use-payment-webhook';
+import { useUsage } from './plugins/use-usage';
+import { createUsageRecorder, type UsageRecorder } from './usage/recorder';
 
-export interface GatewayOptions extends ContextDependencies {
+export interface GatewayOptions extends Omit<ContextDependencies, 'usage'> {
   /**
    * Serve GraphiQL at the GraphQL endpoint.
    * @default true
@@ -17,6 +20,18 @@ export interface GatewayOptions extends ContextDependencies {
   exposeErrorDetails?: boolean;
   /** Yoga's logger; `false` to silence it (tests). */
   logging?: boolean;
+  /**
+   * Usage tracking (src/usage/): API calls, response bytes, execution time and
+   * active users per organization, and the API_CALLS quota. `true`: a recorder
+   * on `db.pool` that writes every second or every 1,000 calls. A recorder of
+   * your own: you control its flushes (tests). `false`: no counting and no quota
+   * check (the benchmark measures what usage tracking costs this way).
+   * `gateway.dispose()` closes the recorder, writing what is pending.
+   * @default true
+   */
+  usage?: boolean | UsageRecorder;
+  /** PAYMENT_WEBHOOK_SECRET: serves `POST /webhooks/payments` (src/plugins/use-payment-webhook.ts) on the system client. */
+  paymentWebhookSecret?: string;
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
@@ -26,9 +41,11 @@ export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
  * in-process, src/server.ts puts it behind node:http.
  */
 export function createGateway(options: GatewayOptions): Gateway {
+  const { usage = true } = options;
+  const recorder = usage === true ? createUsageRecorder({ pool: options.db.pool, now: options.now }) : usage || null;
   return createYoga<Record<string, unknown>, Context>({
     schema,
-    context: createContextFactory(options),
+    context: createContextFactory({ ...options, usage: recorder ?? undefined }),
     graphiql: options.graphiql ?? true,
     // SECURITY: unexpected errors reach the client as "Unexpected error." only.
     maskedErrors: { isDev: options.exposeErrorDetails ?? false },
@@ -37,6 +54,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     landingPage: false,
     plugins: [
       useInputErrors(),
+      recorder ? useUsage(recorder) : {},
+      usePaymentWebhook({ secret: options.paymentWebhookSecret, system: options.system, now: options.now }),
       useReadinessCheck({
         endpoint: '/readyz',
         check: async () => {

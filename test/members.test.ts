@@ -410,3 +410,23 @@ describe('viewer.organizations', () => {
     expect(acmeOwner.data?.viewer.organizations).toEqual([expect.objectContaining({ slug: acme.slug, role: 'OWNER', active: true })]);
   });
 });
+
+describe('seats follow members', () => {
+  it('adds a seat when a member joins past the paid seats, and never touches another organization', async () => {
+    await h.system.prisma.subscription.update({ where: { organizationId: acme.id }, data: { seats: 3 } });
+    const response = await h.execute(AddMember, { token: acme.admin.token, variables: { input: { email: `seat-${Date.now()}@example.test`, role: 'MEMBER' } } });
+    expect(response.errors).toBeUndefined();
+    const [ours, theirs] = await Promise.all([
+      h.system.prisma.subscription.findUniqueOrThrow({ where: { organizationId: acme.id } }),
+      h.system.prisma.subscription.findUniqueOrThrow({ where: { organizationId: globex.id } }),
+    ]);
+    expect(ours.seats).toBe(4);
+    expect(theirs.seats).toBe(5);
+  });
+
+  it('leaves the seats alone while there are enough', async () => {
+    await h.system.prisma.subscription.update({ where: { organizationId: acme.id }, data: { seats: 5 } });
+    await h.execute(AddMember, { token: acme.admin.token, variables: { input: { email: `seat-${Date.now()}@example.test`, role: 'MEMBER' } } });
+    expect((await h.system.prisma.subscription.findUniqueOrThrow({ where: { organizationId: acme.id } })).seats).toBe(5);
+  });
+});

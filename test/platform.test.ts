@@ -324,6 +324,7 @@ describe('who may not', () => {
     ['platformAuditLog', `{ platformAuditLog(reason: "x") { edges { node { action } } } }`],
     ['createOrganization', `mutation { createOrganization(input: { name: "X", slug: "x-${randomUUID().slice(0, 8)}", reason: "x" }) { organization { id } } }`],
     ['startSupportSession', `mutation { startSupportSession(input: { organizationId: "${platformId(organizationId)}", reason: "x" }) { token } }`],
+    ['setQuota', `mutation { setQuota(input: { organizationId: "${platformId(organizationId)}", resource: PROJECTS, limit: null, reason: "x" }) { quota { limit } } }`],
   ];
 
   it('an organization owner gets FORBIDDEN on every platform field, and nothing is written', async () => {

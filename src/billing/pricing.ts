@@ -8,7 +8,9 @@ import type { AddOn, Plan, PlanPrice } from '../generated/prisma/client';
  * and the bill cannot disagree.
  */
 
-export type LineItemKind = 'BASE_PLAN' | 'SEATS' | 'ADD_ON' | 'OVERAGE';
+/** What a line item charges for; invoice_line_items.kind accepts these (a CHECK constraint). */
+export const LINE_ITEM_KINDS = ['BASE_PLAN', 'SEATS', 'ADD_ON', 'OVERAGE'] as const;
+export type LineItemKind = (typeof LINE_ITEM_KINDS)[number];
 
 export interface LineItem {
   kind: LineItemKind;

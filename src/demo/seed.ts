@@ -1,5 +1,7 @@
 import type { SystemDatabase } from '../db/system';
 import type { ProjectStatus, Role } from '../generated/prisma/enums';
+import { generateInvoices } from '../billing/invoicing';
+import { isoDate, previousPeriod } from '../billing/period';
 import { createOrganization } from '../platform/organizations';
 import { maskSecret } from '../settings';
 
@@ -38,6 +40,8 @@ export const DEMO = {
       departments: [],
     },
   ],
+  /** The organization with usage and an invoice to show (see seedBilling). */
+  billing: { org: 'acme', addOns: ['advanced-analytics'] },
   users: [
     { email: 'alice@acme.example', name: 'Alice Anders', org: 'acme', role: 'OWNER' as Role, department: null },
     { email: 'carol@acme.example', name: 'Carol Chen', org: 'acme', role: 'MEMBER' as Role, department: 'Backend' },
@@ -106,8 +110,36 @@ export async function seedDemo(system: SystemDatabase): Promise<{ created: boole
         });
       }
     });
+    if (org.slug === DEMO.billing.org) await seedBilling(system, created.id, new Date());
   }
   return { created: true };
+}
+
+/**
+ * Billing history for the demo organization: usage every day from the first of
+ * last month through yesterday, its add-ons, and last month's invoice, made by
+ * the invoicing job itself. It is a customer since last month began, so that
+ * last month is billable (invoicing skips organizations younger than the month).
+ */
+async function seedBilling(system: SystemDatabase, organizationId: string, now: Date): Promise<void> {
+  const db = system.prisma;
+  const lastMonth = previousPeriod(now);
+  await db.organization.update({ where: { id: organizationId }, data: { createdAt: lastMonth.start } });
+  await db.subscription.update({ where: { organizationId }, data: { addOns: DEMO.billing.addOns } });
+  const days = Math.floor((Date.parse(isoDate(now)) - lastMonth.start.getTime()) / 86_400_000);
+  await db.usageDaily.createMany({
+    data: Array.from({ length: days }, (_, i) => ({
+      organizationId,
+      day: new Date(lastMonth.start.getTime() + i * 86_400_000),
+      // Weekly rhythms, so that charts have a shape: ~4 GB and ~25 minutes of compute a day,
+      // which takes a PRO plan a little past its allowance over a month.
+      apiCalls: BigInt(1_200 + ((i * 37) % 400)),
+      bandwidthBytes: 4n * 1024n ** 3n + BigInt((i % 7) * 150) * 1024n ** 2n,
+      computeMs: BigInt(1_200_000 + (i % 5) * 180_000),
+    })),
+    skipDuplicates: true,
+  });
+  await generateInvoices(system, { period: lastMonth, now, organizationIds: [organizationId] });
 }
 
 /** Each demo user with the ids a token needs. */

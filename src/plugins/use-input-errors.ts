@@ -11,7 +11,7 @@ import type { Plugin } from 'graphql-yoga';
  * for those the path is looked up in the document and put in front.
  */
 const INPUT_ERROR =
-  /^(Variable "\$[^"]+" got invalid value|Variable "\$[^"]+" of required type|Value "[^"]*" does not exist in "|Enum "[^"]+" cannot represent|Expected value of type "|Field "[^"]+" of required type "[^"]+" was not provided|Field "[^"]+" is not defined by type|(Int|Float|String|Boolean|ID) cannot represent)/;
+  /^(Variable "\$[^"]+" got invalid value|Variable "\$[^"]+" of required type|Value "[^"]*" does not exist in "|Enum "[^"]+" cannot represent|Expected value of type "|Field "[^"]+" of required type "[^"]+" was not provided|Field "[^"]+" is not defined by type|(Int|Float|String|Boolean|ID) cannot represent|OneOf Input Object "[^"]+" must specify exactly one key|Field "[^"]+" must be non-null)/;
 
 /** `input.status` for an inline literal at `input: { status: DONE }`. */
 function literalPath(document: DocumentNode | undefined, target: ASTNode | undefined): string | null {

@@ -8,6 +8,8 @@ import './organizations';
 import './viewer';
 import './projects';
 import './plans';
+import './quotas';
+import './domains';
 import './organization-settings';
 import './analytics';
 import './departments';
@@ -18,6 +20,14 @@ import './members/update-member.mutation';
 import './members/remove-member.mutation';
 import './members/transfer-ownership.mutation';
 import './platform';
+import './billing/invoice.type';
+import './billing/invoices.query';
+import './billing/update-subscription.mutation';
+import './billing/platform-invoice.type';
+import './billing/generate-invoices.mutation';
+import './billing/record-payment.mutation';
+import './billing/mark-past-due.mutation';
+import './usage';
 
 /** The executable schema, sorted so that its printed form (schema.graphql) is deterministic. */
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -1,17 +1,10 @@
 import type { Subscription } from '../generated/prisma/client';
 import { builder } from '../builder';
 import { notFound } from '../errors';
+import { readQuotas } from '../quotas/limits';
 import { PlanEnum, SubscriptionStatusEnum } from './plans';
 import { Settings, settingsView } from './organization-settings.type';
-
-/** A verified (or not yet verified) domain of the organization. */
-const OrganizationDomain = builder.prismaObject('OrganizationDomain', {
-  fields: (t) => ({
-    domain: t.exposeString('domain'),
-    verified: t.exposeBoolean('verified'),
-    verifiedAt: t.expose('verifiedAt', { type: 'DateTime', nullable: true }),
-  }),
-});
+import { Quota } from './quotas';
 
 type SubscriptionView = Pick<Subscription, 'plan' | 'status' | 'seats' | 'addOns' | 'paidThrough'>;
 
@@ -42,6 +35,13 @@ export const Organization = builder.prismaNode('Organization', {
       // default covers rows made by hand.
       resolve: (organization) =>
         organization.subscription ?? DEFAULT_SUBSCRIPTION,
+    }),
+    quotas: t.field({
+      type: [Quota],
+      description: "The plan's limits (or a platform operator's overrides) and their use, one per QuotaResource.",
+      // An Organization is always the request's own (RLS shows no other row), and
+      // readQuotas reads for app.current_org_id(): the same organization.
+      resolve: (_organization, _args, ctx) => readQuotas(ctx.tenantDb()),
     }),
     settings: t.field({
       type: Settings,

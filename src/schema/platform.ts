@@ -14,12 +14,16 @@ import {
   type PlatformUser as PlatformUserShape,
   type SupportSession,
 } from '../platform/organizations';
+import { setQuotaOverride } from '../platform/quotas';
+import type { Quota as QuotaShape } from '../quotas/limits';
+import { hostname } from './domains';
 import { globalIdOf } from './global-id';
 import { PlanEnum } from './plans';
+import { Quota, QuotaResourceEnum } from './quotas';
 
 /**
- * The platform operator's API: organizations across tenants, support sessions
- * and the audit log. A separate scope, not an organization role: every field
+ * The platform operator's API: organizations across tenants, support sessions,
+ * quota overrides and the audit log. A separate scope, not an organization role: every field
  * needs a listed platform operator and skips the root types' `member` scope (an
  * operator's token names no organization). The resolvers run on ctx.platformDb(),
  * the system client, through src/platform/; each one takes a `reason` and
@@ -29,12 +33,12 @@ import { PlanEnum } from './plans';
  * tenant types (Organization, User) resolve through the tenant client and RLS.
  */
 
-const platformOnly = { authScopes: { platform: true }, skipTypeScopes: true } as const;
+export const platformOnly = { authScopes: { platform: true }, skipTypeScopes: true } as const;
 
-const reason = z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters');
+export const reason = z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters');
 
 /** The who and why of the request's platform action. */
-function action(ctx: Context, why: string): PlatformAction {
+export function action(ctx: Context, why: string): PlatformAction {
   return { actorUserId: ctx.platformOperator!.userId, reason: why, details: { clientAddress: ctx.clientAddress } };
 }
 
@@ -119,14 +123,6 @@ builder.queryFields((t) => ({
   }),
 }));
 
-/** Hostnames as organization_domains accepts them (its CHECK constraint), lowercased. */
-const domain = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .max(253, 'must be at most 253 characters')
-  .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a hostname, e.g. example.com');
-
 const CreateOrganizationInput = builder.inputType('CreateOrganizationInput', {
   fields: (t) => ({
     name: t.string({ required: true, validate: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters') }),
@@ -139,7 +135,7 @@ const CreateOrganizationInput = builder.inputType('CreateOrganizationInput', {
     plan: t.field({ type: PlanEnum, defaultValue: 'FREE' }),
     domains: t.stringList({
       validate: z
-        .array(domain)
+        .array(hostname)
         .max(50, 'must list at most 50 domains')
         .superRefine((domains, issues) =>
           domains.forEach((value, index) => {
@@ -159,6 +155,36 @@ const StartSupportSessionInput = builder.inputType('StartSupportSessionInput', {
   fields: (t) => ({
     organizationId: t.id({ required: true, validate: globalIdOf('PlatformOrganization') }),
     reason: t.string({ required: true, validate: reason }),
+  }),
+});
+
+const SetQuotaInput = builder.inputType('SetQuotaInput', {
+  description: "Overrides one of an organization's plan limits, or removes the override (clearOverride).",
+  fields: (t) => ({
+    organizationId: t.id({ required: true, validate: globalIdOf('PlatformOrganization') }),
+    resource: t.field({ type: QuotaResourceEnum, required: true }),
+    limit: t.field({
+      type: 'SafeInt',
+      description: 'The new limit; null is unlimited. Required (a number or null) unless clearOverride.',
+      validate: z.number().int().min(0, 'must not be negative').nullable(),
+    }),
+    clearOverride: t.boolean({ defaultValue: false, description: "Removes the override: the plan's limit applies again." }),
+    reason: t.string({ required: true, validate: reason }),
+  }),
+  // An omitted limit must not pass for "unlimited": the operator says which.
+  validate: z.custom<{ limit?: number | null; clearOverride?: boolean | null }>().superRefine((input, issues) => {
+    if (input.clearOverride && input.limit !== undefined) {
+      issues.addIssue({ code: 'custom', path: ['limit'], message: 'must be left out when clearOverride is true' });
+    } else if (!input.clearOverride && input.limit === undefined) {
+      issues.addIssue({ code: 'custom', path: ['limit'], message: 'is required: a number, or null for unlimited' });
+    }
+  }),
+});
+
+const SetQuotaPayload = builder.objectRef<{ organization: OrganizationSummary; quota: QuotaShape }>('SetQuotaPayload').implement({
+  fields: (t) => ({
+    organization: t.expose('organization', { type: PlatformOrganization }),
+    quota: t.expose('quota', { type: Quota, description: 'The quota as it now stands, with the organization\'s use.' }),
   }),
 });
 
@@ -195,6 +221,23 @@ builder.mutationFields((t) => ({
         action(ctx, input.reason),
       );
       return { organization: (await organizationsById(system, [id])).get(id)! };
+    },
+  }),
+  setQuota: t.field({
+    ...platformOnly,
+    type: SetQuotaPayload,
+    description:
+      "Overrides one of an organization's plan limits (null: unlimited), or removes the override. A limit below current use blocks new creates and deletes nothing.",
+    args: { input: t.arg({ type: SetQuotaInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const system = ctx.platformDb();
+      const organizationId = String(input.organizationId);
+      const quota = await setQuotaOverride(
+        system,
+        { organizationId, resource: input.resource, override: input.clearOverride ? null : { limit: input.limit ?? null } },
+        action(ctx, input.reason),
+      );
+      return { organization: (await organizationsById(system, [organizationId])).get(organizationId)!, quota };
     },
   }),
   startSupportSession: t.field({

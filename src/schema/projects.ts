@@ -103,15 +103,24 @@ const DeleteProjectInput = builder.inputType('DeleteProjectInput', {
 
 type ProjectRow = Prisma.ProjectGetPayload<object>;
 
+/** The department a project would be restricted to, as the caller sees it: its name for the error below. */
+function findDepartment(ctx: Context, departmentId: string): Promise<{ name: string } | null> {
+  return ctx.tenantDb().department.findFirst({ where: { id: departmentId }, select: { name: true } });
+}
+
 /**
  * The error for a write whose department restriction the database refused. The
  * restriction itself is the database's: the foreign key (organization_id,
  * restricted_to_department_id) matches only the caller's organization's
  * departments, and the department_restriction policy's WITH CHECK refuses a
  * row its writer could not see afterwards (a member restricting to a department
- * outside its own path).
+ * outside its own path). `department` says which department that was.
  */
-async function restrictionRefused(ctx: Context, error: unknown, departmentId: string | null | undefined): Promise<unknown> {
+async function restrictionRefused(
+  error: unknown,
+  departmentId: string | null | undefined,
+  department: (id: string) => Promise<{ name: string } | null>,
+): Promise<unknown> {
   const failure = databaseFailure(error);
   if (!departmentId || !failure) return error;
   if (failure.sqlState === '23503' && failure.constraint === 'projects_organization_id_restricted_to_department_id_fkey') {
@@ -119,11 +128,9 @@ async function restrictionRefused(ctx: Context, error: unknown, departmentId: st
   }
   if (failure.sqlState === '42501') {
     // RLS checks the row before the foreign key does: a missing department looks the same here.
-    const department = await ctx.tenantDb().department.findFirst({ where: { id: departmentId }, select: { name: true } });
-    if (!department) return notFound('Department');
-    return forbidden(
-      `A project restricted to "${department.name}" would be hidden from you: restrict it to your own department or one above it`,
-    );
+    const found = await department(departmentId);
+    if (!found) return notFound('Department');
+    return forbidden(`A project restricted to "${found.name}" would be hidden from you: restrict it to your own department or one above it`);
   }
   return error;
 }
@@ -141,9 +148,13 @@ const DeleteProjectPayload = builder.objectRef<{ deletedProjectId: string }>('De
 builder.mutationFields((t) => ({
   createProject: t.field({
     type: CreateProjectPayload,
+    quota: 'PROJECTS',
     args: { input: t.arg({ type: CreateProjectInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const restrictedToDepartmentId = optionalRowId(input.restrictedToDepartmentId);
+      // Read before the INSERT rather than after a refusal: the quota check runs
+      // this resolver in its transaction, which a refused INSERT aborts.
+      const department = restrictedToDepartmentId ? await findDepartment(ctx, restrictedToDepartmentId) : null;
       try {
         // organization_id is not given: the column defaults to app.current_org_id(),
         // and RLS's WITH CHECK refuses any other value.
@@ -152,7 +163,7 @@ builder.mutationFields((t) => ({
         });
         return { project };
       } catch (error) {
-        throw await restrictionRefused(ctx, error, restrictedToDepartmentId);
+        throw await restrictionRefused(error, restrictedToDepartmentId, async () => department);
       }
     },
   }),
@@ -170,7 +181,7 @@ builder.mutationFields((t) => ({
       } catch (error) {
         // A project restricted away from the caller is not found, like another organization's.
         if (isRecordNotFound(error)) throw notFound('Project');
-        throw await restrictionRefused(ctx, error, restrictedToDepartmentId);
+        throw await restrictionRefused(error, restrictedToDepartmentId, (id) => findDepartment(ctx, id));
       }
     },
   }),

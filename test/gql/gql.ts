@@ -14,6 +14,12 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  mutation UpdateSubscription($input: UpdateSubscriptionInput!) {\n    updateSubscription(input: $input) { organization { id subscription { plan seats addOns status paidThrough } } }\n  }\n": typeof types.UpdateSubscriptionDocument,
+    "\n  query Invoices($first: Int, $after: String, $status: InvoiceStatus) {\n    invoices(first: $first, after: $after, status: $status) {\n      totalCount\n      edges {\n        node {\n          id period status plan dueDate issuedAt paidAt\n          total { amountMinor currency }\n          lineItems { kind description quantity unitPrice { amountMinor currency } amount { amountMinor currency } }\n        }\n      }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.InvoicesDocument,
+    "\n  query InvoiceNode($id: ID!) {\n    node(id: $id) { id ... on Invoice { period } }\n  }\n": typeof types.InvoiceNodeDocument,
+    "\n  mutation GenerateInvoices($input: GenerateInvoicesInput!) {\n    generateInvoices(input: $input) {\n      period created skipped summary\n      invoices { id organizationId period status plan total { amountMinor currency } dueDate paidAt }\n    }\n  }\n": typeof types.GenerateInvoicesDocument,
+    "\n  mutation RecordPayment($input: RecordPaymentInput!) {\n    recordPayment(input: $input) { invoice { id status paidAt total { amountMinor currency } } subscriptionStatus paidThrough }\n  }\n": typeof types.RecordPaymentDocument,
+    "\n  mutation MarkPastDue($input: MarkPastDueInput!) {\n    markPastDue(input: $input) { organizationIds }\n  }\n": typeof types.MarkPastDueDocument,
     "\n  mutation CreateDepartment($input: CreateDepartmentInput!) {\n    createDepartment(input: $input) { department { id name parent { id name } children { name } createdAt updatedAt } }\n  }\n": typeof types.CreateDepartmentDocument,
     "\n  mutation UpdateDepartment($input: UpdateDepartmentInput!) {\n    updateDepartment(input: $input) { department { id name parent { id name } children { name } } }\n  }\n": typeof types.UpdateDepartmentDocument,
     "\n  mutation DeleteDepartment($input: DeleteDepartmentInput!) {\n    deleteDepartment(input: $input) { deletedDepartmentId }\n  }\n": typeof types.DeleteDepartmentDocument,
@@ -45,8 +51,20 @@ type Documents = {
     "\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) { organization { id slug name plan domains memberCount owner { email name } } }\n  }\n": typeof types.CreateOrganizationDocument,
     "\n  mutation StartSupportSession($input: StartSupportSessionInput!) {\n    startSupportSession(input: $input) { token expiresAt organization { id slug } }\n  }\n": typeof types.StartSupportSessionDocument,
     "\n  query PlatformAuditLog($organizationId: ID, $first: Int, $after: String, $reason: String!) {\n    platformAuditLog(organizationId: $organizationId, first: $first, after: $after, reason: $reason) {\n      edges { node { action reason details actor { email } organization { slug } createdAt } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.PlatformAuditLogDocument,
+    "\n  query Quotas {\n    organization { quotas { resource limit used remaining } }\n  }\n": typeof types.QuotasDocument,
+    "\n  mutation SetQuota($input: SetQuotaInput!) {\n    setQuota(input: $input) {\n      organization { id slug }\n      quota { resource limit used remaining }\n    }\n  }\n": typeof types.SetQuotaDocument,
+    "\n  mutation AddDomain($input: AddDomainInput!) {\n    addDomain(input: $input) { domain { domain verified verifiedAt } }\n  }\n": typeof types.AddDomainDocument,
+    "\n  query Usage($period: UsagePeriod!) {\n    usage(period: $period) {\n      period { from to }\n      apiCalls\n      bandwidth\n      computeTime\n      storage\n      activeUsers\n      estimatedCost { amountMinor currency }\n    }\n  }\n": typeof types.UsageDocument,
+    "\n  query PlatformUsage($organizationId: ID!, $period: UsagePeriod!, $reason: String!) {\n    platformUsage(organizationId: $organizationId, period: $period, reason: $reason) {\n      period { from to }\n      apiCalls\n      bandwidth\n      activeUsers\n      estimatedCost { amountMinor currency }\n    }\n  }\n": typeof types.PlatformUsageDocument,
+    "\n  query ViewerRole {\n    viewer { role }\n  }\n": typeof types.ViewerRoleDocument,
 };
 const documents: Documents = {
+    "\n  mutation UpdateSubscription($input: UpdateSubscriptionInput!) {\n    updateSubscription(input: $input) { organization { id subscription { plan seats addOns status paidThrough } } }\n  }\n": types.UpdateSubscriptionDocument,
+    "\n  query Invoices($first: Int, $after: String, $status: InvoiceStatus) {\n    invoices(first: $first, after: $after, status: $status) {\n      totalCount\n      edges {\n        node {\n          id period status plan dueDate issuedAt paidAt\n          total { amountMinor currency }\n          lineItems { kind description quantity unitPrice { amountMinor currency } amount { amountMinor currency } }\n        }\n      }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.InvoicesDocument,
+    "\n  query InvoiceNode($id: ID!) {\n    node(id: $id) { id ... on Invoice { period } }\n  }\n": types.InvoiceNodeDocument,
+    "\n  mutation GenerateInvoices($input: GenerateInvoicesInput!) {\n    generateInvoices(input: $input) {\n      period created skipped summary\n      invoices { id organizationId period status plan total { amountMinor currency } dueDate paidAt }\n    }\n  }\n": types.GenerateInvoicesDocument,
+    "\n  mutation RecordPayment($input: RecordPaymentInput!) {\n    recordPayment(input: $input) { invoice { id status paidAt total { amountMinor currency } } subscriptionStatus paidThrough }\n  }\n": types.RecordPaymentDocument,
+    "\n  mutation MarkPastDue($input: MarkPastDueInput!) {\n    markPastDue(input: $input) { organizationIds }\n  }\n": types.MarkPastDueDocument,
     "\n  mutation CreateDepartment($input: CreateDepartmentInput!) {\n    createDepartment(input: $input) { department { id name parent { id name } children { name } createdAt updatedAt } }\n  }\n": types.CreateDepartmentDocument,
     "\n  mutation UpdateDepartment($input: UpdateDepartmentInput!) {\n    updateDepartment(input: $input) { department { id name parent { id name } children { name } } }\n  }\n": types.UpdateDepartmentDocument,
     "\n  mutation DeleteDepartment($input: DeleteDepartmentInput!) {\n    deleteDepartment(input: $input) { deletedDepartmentId }\n  }\n": types.DeleteDepartmentDocument,
@@ -78,6 +96,12 @@ const documents: Documents = {
     "\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) { organization { id slug name plan domains memberCount owner { email name } } }\n  }\n": types.CreateOrganizationDocument,
     "\n  mutation StartSupportSession($input: StartSupportSessionInput!) {\n    startSupportSession(input: $input) { token expiresAt organization { id slug } }\n  }\n": types.StartSupportSessionDocument,
     "\n  query PlatformAuditLog($organizationId: ID, $first: Int, $after: String, $reason: String!) {\n    platformAuditLog(organizationId: $organizationId, first: $first, after: $after, reason: $reason) {\n      edges { node { action reason details actor { email } organization { slug } createdAt } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.PlatformAuditLogDocument,
+    "\n  query Quotas {\n    organization { quotas { resource limit used remaining } }\n  }\n": types.QuotasDocument,
+    "\n  mutation SetQuota($input: SetQuotaInput!) {\n    setQuota(input: $input) {\n      organization { id slug }\n      quota { resource limit used remaining }\n    }\n  }\n": types.SetQuotaDocument,
+    "\n  mutation AddDomain($input: AddDomainInput!) {\n    addDomain(input: $input) { domain { domain verified verifiedAt } }\n  }\n": types.AddDomainDocument,
+    "\n  query Usage($period: UsagePeriod!) {\n    usage(period: $period) {\n      period { from to }\n      apiCalls\n      bandwidth\n      computeTime\n      storage\n      activeUsers\n      estimatedCost { amountMinor currency }\n    }\n  }\n": types.UsageDocument,
+    "\n  query PlatformUsage($organizationId: ID!, $period: UsagePeriod!, $reason: String!) {\n    platformUsage(organizationId: $organizationId, period: $period, reason: $reason) {\n      period { from to }\n      apiCalls\n      bandwidth\n      activeUsers\n      estimatedCost { amountMinor currency }\n    }\n  }\n": types.PlatformUsageDocument,
+    "\n  query ViewerRole {\n    viewer { role }\n  }\n": types.ViewerRoleDocument,
 };
 
 /**
@@ -94,6 +118,30 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateSubscription($input: UpdateSubscriptionInput!) {\n    updateSubscription(input: $input) { organization { id subscription { plan seats addOns status paidThrough } } }\n  }\n"): (typeof documents)["\n  mutation UpdateSubscription($input: UpdateSubscriptionInput!) {\n    updateSubscription(input: $input) { organization { id subscription { plan seats addOns status paidThrough } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Invoices($first: Int, $after: String, $status: InvoiceStatus) {\n    invoices(first: $first, after: $after, status: $status) {\n      totalCount\n      edges {\n        node {\n          id period status plan dueDate issuedAt paidAt\n          total { amountMinor currency }\n          lineItems { kind description quantity unitPrice { amountMinor currency } amount { amountMinor currency } }\n        }\n      }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query Invoices($first: Int, $after: String, $status: InvoiceStatus) {\n    invoices(first: $first, after: $after, status: $status) {\n      totalCount\n      edges {\n        node {\n          id period status plan dueDate issuedAt paidAt\n          total { amountMinor currency }\n          lineItems { kind description quantity unitPrice { amountMinor currency } amount { amountMinor currency } }\n        }\n      }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query InvoiceNode($id: ID!) {\n    node(id: $id) { id ... on Invoice { period } }\n  }\n"): (typeof documents)["\n  query InvoiceNode($id: ID!) {\n    node(id: $id) { id ... on Invoice { period } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation GenerateInvoices($input: GenerateInvoicesInput!) {\n    generateInvoices(input: $input) {\n      period created skipped summary\n      invoices { id organizationId period status plan total { amountMinor currency } dueDate paidAt }\n    }\n  }\n"): (typeof documents)["\n  mutation GenerateInvoices($input: GenerateInvoicesInput!) {\n    generateInvoices(input: $input) {\n      period created skipped summary\n      invoices { id organizationId period status plan total { amountMinor currency } dueDate paidAt }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RecordPayment($input: RecordPaymentInput!) {\n    recordPayment(input: $input) { invoice { id status paidAt total { amountMinor currency } } subscriptionStatus paidThrough }\n  }\n"): (typeof documents)["\n  mutation RecordPayment($input: RecordPaymentInput!) {\n    recordPayment(input: $input) { invoice { id status paidAt total { amountMinor currency } } subscriptionStatus paidThrough }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation MarkPastDue($input: MarkPastDueInput!) {\n    markPastDue(input: $input) { organizationIds }\n  }\n"): (typeof documents)["\n  mutation MarkPastDue($input: MarkPastDueInput!) {\n    markPastDue(input: $input) { organizationIds }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -218,6 +266,30 @@ export function graphql(source: "\n  mutation StartSupportSession($input: StartS
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query PlatformAuditLog($organizationId: ID, $first: Int, $after: String, $reason: String!) {\n    platformAuditLog(organizationId: $organizationId, first: $first, after: $after, reason: $reason) {\n      edges { node { action reason details actor { email } organization { slug } createdAt } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query PlatformAuditLog($organizationId: ID, $first: Int, $after: String, $reason: String!) {\n    platformAuditLog(organizationId: $organizationId, first: $first, after: $after, reason: $reason) {\n      edges { node { action reason details actor { email } organization { slug } createdAt } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Quotas {\n    organization { quotas { resource limit used remaining } }\n  }\n"): (typeof documents)["\n  query Quotas {\n    organization { quotas { resource limit used remaining } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetQuota($input: SetQuotaInput!) {\n    setQuota(input: $input) {\n      organization { id slug }\n      quota { resource limit used remaining }\n    }\n  }\n"): (typeof documents)["\n  mutation SetQuota($input: SetQuotaInput!) {\n    setQuota(input: $input) {\n      organization { id slug }\n      quota { resource limit used remaining }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AddDomain($input: AddDomainInput!) {\n    addDomain(input: $input) { domain { domain verified verifiedAt } }\n  }\n"): (typeof documents)["\n  mutation AddDomain($input: AddDomainInput!) {\n    addDomain(input: $input) { domain { domain verified verifiedAt } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Usage($period: UsagePeriod!) {\n    usage(period: $period) {\n      period { from to }\n      apiCalls\n      bandwidth\n      computeTime\n      storage\n      activeUsers\n      estimatedCost { amountMinor currency }\n    }\n  }\n"): (typeof documents)["\n  query Usage($period: UsagePeriod!) {\n    usage(period: $period) {\n      period { from to }\n      apiCalls\n      bandwidth\n      computeTime\n      storage\n      activeUsers\n      estimatedCost { amountMinor currency }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PlatformUsage($organizationId: ID!, $period: UsagePeriod!, $reason: String!) {\n    platformUsage(organizationId: $organizationId, period: $period, reason: $reason) {\n      period { from to }\n      apiCalls\n      bandwidth\n      activeUsers\n      estimatedCost { amountMinor currency }\n    }\n  }\n"): (typeof documents)["\n  query PlatformUsage($organizationId: ID!, $period: UsagePeriod!, $reason: String!) {\n    platformUsage(organizationId: $organizationId, period: $period, reason: $reason) {\n      period { from to }\n      apiCalls\n      bandwidth\n      activeUsers\n      estimatedCost { amountMinor currency }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ViewerRole {\n    viewer { role }\n  }\n"): (typeof documents)["\n  query ViewerRole {\n    viewer { role }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -7,6 +7,7 @@ import { createSystemDatabase, type SystemDatabase } from '../../src/db/system';
 import type { Role } from '../../src/generated/prisma/enums';
 import { createGateway, type Gateway } from '../../src/yoga';
 import { createOrganization } from '../../src/platform/organizations';
+import { createUsageRecorder, type UsageRecorder, type UsageRecorderOptions } from '../../src/usage/recorder';
 
 /**
  * One gateway per test file, in-process (`gateway.fetch`, no port), on the
@@ -45,16 +46,27 @@ export interface Harness {
   system: SystemDatabase;
   adminUrl: string;
   runtimeUrl: string;
-  execute<TData, TVariables>(
-    document: TypedDocumentNode<TData, TVariables> | string,
-    options?: { variables?: TVariables; token?: string | null; headers?: Record<string, string>; remoteAddress?: string },
-  ): Promise<GraphQLResponse<TData>>;
+  execute<TData, TVariables>(document: TypedDocumentNode<TData, TVariables> | string, options?: RequestOptions<TVariables>): Promise<GraphQLResponse<TData>>;
+  /** The same request as `execute`, answered with the raw Response (its headers, its exact bytes). */
+  request<TData, TVariables>(document: TypedDocumentNode<TData, TVariables> | string, options?: RequestOptions<TVariables>): Promise<Response>;
+  /**
+   * The gateway's usage recorder. It has no timer and never flushes early, so
+   * no usage write lands among a test's statements: tests call `flush()`.
+   */
+  usage: UsageRecorder;
   createOrganization(name?: string): Promise<TestOrganization>;
   createUser(organizationId: string, role: Role): Promise<TestUser>;
   /** A user listed in platform_operators, with a platform token (no organization). */
   createPlatformOperator(): Promise<TestUser>;
   token(userId: string, organizationId: string | undefined, options?: { expiresIn?: string | number; extraClaims?: Record<string, unknown> }): Promise<string>;
   close(): Promise<void>;
+}
+
+export interface RequestOptions<TVariables> {
+  variables?: TVariables;
+  token?: string | null;
+  headers?: Record<string, string>;
+  remoteAddress?: string;
 }
 
 export function testUrls(): { adminUrl: string; runtimeUrl: string } {
@@ -69,12 +81,15 @@ export interface HarnessOptions {
   onStatement?: (sql: string) => void;
   trustedProxies?: string[];
   now?: () => number;
+  /** Options of the usage recorder over the harness's defaults (no timer, no early flush, `db.pool`). */
+  usage?: Partial<UsageRecorderOptions>;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const { adminUrl, runtimeUrl } = testUrls();
   const db = createDatabase({ url: runtimeUrl, max: options.poolSize ?? 10, onStatement: options.onStatement });
   const system = createSystemDatabase(adminUrl);
+  const usage = createUsageRecorder({ pool: db.pool, flushIntervalMs: 0, flushEveryCalls: Infinity, now: options.now, ...options.usage });
   const gateway = createGateway({
     db,
     system,
@@ -84,10 +99,23 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     now: options.now,
     logging: false,
     graphiql: false,
+    usage,
   });
 
   const token: Harness['token'] = (userId, organizationId, extra = {}) =>
     signToken({ secret: TEST_SECRET, userId, organizationId, expiresIn: extra.expiresIn ?? '1h', extraClaims: extra.extraClaims });
+
+  const request: Harness['request'] = async (document, { variables, token: bearer, headers = {}, remoteAddress = '127.0.0.1' } = {}) =>
+    gateway.fetch('http://tenantgate.test/graphql', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json, application/json',
+        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+        ...headers,
+      },
+      body: JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables }),
+    }, { req: { socket: { remoteAddress } } });
 
   const createUser: Harness['createUser'] = async (organizationId, role) => {
     const email = `${role.toLowerCase()}-${randomUUID()}@example.test`;
@@ -110,17 +138,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await system.prisma.platformOperator.create({ data: { userId: user.id } });
       return { id: user.id, email, role: 'MEMBER', token: await token(user.id, undefined, { extraClaims: { platform: true } }) };
     },
-    async execute(document, { variables, token: bearer, headers = {}, remoteAddress = '127.0.0.1' } = {}) {
-      const response = await gateway.fetch('http://tenantgate.test/graphql', {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/graphql-response+json, application/json',
-          ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
-          ...headers,
-        },
-        body: JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables }),
-      }, { req: { socket: { remoteAddress } } });
+    usage,
+    request,
+    async execute(document, options) {
+      const response = await request(document, options);
       const body = (await response.json()) as Omit<GraphQLResponse<never>, 'status'>;
       return { status: response.status, ...body } as GraphQLResponse<never>;
     },
@@ -135,6 +156,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return { id: org.id, slug, owner, admin, member };
     },
     async close() {
+      // Closes the recorder too: what a test left pending is written while the pool is open.
+      await gateway.dispose();
       await db.close();
       await system.close();
     },

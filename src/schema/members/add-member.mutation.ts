@@ -17,6 +17,8 @@ builder.mutationField('addMember', (t) =>
   t.field({
     type: memberPayload('AddMemberPayload'),
     authScopes: { role: ['OWNER', 'ADMIN'] },
+    // Checked before the user is looked up or created: at the limit, nothing is written.
+    quota: 'USERS',
     args: { input: t.arg({ type: AddMemberInput, required: true }) },
     resolve: async (_root, { input }, ctx) => ({
       member: await addMember(ctx.tenantDb(), ctx.viewer!.organizationId, { email: input.email, role: input.role as z.infer<typeof assignableRole> }),

@@ -61,12 +61,6 @@ function memberKey(organizationId: string, userId: string): Prisma.MembershipWhe
 }
 
 /**
- * Quotas on members come with a later issue: they check the seat count here,
- * inside addMember's transaction, so a concurrent add cannot overshoot.
- */
-async function checkMemberQuota(_tx: Prisma.TransactionClient): Promise<void> {}
-
-/**
  * Adds a user to the active organization, creating the identity when the email
  * is new. An identity that exists (a member of another organization, say) is
  * reused: a user may belong to several organizations.
@@ -83,10 +77,10 @@ export function addMember(
       // and tells nothing but its id.
       const [{ id: userId }] = await tx.$queryRaw<{ id: string }[]>`
         SELECT app.ensure_user(${input.email}, ${nameFromEmail(input.email) || input.email}) AS id`;
-      await checkMemberQuota(tx);
+      let member: MembershipRow;
       try {
         // Named, not defaulted (memberships has no default): RLS's WITH CHECK refuses any other organization.
-        return await tx.membership.create({ data: { organizationId, userId, role: input.role } });
+        member = await tx.membership.create({ data: { organizationId, userId, role: input.role } });
       } catch (error) {
         const failure = databaseFailure(error);
         if (failure?.sqlState === '23505' && failure.constraint === 'memberships_pkey') {
@@ -94,6 +88,13 @@ export function addMember(
         }
         throw error;
       }
+      // Billing follows membership: a member beyond the paid seats adds a seat, so
+      // seats >= members always holds (updateSubscription keeps it from the other
+      // side). Race-free: this runs under the USERS quota lock, as updateSubscription does.
+      await tx.$executeRaw`
+        UPDATE subscriptions SET seats = GREATEST(seats, (SELECT count(*) FROM memberships)::int), updated_at = now()
+         WHERE organization_id = ${organizationId}::uuid`;
+      return member;
     }),
   );
 }

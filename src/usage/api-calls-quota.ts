@@ -1,0 +1,52 @@
+import { GraphQLError } from 'graphql';
+import { monthStart, utcDay } from './days';
+import type { UsageRecorder } from './recorder';
+
+/**
+ * The API_CALLS quota: operations per organization per UTC month.
+ *
+ * PERF: checking it costs no round trip. The request's access query (loadAccess
+ * in src/context.ts) returns the effective limit and this month's usage_daily
+ * sum with everything else it reads; the recorder adds what it has counted
+ * but not written yet. Each gateway process knows only its own unwritten
+ * counts, so with N processes an organization can overshoot by up to N flush
+ * windows: a limit, not an exact meter.
+ */
+
+/** The month the quota counts: its first day and the next month's, `YYYY-MM-DD`. */
+export function quotaMonth(now: number): { from: string; until: string } {
+  return { from: utcDay(monthStart(now).getTime()), until: utcDay(monthStart(now, 1).getTime()) };
+}
+
+/**
+ * QUOTA_EXCEEDED like the other quotas (resource, limit, used), and since it
+ * refuses the whole request, HTTP 429 with Retry-After and `extensions.resetAt`:
+ * the start of next month (UTC).
+ */
+export function apiCallsQuotaExceeded({ limit, used }: { limit: number; used: number }, now: number): GraphQLError {
+  const resetAt = monthStart(now, 1);
+  const retryAfter = Math.max(1, Math.ceil((resetAt.getTime() - now) / 1000));
+  return new GraphQLError(`API call limit reached (${limit.toLocaleString('en-US')} this month). It resets at ${resetAt.toISOString()}; upgrade for more.`, {
+    extensions: {
+      code: 'QUOTA_EXCEEDED',
+      resource: 'API_CALLS',
+      limit,
+      used,
+      resetAt: resetAt.toISOString(),
+      http: { status: 429, headers: { 'Retry-After': String(retryAfter) } },
+    },
+  });
+}
+
+/**
+ * Refuses the request when the organization's API calls this month (written
+ * plus unwritten) have reached its limit. `limit` null is unlimited.
+ */
+export function enforceApiCallsQuota(
+  recorder: Pick<UsageRecorder, 'unflushedApiCalls'>,
+  { organizationId, limit, written, now }: { organizationId: string; limit: bigint | null; written: bigint | null; now: number },
+): void {
+  if (limit === null) return;
+  const used = Number(written ?? 0n) + recorder.unflushedApiCalls(organizationId, quotaMonth(now).from);
+  if (used >= Number(limit)) throw apiCallsQuotaExceeded({ limit: Number(limit), used }, now);
+}
