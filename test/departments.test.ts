@@ -1,6 +1,7 @@
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { createTenantClient } from '../src/db/tenant';
 import { errorCodes, startHarness, type Harness, type TestOrganization, type TestUser } from './helpers/harness';
+import { ACCESS_CHECK, summarizeStatement } from './helpers/statements';
 import {
   AssignToDepartment,
   CreateDepartment,
@@ -464,15 +465,7 @@ describe('department-restricted projects', () => {
 });
 
 describe('statements', () => {
-  /** `SELECT departments`, `BEGIN`, `SET LOCAL …`: enough of each statement to read the list. */
-  function summarize(sql: string): string {
-    const text = sql.replace(/\s+/g, ' ').trim();
-    if (/^SET LOCAL app\.current_org_id/.test(text)) return 'SET LOCAL app.*';
-    if (/^WITH RECURSIVE me AS/.test(text)) return 'SELECT access';
-    if (/^WITH RECURSIVE subtree/.test(text)) return 'SELECT subtree';
-    const select = /^SELECT .*? FROM "public"\."(\w+)"/.exec(text);
-    return select ? `SELECT ${select[1]}` : text.split(' ')[0];
-  }
+  const summarize = summarizeStatement;
 
   async function record(run: () => Promise<{ errors?: unknown }>): Promise<string[]> {
     statements = [];
@@ -497,7 +490,7 @@ describe('statements', () => {
     const large = await record(() => h.execute(DepartmentTree, { token: many.member.token }));
     expect(large).toEqual(small);
     expect(large).toEqual([
-      'BEGIN', 'SET LOCAL app.*', 'SELECT access', 'COMMIT',
+      ACCESS_CHECK,
       'BEGIN', 'SET LOCAL app.*', 'SELECT departments', 'SELECT departments', 'SELECT departments', 'SELECT memberships', 'COMMIT',
       'BEGIN', 'SET LOCAL app.*', 'SELECT users', 'COMMIT',
     ]);
@@ -508,7 +501,7 @@ describe('statements', () => {
     const [root] = (await h.execute(DepartmentTree, { token: org.member.token })).data!.departments.filter((d) => d.name === 'Root');
     const list = await record(() => h.execute(DepartmentMembers, { token: org.member.token, variables: { departmentId: root.id, includeDescendants: true } }));
     expect(list).toEqual([
-      'BEGIN', 'SET LOCAL app.*', 'SELECT access', 'COMMIT',
+      ACCESS_CHECK,
       'BEGIN', 'SET LOCAL app.*', 'SELECT subtree', 'SELECT memberships', 'SELECT departments', 'COMMIT',
       'BEGIN', 'SET LOCAL app.*', 'SELECT users', 'COMMIT',
     ]);

@@ -8,6 +8,7 @@ import { createUsageRecorder, type Queryable } from '../src/usage/recorder';
 import { quotaMonth } from '../src/usage/api-calls-quota';
 import { createGateway } from '../src/yoga';
 import { errorCodes, startHarness, TEST_SECRET, type Harness, type TestOrganization } from './helpers/harness';
+import { ACCESS_CHECK, summarizeStatement } from './helpers/statements';
 import type { UsagePeriod } from './gql/graphql';
 import { PlatformUsageQuery, UsageQuery, ViewerRoleQuery } from './usage.operations';
 
@@ -51,14 +52,8 @@ async function written(organizationId: string) {
   return { apiCalls: Number(_sum.apiCalls ?? 0), bandwidthBytes: Number(_sum.bandwidthBytes ?? 0), computeMs: Number(_sum.computeMs ?? 0) };
 }
 
-/** `BEGIN`, `SET LOCAL app.*`, `SELECT access`, `COMMIT`, …: enough of each statement to read the list. */
-function summarize(sql: string): string {
-  const text = sql.replace(/\s+/g, ' ').trim();
-  if (/^SET LOCAL app\.current_org_id/.test(text)) return 'SET LOCAL app.*';
-  if (/^WITH RECURSIVE me AS/.test(text)) return 'SELECT access';
-  return text.split(' ')[0];
-}
-const ACCESS_ONLY = ['BEGIN', 'SET LOCAL app.*', 'SELECT access', 'COMMIT'];
+const summarize = summarizeStatement;
+const ACCESS_ONLY = [ACCESS_CHECK];
 
 describe('counting through the GraphQL endpoint', () => {
   it('counts operations, response bytes (the Content-Length), execution time and distinct users per organization', async () => {
