@@ -3,6 +3,7 @@ import { schema } from './schema/index';
 import { createContextFactory, type Context, type ContextDependencies } from './context';
 import { useInputErrors } from './plugins/use-input-errors';
 import { usePaymentWebhook } from './plugins/use-payment-webhook';
+import { useRequestTransaction } from './plugins/use-request-transaction';
 import { useUsage } from './plugins/use-usage';
 import { createUsageRecorder, type UsageRecorder } from './usage/recorder';
 
@@ -55,6 +56,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     plugins: [
       useInputErrors(),
       recorder ? useUsage(recorder) : {},
+      useRequestTransaction(),
       usePaymentWebhook({ secret: options.paymentWebhookSecret, system: options.system, now: options.now }),
       useReadinessCheck({
         endpoint: '/readyz',

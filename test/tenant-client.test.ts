@@ -149,6 +149,37 @@ describe("the caller's transactions", () => {
   });
 });
 
+describe('$transactionOnDemand (the request transaction of queries)', () => {
+  it('opens no transaction for a callback that reads nothing', async () => {
+    const before = h.db.statementCount();
+    await expect(tenant(acme).$transactionOnDemand(async () => 42)).resolves.toBe(42);
+    expect(h.db.statementCount() - before).toBe(0);
+  });
+
+  it('runs every operation of the callback, concurrent ones too, in one scoped transaction', async () => {
+    const client = tenant(acme);
+    const xids = await client.$transactionOnDemand(() =>
+      Promise.all([
+        client.$queryRaw<{ xid: bigint }[]>`SELECT txid_current() AS xid`,
+        client.$queryRaw<{ xid: bigint }[]>`SELECT txid_current() AS xid`,
+        client.project.count().then(async () => client.$queryRaw<{ xid: bigint }[]>`SELECT txid_current() AS xid`),
+      ]),
+    );
+    expect(new Set(xids.map(([{ xid }]) => xid)).size).toBe(1);
+  });
+
+  it('rolls back when the callback throws', async () => {
+    const client = tenant(acme);
+    await expect(
+      client.$transactionOnDemand(async () => {
+        await client.project.create({ data: { name: 'on-demand-rollback', ownerId: acme.owner.id } });
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect(await client.project.count({ where: { name: 'on-demand-rollback' } })).toBe(0);
+  });
+});
+
 describe('pooled connections', () => {
   let small: Database;
   beforeAll(() => {

@@ -68,9 +68,10 @@ export function scopeStatement(scope: TenantScope): string {
  * later promise, so one per request made a long-running gateway slower by the
  * hour (found by the benchmark).
  */
-const openTransactions = new AsyncLocalStorage<{ owner: symbol; tx: Prisma.TransactionClient }>();
+const openTransactions = new AsyncLocalStorage<{ owner: symbol; tx: () => Promise<Prisma.TransactionClient> }>();
 
-function openTransactionOf(owner: symbol): Prisma.TransactionClient | undefined {
+/** The open transaction's client (opening it first, for $transactionOnDemand), if this client has one here. */
+function openTransactionOf(owner: symbol): (() => Promise<Prisma.TransactionClient>) | undefined {
   const open = openTransactions.getStore();
   return open?.owner === owner ? open.tx : undefined;
 }
@@ -95,11 +96,53 @@ export function createTenantClient(base: PrismaClient, scope: TenantScope) {
   function interactive<R>(fn: (tx: Prisma.TransactionClient) => Promise<R>, options?: TransactionOptions): Promise<R> {
     const open = openTransactionOf(owner);
     // Prisma has no nested transactions: an inner one joins the outer.
-    if (open) return fn(open);
+    if (open) return open().then(fn);
     return base.$transaction(async (tx) => {
       await tx.$executeRawUnsafe(setScope);
-      return openTransactions.run({ owner, tx }, () => fn(tx));
+      const ready = Promise.resolve(tx);
+      return openTransactions.run({ owner, tx: () => ready }, () => fn(tx));
     }, options);
+  }
+
+  /**
+   * Runs `fn` so that every operation it issues on this client shares ONE
+   * transaction, opened by the first of them: a callback that touches no data
+   * costs no round trip. Commits when `fn` resolves, rolls back when it throws.
+   * The request transaction of queries (src/plugins/use-request-transaction.ts).
+   */
+  async function transactionOnDemand<R>(fn: () => Promise<R>, options?: TransactionOptions): Promise<R> {
+    if (openTransactionOf(owner)) return fn();
+    let release!: (error?: unknown) => void;
+    const done = new Promise<void>((resolve, reject) => {
+      release = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    let opened: Promise<Prisma.TransactionClient> | undefined;
+    let settled: Promise<unknown> | undefined;
+    const open = () =>
+      (opened ??= new Promise<Prisma.TransactionClient>((resolve, reject) => {
+        settled = base
+          .$transaction(async (tx) => {
+            await tx.$executeRawUnsafe(setScope);
+            resolve(tx);
+            // Held open until `fn` has finished with it.
+            await done;
+          }, options)
+          .catch((error: unknown) => {
+            reject(error);
+            throw error;
+          });
+      }));
+    let result: R;
+    try {
+      result = await openTransactions.run({ owner, tx: open }, fn);
+    } catch (error) {
+      release(error);
+      await settled?.catch(() => undefined);
+      throw error;
+    }
+    release();
+    await settled;
+    return result;
   }
 
   /**
@@ -130,11 +173,11 @@ export function createTenantClient(base: PrismaClient, scope: TenantScope) {
     query: {
       $allOperations({ model, operation, args, query }) {
         const open = openTransactionOf(owner);
-        if (open) return runOn(open, model, operation, args);
+        if (open) return open().then((tx) => runOn(tx, model, operation, args));
         return base.$transaction([base.$executeRawUnsafe(setScope), query(args)]).then((results) => results[1]);
       },
     },
-    client: { $transaction: transaction },
+    client: { $transaction: transaction, $transactionOnDemand: transactionOnDemand },
   });
 }
 
