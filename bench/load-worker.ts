@@ -14,8 +14,8 @@ import { SCENARIOS, type GraphQLRequestBody, type TokenEntry } from './scenarios
 import type { LoadJob, LoadResult, WorkerInput, WorkerMessage } from './load';
 
 const { entries } = workerData as WorkerInput;
+if (!parentPort) throw new Error('bench/load-worker.ts runs as a worker thread only');
 const port = parentPort;
-if (!port) throw new Error('bench/load-worker.ts runs as a worker thread only');
 
 /** What autocannon keeps per connection between building a request and reading its response. */
 interface RequestContext {

@@ -1,6 +1,6 @@
-import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { ScenarioName, TokenEntry } from './scenarios';
+import { startWorker } from './worker';
 
 /** One load run, as the main thread asks the worker for it. */
 export interface LoadJob {
@@ -56,18 +56,13 @@ export function failures(result: LoadResult): number {
  */
 export class LoadGenerator {
   private readonly worker: Worker;
+  private readonly exited: Promise<void>;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: LoadResult) => void; reject: (e: Error) => void }>();
 
   constructor(entries: TokenEntry[]) {
-    // tsx's hooks do not reach a worker started from a .ts path, so the worker's
-    // first line registers them (tsx/cjs) and then loads the TypeScript module.
-    const tsx = require.resolve('tsx/cjs');
-    const file = path.join(__dirname, 'load-worker.ts');
-    this.worker = new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(file)});`, {
-      eval: true,
-      workerData: { entries } satisfies WorkerInput,
-    });
+    this.worker = startWorker('load-worker.ts', { entries } satisfies WorkerInput);
+    this.exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.on('message', (message: WorkerMessage) => {
       const waiter = this.pending.get(message.id);
       if (!waiter) return;
@@ -92,11 +87,10 @@ export class LoadGenerator {
   }
 
   async close(): Promise<void> {
-    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.postMessage('exit');
     // A worker that does not leave on its own within a few seconds is stopped.
     const timer = setTimeout(() => void this.worker.terminate(), 5000);
-    await exited;
+    await this.exited;
     clearTimeout(timer);
   }
 }

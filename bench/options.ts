@@ -1,5 +1,13 @@
 import { parseArgs } from 'node:util';
 
+/**
+ * `gateway` is the gateway as deployed (usage tracking on, its default);
+ * `gateway-no-usage` the same with `usage: false`, to show what tracking costs.
+ */
+export type ServerName = 'baseline' | 'gateway' | 'gateway-no-usage';
+
+export const SERVER_NAMES: ServerName[] = ['baseline', 'gateway', 'gateway-no-usage'];
+
 /** What `npm run bench -- …` was asked to do. */
 export interface BenchOptions {
   /** Projects in the dataset. @default 1000000 */
@@ -18,6 +26,8 @@ export interface BenchOptions {
   sampleOrgs: number;
   /** Units of work per mode and concurrency in the transaction micro-benchmark. @default 3000 */
   iterations: number;
+  /** Time limit of each transaction micro-benchmark measurement, in seconds. @default 60 */
+  txMaxSeconds: number;
   /** Never seed: measure whatever the bench database holds. */
   skipSeed: boolean;
   /** Drop and re-seed even when the bench database already holds a dataset of this size. */
@@ -26,6 +36,14 @@ export interface BenchOptions {
   json?: string;
   /** Abort the whole run after this many minutes, whatever it is doing. @default 30 */
   timeoutMinutes: number;
+  /** Before each measurement, wait up to this many seconds for other programs to go quiet. @default 0 */
+  waitQuiet: number;
+  /**
+   * Which servers to load, in this order: baseline, gateway (usage tracking on,
+   * as deployed), gateway-no-usage (to see what tracking costs). One alone e.g.
+   * to profile it. @default ['baseline', 'gateway']
+   */
+  servers: ServerName[];
   /** Skip the HTTP load runs (gateway and baseline). */
   skipHttp: boolean;
   /** Skip the transaction-mode micro-benchmark. */
@@ -42,10 +60,16 @@ const USAGE = `usage: npm run bench -- [options]
   --connections <list>    comma-separated connection counts (default 1,50)
   --sample-orgs <n>       organizations that get tokens (default 100)
   --iterations <n>        units per transaction micro-benchmark run (default 3000)
+  --tx-max-seconds <n>    time limit of each of those runs (default 60)
   --skip-seed             use the bench database as it is, never seed
   --reseed                drop and seed again even if the data is already there
   --json <file>           also write the figures as JSON
   --timeout-minutes <n>   hard limit for the whole run (default 30)
+  --wait-quiet <seconds>  before each measurement, wait up to this long for other
+                          programs to use < 10% of a core (shared machines; default 0)
+  --servers <list>        which servers to load, of baseline, gateway and
+                          gateway-no-usage (the gateway with usage tracking off);
+                          default all three. One alone e.g. to profile it.
   --skip-http             skip the HTTP load runs
   --skip-transactions     skip the transaction-mode micro-benchmark
   --help                  this text
@@ -62,6 +86,14 @@ function positiveNumber(name: string, raw: string | undefined, fallback: number,
   return value;
 }
 
+function parseServers(raw: string): ServerName[] {
+  const servers = raw.split(',').map((s) => s.trim());
+  for (const s of servers) {
+    if (!(SERVER_NAMES as string[]).includes(s)) throw new Error(`--servers takes ${SERVER_NAMES.join(', ')}; got ${JSON.stringify(s)}\n\n${USAGE}`);
+  }
+  return servers as ServerName[];
+}
+
 /** Parses argv; returns null when --help was asked for (the usage is printed). */
 export function parseOptions(argv: string[]): BenchOptions | null {
   const { values } = parseArgs({
@@ -76,10 +108,13 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       connections: { type: 'string' },
       'sample-orgs': { type: 'string' },
       iterations: { type: 'string' },
+      'tx-max-seconds': { type: 'string' },
       'skip-seed': { type: 'boolean', default: false },
       reseed: { type: 'boolean', default: false },
       json: { type: 'string' },
       'timeout-minutes': { type: 'string' },
+      'wait-quiet': { type: 'string' },
+      servers: { type: 'string' },
       'skip-http': { type: 'boolean', default: false },
       'skip-transactions': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -99,10 +134,13 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     connections: (values.connections ?? '1,50').split(',').map((c) => positiveNumber('connections', c.trim(), 1)),
     sampleOrgs: positiveNumber('sample-orgs', values['sample-orgs'], 100),
     iterations: positiveNumber('iterations', values.iterations, 3000),
+    txMaxSeconds: positiveNumber('tx-max-seconds', values['tx-max-seconds'], 60, false),
     skipSeed: values['skip-seed'],
     reseed: values.reseed,
     json: values.json,
     timeoutMinutes: positiveNumber('timeout-minutes', values['timeout-minutes'], 30, false),
+    waitQuiet: values['wait-quiet'] === undefined || values['wait-quiet'] === '0' ? 0 : positiveNumber('wait-quiet', values['wait-quiet'], 0, false),
+    servers: parseServers(values.servers ?? 'baseline,gateway,gateway-no-usage'),
     skipHttp: values['skip-http'],
     skipTransactions: values['skip-transactions'],
   };

@@ -1,0 +1,266 @@
+import { createTokenVerifier } from '../src/auth/tokens';
+import { createDatabase } from '../src/db/client';
+import { assertRuntimeRole } from '../src/db/runtime-role';
+import { createGateway } from '../src/yoga';
+import { baselineScope, createBaseline, PAGE_SQL } from './baseline';
+import { describeShare, type CpuMonitor, type CpuShare } from './cpu';
+import type { SampledOrganization } from './database';
+import { serve, type RunningServer } from './http-server';
+import { failures, LoadGenerator, type LoadResult } from './load';
+import type { ServerName } from './options';
+import {
+  explainAsTenant,
+  PAGE_INDEX,
+  recordStatements,
+  scopedQueries,
+  usesPageIndex,
+  type ExplainedStatement,
+  type StatementRecorder,
+} from './plans';
+import { fixed, heading, integer } from './report';
+import { SCENARIOS, type ScenarioName, type TokenEntry } from './scenarios';
+
+/**
+ * The HTTP part: the gateway and the baseline served side by side in this
+ * process, checked against each other, then loaded in turn from a worker thread.
+ */
+
+
+export interface HttpRun extends LoadResult {
+  scenario: ScenarioName;
+  server: ServerName;
+  connections: number;
+  /** Statement-count delta over the run divided by the requests the server finished. */
+  statementsPerRequest: number;
+  serverCompleted: number;
+  /** Where the machine's CPU went during the measured run. */
+  cpu: CpuShare | null;
+}
+
+export interface PlanCheck {
+  /** Statements one projects(first: 20) request sent through the gateway. */
+  gatewayStatements: string[];
+  gatewayPageUsesIndex: boolean;
+  baselinePageUsesIndex: boolean;
+  plans: ExplainedStatement[];
+}
+
+export interface HttpBenchmarkOptions {
+  runtimeUrl: string;
+  secret: string;
+  entries: TokenEntry[];
+  sample: SampledOrganization[];
+  connections: number[];
+  servers: ServerName[];
+  duration: number;
+  warmup: number;
+  monitor: CpuMonitor;
+  log: (line: string) => void;
+}
+
+async function postGraphQL(url: string, token: string, body: unknown): Promise<{ status: number; json: unknown }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: response.status, json: await response.json() };
+}
+
+/**
+ * Before any load: for a few organizations, both servers must return 200 and
+ * byte-for-byte the same data, and the gateway's data must pass the scenario's
+ * check. A baseline that answered something else would make the ratio meaningless.
+ */
+async function checkEquivalence(entries: TokenEntry[], gateway: RunningServer, baseline: RunningServer): Promise<number> {
+  const compared = entries.slice(0, 3);
+  for (const entry of compared) {
+    for (const scenario of Object.values(SCENARIOS)) {
+      const body = scenario.body(entry, () => 0);
+      const [g, b] = await Promise.all([postGraphQL(gateway.url, entry.token, body), postGraphQL(baseline.url, entry.token, body)]);
+      const problem = g.status !== 200 ? `HTTP ${g.status}` : scenario.check(entry, body, g.json);
+      if (problem) throw new Error(`the gateway answered ${scenario.title} wrongly (${problem}): ${JSON.stringify(g.json).slice(0, 400)}`);
+      if (b.status !== 200 || JSON.stringify(g.json) !== JSON.stringify(b.json)) {
+        throw new Error(
+          `baseline and gateway disagree on ${scenario.title} for organization ${entry.organizationId}:\n` +
+            `  gateway:  ${JSON.stringify(g.json).slice(0, 300)}\n  baseline: HTTP ${b.status} ${JSON.stringify(b.json).slice(0, 300)}`,
+        );
+      }
+    }
+  }
+  return compared.length;
+}
+
+function printPlan(log: (line: string) => void, title: string, statement: ExplainedStatement | undefined): void {
+  if (!statement) {
+    log(`  ${title}: statement not found`);
+    return;
+  }
+  log(`  ${title}:`);
+  log(`    SQL: ${statement.sql.length > 400 ? `${statement.sql.slice(0, 400)}…` : statement.sql}`);
+  log(`    values: ${JSON.stringify(statement.values)}`);
+  for (const line of statement.plan) log(`    | ${line}`);
+}
+
+export function describeRun(run: HttpRun): string {
+  const bad = failures(run);
+  return (
+    `  ${run.server.padEnd(16)} ${SCENARIOS[run.scenario].title.padEnd(20)} ${String(run.connections).padStart(2)} conn: ` +
+    `${integer(run.requestsPerSecond).padStart(6)} req/s  p50 ${fixed(run.latencyMs.p50, 2)} ms  p99 ${fixed(run.latencyMs.p99, 2)} ms  ` +
+    `${fixed(run.statementsPerRequest, 1)} stmts/req  ${bad === 0 ? 'no errors' : `${bad} BAD RESPONSES`}; ${describeShare(run.cpu)}`
+  );
+}
+
+/** Captures what one projects page costs the gateway, and EXPLAINs it and the baseline's SELECT as the tenant. */
+async function checkPlans(
+  options: HttpBenchmarkOptions,
+  gateway: RunningServer,
+  recorder: StatementRecorder,
+): Promise<PlanCheck> {
+  const { log } = options;
+  const probe = options.entries[0];
+  recorder.start();
+  await postGraphQL(gateway.url, probe.token, SCENARIOS.projects.body(probe, () => 0));
+  const captured = recorder.stop();
+  log(`  one projects(first: 20) request sent ${captured.length} statements through the gateway:`);
+  for (const s of captured) log(`    ${s.text.replace(/\s+/g, ' ').slice(0, 150)}`);
+
+  const explained = await explainAsTenant(options.runtimeUrl, [
+    ...scopedQueries(captured),
+    { scope: baselineScope(probe.organizationId), statement: { text: PAGE_SQL, values: [20] } },
+  ]);
+  const gatewayPage = explained.find((e) => /FROM "public"\."projects"/.test(e.sql));
+  const baselinePage = explained.find((e) => e.sql.includes('FROM projects p JOIN users'));
+  log('  execution time of each query in PostgreSQL (EXPLAIN ANALYZE as the runtime role, scoped as the gateway scoped it):');
+  for (const e of explained) log(`    ${fixed(e.executionMs, 3).padStart(7)} ms  ${e.sql.slice(0, 110)}`);
+  printPlan(log, 'gateway: projects page', gatewayPage);
+  printPlan(log, 'baseline: projects page', baselinePage);
+  const check: PlanCheck = {
+    gatewayStatements: captured.map((s) => s.text.replace(/\s+/g, ' ').trim()),
+    gatewayPageUsesIndex: gatewayPage ? usesPageIndex(gatewayPage.plan) : false,
+    baselinePageUsesIndex: baselinePage ? usesPageIndex(baselinePage.plan) : false,
+    plans: explained,
+  };
+  log(`  gateway page read by an index scan on ${PAGE_INDEX}, no sort: ${check.gatewayPageUsesIndex ? 'yes' : 'NO'}`);
+  log(`  baseline page read by an index scan on ${PAGE_INDEX}, no sort: ${check.baselinePageUsesIndex ? 'yes' : 'NO'}`);
+  return check;
+}
+
+interface ServedUnderTest {
+  server: RunningServer;
+  /** Statements its pool has sent so far. */
+  statements(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * One gateway: its own Database (pool of 10, the runtime role), served on a free
+ * port. `dispose()` comes first on close: it writes the usage recorder's pending
+ * counts while the pool is still open.
+ */
+async function startGateway(options: HttpBenchmarkOptions, usage: boolean, recorder?: StatementRecorder): Promise<ServedUnderTest> {
+  const db = createDatabase({ url: options.runtimeUrl, max: 10, applicationName: `tenantgate-bench-${usage ? 'gateway' : 'gateway-no-usage'}` });
+  if (recorder) recorder.attach(db.pool);
+  try {
+    // SECURITY: the figures mean something only if RLS is really on the path.
+    await assertRuntimeRole(db.pool);
+    const gateway = createGateway({ db, verifyToken: createTokenVerifier({ secret: options.secret }), logging: false, graphiql: false, usage });
+    const server = await serve(gateway);
+    return {
+      server,
+      statements: () => db.statementCount(),
+      async close() {
+        await server.close();
+        await gateway.dispose();
+        await db.close();
+      },
+    };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+async function startBaseline(options: HttpBenchmarkOptions): Promise<ServedUnderTest> {
+  const baseline = createBaseline({ runtimeUrl: options.runtimeUrl, secret: options.secret, poolSize: 10 });
+  const server = await serve(baseline.handler);
+  return {
+    server,
+    statements: () => baseline.statementCount(),
+    async close() {
+      await server.close();
+      await baseline.close();
+    },
+  };
+}
+
+export async function runHttpBenchmark(options: HttpBenchmarkOptions): Promise<{ runs: HttpRun[]; planCheck: PlanCheck }> {
+  const { log, entries, monitor } = options;
+  // Sees every statement of the main gateway's pool (attached before its first connection).
+  const recorder = recordStatements();
+  const servers = new Map<ServerName, ServedUnderTest>();
+  let generator: LoadGenerator | undefined;
+  try {
+    // The comparison and the plans need both of these, whatever is loaded afterwards.
+    servers.set('baseline', await startBaseline(options));
+    servers.set('gateway', await startGateway(options, true, recorder));
+    if (options.servers.includes('gateway-no-usage')) servers.set('gateway-no-usage', await startGateway(options, false));
+    const gateway = servers.get('gateway')!.server;
+
+    log(heading('Checks'));
+    const compared = await checkEquivalence(entries, gateway, servers.get('baseline')!.server);
+    log(`  gateway and baseline return the same data for both queries (${compared} organizations compared)`);
+    const planCheck = await checkPlans(options, gateway, recorder);
+
+    // The servers alternate for each scenario and connection count, so a drift
+    // of the machine during the run hits them alike.
+    log(heading('HTTP load'));
+    generator = new LoadGenerator(entries);
+    const runs: HttpRun[] = [];
+    for (const scenario of ['projects', 'project'] as const) {
+      for (const connections of options.connections) {
+        for (const name of options.servers) {
+          const { server, statements } = servers.get(name)!;
+          const job = { url: server.url, scenario, connections };
+          // Before the warm-up, not after it: the warm-up also keeps the pools' connections open.
+          await monitor.waitForQuiet();
+          if (options.warmup > 0) {
+            const warm = await generator.run({ ...job, duration: options.warmup });
+            if (failures(warm) > 0) log(`  warm-up of ${name} had ${failures(warm)} bad responses: ${warm.samples.join(' | ')}`);
+            await server.drain();
+          }
+          const endCpu = await monitor.begin();
+          const statementsBefore = statements();
+          const completedBefore = server.completed();
+          const result = await generator.run({ ...job, duration: options.duration });
+          const cpu = await endCpu();
+          await server.drain();
+          const completed = server.completed() - completedBefore;
+          const run: HttpRun = {
+            ...result,
+            scenario,
+            server: name,
+            connections,
+            statementsPerRequest: (statements() - statementsBefore) / completed,
+            serverCompleted: completed,
+            cpu,
+          };
+          runs.push(run);
+          log(describeRun(run));
+          if (failures(run) > 0) {
+            log(
+              `    non-2xx ${run.non2xx} (${JSON.stringify(run.statusCodes)}), connection errors ${run.connectionErrors} (timeouts ${run.timeouts}), ` +
+                `GraphQL errors ${run.graphqlErrors}, wrong data ${run.mismatches}`,
+            );
+            for (const s of run.samples) log(`    e.g. ${s}`);
+          }
+        }
+      }
+    }
+    return { runs, planCheck };
+  } finally {
+    await generator?.close();
+    for (const served of servers.values()) await served.close();
+  }
+}
