@@ -106,7 +106,10 @@ interface AccessRow {
 /**
  * PERF: the membership, the department path (for restricted projects), the
  * organization's settings, the platform-operator check and the API_CALLS quota
- * in one query, sent with its transaction as ONE message:
+ * in one query, app.request_access() (a PL/pgSQL function, so that its plan is
+ * cached per connection: planning the query as text cost more than running it;
+ * see prisma/migrations/20261127040000_request_access), sent with its
+ * transaction as ONE message:
  * `BEGIN READ ONLY; SET LOCAL …; <query>; COMMIT`. That is one round trip
  * instead of four, and no Prisma operation, on the path of every request
  * (measured: see the README's performance notes). RLS scopes the query exactly
@@ -132,32 +135,7 @@ async function loadAccess(
   }
   const client = await db.pool.connect();
   const literal = (value: string) => client.escapeLiteral(value);
-  const user = `${literal(scope.userId)}::uuid`;
-  const query = `
-    WITH RECURSIVE me AS (
-      SELECT role, department_id FROM memberships WHERE user_id = ${user}
-    ), path(id, parent_id, depth) AS (
-      SELECT d.id, d.parent_id, 1 FROM departments d JOIN me ON d.id = me.department_id
-      UNION ALL
-      SELECT d.id, d.parent_id, p.depth + 1 FROM departments d JOIN path p ON d.id = p.parent_id WHERE p.depth < 64
-    )
-    SELECT o.id, o.slug, o.name, o.settings, o.created_at, o.updated_at,
-           (SELECT role FROM me) AS role,
-           ARRAY(SELECT id::text FROM path ORDER BY depth) AS department_path,
-           ${checkOperator ? `app.is_platform_operator(${user})` : 'false'} AS platform_operator,
-           api."limit" AS api_calls_limit,
-           CASE WHEN api."limit" IS NOT NULL THEN (
-             SELECT COALESCE(sum(u.api_calls), 0)::bigint FROM usage_daily u
-              WHERE u.organization_id = o.id AND u.day >= ${literal(month.from)}::date AND u.day < ${literal(month.until)}::date
-           ) END AS api_calls_used
-      FROM organizations o
-      LEFT JOIN LATERAL (
-        SELECT CASE WHEN q.organization_id IS NULL THEN pl."limit" ELSE q."limit" END AS "limit"
-          FROM plan_limits pl
-          LEFT JOIN quota_overrides q ON q.organization_id = o.id AND q.resource = 'API_CALLS'
-         WHERE ${checkQuota ? 'true' : 'false'} AND pl.resource = 'API_CALLS'
-           AND pl.plan = COALESCE((SELECT s.plan FROM subscriptions s WHERE s.organization_id = o.id), 'FREE')
-      ) api ON true`;
+  const query = `SELECT * FROM app.request_access(${literal(scope.userId)}::uuid, ${checkOperator}, ${checkQuota}, ${literal(month.from)}::date, ${literal(month.until)}::date)`;
   try {
     const results = (await client.query(`BEGIN READ ONLY; ${setScope}; ${query}; COMMIT`)) as unknown as pg.QueryResult[];
     client.release();
