@@ -14,7 +14,7 @@ import { PAYMENT_SIGNATURE_HEADER, signPaymentWebhook } from '../src/plugins/use
 import { withinQuota } from '../src/quotas/enforce';
 import { createGateway, type Gateway } from '../src/yoga';
 import { graphql } from './gql';
-import { errorCodes, startHarness, TEST_SECRET, type Harness, type TestOrganization, type TestUser } from './helpers/harness';
+import { errorCodes, startHarness, TEST_SECRET, type Harness, type TestOrganization, type TestUser, platformId } from './helpers/harness';
 
 /**
  * Billing through the GraphQL endpoint, the webhook and the jobs, against real
@@ -108,7 +108,6 @@ function invoice(month: string, issuedAt: string, orgs: TestOrganization[]) {
 const subscriptionOf = (org: TestOrganization) => h.system.prisma.subscription.findUniqueOrThrow({ where: { organizationId: org.id } });
 const invoiceOf = (org: TestOrganization) => h.system.prisma.invoice.findFirstOrThrow({ where: { organizationId: org.id }, orderBy: { period: 'desc' } });
 const invoiceId = (id: string) => encodeGlobalID('Invoice', id);
-const platformId = (id: string) => encodeGlobalID('PlatformOrganization', id);
 const money = (amountMinor: number) => ({ amountMinor, currency: 'USD' });
 
 /** Resolves once a statement like `pattern` waits for a lock in this database; fails with `otherwise` after 10 s. */

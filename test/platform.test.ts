@@ -6,7 +6,7 @@ import { createTokenVerifier, supportTokenSigner } from '../src/auth/tokens';
 import { addPlatformOperator, findPlatformOperator } from '../src/platform/operators';
 import { createGateway } from '../src/yoga';
 import { graphql } from './gql';
-import { errorCodes, startHarness, TEST_SECRET, type Harness, type TestOrganization, type TestUser } from './helpers/harness';
+import { errorCodes, startHarness, TEST_SECRET, type Harness, type TestOrganization, type TestUser, platformId } from './helpers/harness';
 import { CreateProject, ProjectsQuery, ViewerQuery } from './operations';
 
 /**
@@ -63,7 +63,6 @@ beforeEach(async () => {
 });
 afterAll(() => h.close());
 
-const platformId = (organizationId: string) => encodeGlobalID('PlatformOrganization', organizationId);
 const auditRows = (actorUserId: string) => h.system.prisma.platformAuditLog.findMany({ where: { actorUserId }, orderBy: { createdAt: 'asc' } });
 
 const startSession = (token: string, input: { organizationId: string; reason: string }) => h.execute(StartSupportSession, { token, variables: { input } });

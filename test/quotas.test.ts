@@ -4,7 +4,7 @@ import { createTenantClient } from '../src/db/tenant';
 import type { Plan } from '../src/generated/prisma/enums';
 import { enforceQuota, formatLimit, withinQuota } from '../src/quotas/enforce';
 import { graphql } from './gql';
-import { errorCodes, startHarness, type GraphQLResponse, type Harness, type TestOrganization, type TestUser } from './helpers/harness';
+import { errorCodes, startHarness, type GraphQLResponse, type Harness, type TestOrganization, type TestUser, platformId } from './helpers/harness';
 import { AddMember } from './members.operations';
 import { CreateProject, DeleteProject, ProjectsQuery } from './operations';
 
@@ -55,7 +55,6 @@ beforeEach(async () => {
 });
 afterAll(() => h.close());
 
-const platformId = (organizationId: string) => encodeGlobalID('PlatformOrganization', organizationId);
 
 async function quotas(org: TestOrganization, token = org.member.token) {
   const response = await h.execute(QuotasQuery, { token });

@@ -7,7 +7,7 @@ import { dayDate, monthEnd, monthStart, utcDay } from '../src/usage/days';
 import { createUsageRecorder, type Queryable } from '../src/usage/recorder';
 import { quotaMonth } from '../src/usage/api-calls-quota';
 import { createGateway } from '../src/yoga';
-import { errorCodes, startHarness, TEST_SECRET, type Harness, type TestOrganization } from './helpers/harness';
+import { errorCodes, startHarness, TEST_SECRET, type Harness, type TestOrganization, platformId } from './helpers/harness';
 import { ACCESS_CHECK, summarizeStatement } from './helpers/statements';
 import type { UsagePeriod } from './gql/graphql';
 import { PlatformUsageQuery, UsageQuery, ViewerRoleQuery } from './usage.operations';
@@ -380,7 +380,6 @@ describe('the recorder', () => {
 });
 
 describe('platformUsage', () => {
-  const platformId = (id: string) => encodeGlobalID('PlatformOrganization', id);
 
   it('shows a platform operator any organization\'s usage, recorded in the audit log with the reason', async () => {
     const operator = await h.createPlatformOperator();

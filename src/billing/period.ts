@@ -1,7 +1,10 @@
 /**
  * Billing periods: calendar months in UTC, like usage_daily.day. An invoice
  * covers one month and is stored with the month's first day (invoices.period).
+ * The day arithmetic is usage's (src/usage/days.ts), so invoices and usage agree.
  */
+
+import { monthStart, utcDay } from '../usage/days';
 
 export interface BillingPeriod {
   /** `2026-10` */
@@ -19,8 +22,8 @@ const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
 const DAY_MS = 86_400_000;
 
 function periodStarting(year: number, monthIndex: number): BillingPeriod {
-  const start = new Date(Date.UTC(year, monthIndex, 1));
-  return { label: start.toISOString().slice(0, 7), start, end: new Date(Date.UTC(year, monthIndex + 1, 1)) };
+  const start = Date.UTC(year, monthIndex, 1);
+  return { label: utcDay(start).slice(0, 7), start: monthStart(start), end: monthStart(start, 1) };
 }
 
 /** The month before the one `now` falls in: what a monthly run invoices. */
@@ -44,7 +47,7 @@ export function parsePeriod(text: string, now: Date): BillingPeriod {
 
 /** `2026-11-16`: the UTC date of an instant, or a DATE column's value. */
 export function isoDate(day: Date): string {
-  return day.toISOString().slice(0, 10);
+  return utcDay(day.getTime());
 }
 
 /** The due date of an invoice issued at `issuedAt`: its UTC date plus the payment terms. */

@@ -1,3 +1,4 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { randomUUID } from 'node:crypto';
 import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
@@ -168,3 +169,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 export function errorCodes(response: GraphQLResponse<unknown>): unknown[] {
   return (response.errors ?? []).map((e) => e.extensions?.code);
 }
+
+/** The global ID of an organization as the platform operator's API names it. */
+export const platformId = (organizationId: string) => encodeGlobalID('PlatformOrganization', organizationId);
