@@ -1,8 +1,10 @@
+import type { OperationTypeNode } from 'graphql';
 import type { YogaInitialContext } from 'graphql-yoga';
 import type { IncomingMessage } from 'node:http';
 import type { Organization, Role } from './generated/prisma/client';
 import type { Database } from './db/client';
 import type { SystemDatabase } from './db/system';
+import { HeldTransaction } from './db/request-transaction';
 import { createTenantClient, scopeStatement, type TenantClient } from './db/tenant';
 import type pg from 'pg';
 import { clientAddress } from './auth/client-address';
@@ -86,6 +88,11 @@ function bearerToken(request: Request): string | null {
   return match[1];
 }
 
+/** What src/plugins/use-request-transaction.ts adds to the initial context, once the document is parsed. */
+export interface RequestInitialContext {
+  operationType?: OperationTypeNode;
+}
+
 /** One row with everything the request needs to know about its caller and organization. */
 interface AccessRow {
   id: string;
@@ -103,17 +110,32 @@ interface AccessRow {
   api_calls_used: bigint | null;
 }
 
+/** A request's held transaction, by request: src/plugins/use-request-transaction.ts ends any left over. */
+const heldTransactions = new WeakMap<Request, HeldTransaction>();
+
+/** The transaction that this request's access check left open, if it is still open. */
+export function heldTransactionOf(request: Request): HeldTransaction | undefined {
+  return heldTransactions.get(request);
+}
+
 /**
  * PERF: the membership, the department path (for restricted projects), the
  * organization's settings, the platform-operator check and the API_CALLS quota
  * in one query, app.request_access() (a PL/pgSQL function, so that its plan is
  * cached per connection: planning the query as text cost more than running it;
  * see prisma/migrations/20261127040000_request_access), sent with its
- * transaction as ONE message:
- * `BEGIN READ ONLY; SET LOCAL …; <query>; COMMIT`. That is one round trip
- * instead of four, and no Prisma operation, on the path of every request
- * (measured: see the README's performance notes). RLS scopes the query exactly
- * as it scopes the tenant client: same role, same SET LOCAL statement.
+ * transaction as ONE message, `BEGIN READ ONLY; SET LOCAL …; <query>`:
+ *
+ * - for a query operation (`hold`), the transaction stays open: the function has
+ *   also set the member's role and department path (migration
+ *   20261127050000_request_access_scopes), so it is the request's scoped read
+ *   transaction, and Prisma runs the request's reads in it
+ *   (src/db/request-transaction.ts). Access check, BEGIN and scope: one round trip.
+ * - otherwise `; COMMIT` ends the message, and mutations open their own
+ *   transactions (they commit field by field).
+ *
+ * No Prisma operation is on this path. RLS scopes the query exactly as it scopes
+ * the tenant client: same role, same SET LOCAL statement.
  *
  * The simple query protocol takes no bind parameters, so the values are
  * literals. SECURITY: every one is validated first (UUIDs, ISO dates) and then
@@ -127,26 +149,19 @@ interface AccessRow {
 async function loadAccess(
   db: Database,
   scope: { organizationId: string; userId: string },
-  { checkOperator, checkQuota, month }: { checkOperator: boolean; checkQuota: boolean; month: { from: string; until: string } },
-): Promise<AccessRow | null> {
+  options: { support: boolean; checkOperator: boolean; checkQuota: boolean; month: { from: string; until: string }; hold: boolean },
+): Promise<{ access: AccessRow | null; held?: HeldTransaction }> {
+  const { support, checkOperator, checkQuota, month, hold } = options;
   const setScope = scopeStatement(scope);
   for (const day of [month.from, month.until]) {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error(`loadAccess: not an ISO date: ${JSON.stringify(day)}`);
   }
   const client = await db.pool.connect();
   const literal = (value: string) => client.escapeLiteral(value);
-  const query = `SELECT * FROM app.request_access(${literal(scope.userId)}::uuid, ${checkOperator}, ${checkQuota}, ${literal(month.from)}::date, ${literal(month.until)}::date)`;
+  const query = `SELECT * FROM app.request_access(${literal(scope.userId)}::uuid, ${support}, ${checkOperator}, ${checkQuota}, ${literal(month.from)}::date, ${literal(month.until)}::date)`;
+  let results: pg.QueryResult[];
   try {
-    const results = (await client.query(`BEGIN READ ONLY; ${setScope}; ${query}; COMMIT`)) as unknown as pg.QueryResult[];
-    client.release();
-    const row = results[results.length - 2].rows[0] as (Omit<AccessRow, 'api_calls_limit' | 'api_calls_used'> & { api_calls_limit: string | null; api_calls_used: string | null }) | undefined;
-    if (!row) return null;
-    // int8 arrives as a string from node-postgres.
-    return {
-      ...row,
-      api_calls_limit: row.api_calls_limit === null ? null : BigInt(row.api_calls_limit),
-      api_calls_used: row.api_calls_used === null ? null : BigInt(row.api_calls_used),
-    };
+    results = (await client.query(`BEGIN READ ONLY; ${setScope}; ${query}${hold ? '' : '; COMMIT'}`)) as unknown as pg.QueryResult[];
   } catch (error) {
     // A failed statement leaves the message's transaction open and aborted: roll
     // it back, or destroy the connection, before it goes back to the pool.
@@ -154,6 +169,20 @@ async function loadAccess(
     client.release(rolledBack ? undefined : true);
     throw error;
   }
+  const row = results[results.length - (hold ? 1 : 2)].rows[0] as (Omit<AccessRow, 'api_calls_limit' | 'api_calls_used'> & { api_calls_limit: string | null; api_calls_used: string | null }) | undefined;
+  const held = hold ? new HeldTransaction(client) : undefined;
+  if (!hold) client.release();
+  if (!row) {
+    await held?.end('ROLLBACK');
+    return { access: null };
+  }
+  // int8 arrives as a string from node-postgres.
+  const access = {
+    ...row,
+    api_calls_limit: row.api_calls_limit === null ? null : BigInt(row.api_calls_limit),
+    api_calls_used: row.api_calls_used === null ? null : BigInt(row.api_calls_used),
+  };
+  return { access, held };
 }
 
 export function createContextFactory({ db, verifyToken, system, trustedProxies = [], now = Date.now, signSupportToken, usage }: ContextDependencies) {
@@ -203,33 +232,55 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
     }
 
     const requestedAt = now();
-    const access = await loadAccess(db, { organizationId: claims.org, userId: claims.sub }, { checkOperator: claimsPlatform, checkQuota: usage !== undefined, month: quotaMonth(requestedAt) });
+    const { access, held } = await loadAccess(
+      db,
+      { organizationId: claims.org, userId: claims.sub },
+      {
+        support: claims.support === true,
+        checkOperator: claimsPlatform,
+        checkQuota: usage !== undefined,
+        month: quotaMonth(requestedAt),
+        hold: (initial as RequestInitialContext).operationType === 'query',
+      },
+    );
+    // Every refusal below ends the held transaction first.
+    const refuse = async (error: unknown): Promise<never> => {
+      await held?.end('ROLLBACK');
+      throw error;
+    };
     const operator = access?.platform_operator ? { userId: claims.sub } : null;
     const support = claims.support === true && operator !== null;
     // SECURITY: the token alone is not enough; membership is checked on every
     // request, so a removed member loses access at once. A support session acts
-    // as an admin (or keeps OWNER, if the operator happens to be the owner).
-    const role: Role | null = support ? (access?.role === 'OWNER' ? 'OWNER' : 'ADMIN') : (access?.role ?? null);
-    if (!access || !role) throw forbidden('You are not a member of this organization');
+    // as an admin (or keeps OWNER, if the operator happens to be the owner):
+    // app.request_access() applies that rule, the one that also sets the role
+    // of the held transaction.
+    const role = (access?.role ?? null) as Role | null;
+    if (!access || !role) return refuse(forbidden('You are not a member of this organization'));
 
     const settings = readSettings(access.settings);
     const { security } = settings;
     if (security.sessionTimeout !== null) {
       const age = now() / 1000 - (claims.iat ?? 0);
-      if (!claims.iat || age > security.sessionTimeout) throw unauthenticated('Session expired');
+      if (!claims.iat || age > security.sessionTimeout) return refuse(unauthenticated('Session expired'));
     }
     // A support session is authenticated by the platform, not by the organization's
     // identity provider, so its SSO rule does not apply; its IP allow-list does.
     if (security.enforceSSO && !support && !(claims.amr ?? []).includes('sso')) {
-      throw unauthenticated('This organization requires single sign-on (SSO)');
+      return refuse(unauthenticated('This organization requires single sign-on (SSO)'));
     }
     if (security.allowedIPs.length > 0 && !(address && addressAllowed(address, security.allowedIPs))) {
-      throw forbidden('IP address not allowed for this organization');
+      return refuse(forbidden('IP address not allowed for this organization'));
     }
     // A support session is the platform's work, not the organization's: neither refused nor counted (src/plugins/use-usage.ts).
     if (usage && !support) {
-      enforceApiCallsQuota(usage, { organizationId: claims.org, limit: access.api_calls_limit, written: access.api_calls_used, now: requestedAt });
+      try {
+        enforceApiCallsQuota(usage, { organizationId: claims.org, limit: access.api_calls_limit, written: access.api_calls_used, now: requestedAt });
+      } catch (error) {
+        return refuse(error);
+      }
     }
+    if (held) heldTransactions.set(initial.request, held);
 
     const viewer: Viewer = { userId: claims.sub, organizationId: claims.org, role, departmentPath: access.department_path, support };
     const tenantDb = createTenantClient(db.prisma, {
@@ -237,7 +288,7 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
       userId: viewer.userId,
       role: viewer.role,
       departmentPath: viewer.departmentPath,
-    });
+    }, { held });
     const loaders = createLoaders(tenantDb, viewer.organizationId);
     const organization: ActiveOrganization = {
       id: access.id,

@@ -8,7 +8,7 @@ import { createUsageRecorder, type Queryable } from '../src/usage/recorder';
 import { quotaMonth } from '../src/usage/api-calls-quota';
 import { createGateway } from '../src/yoga';
 import { errorCodes, startHarness, TEST_SECRET, type Harness, type TestOrganization, platformId } from './helpers/harness';
-import { ACCESS_CHECK, summarizeStatement } from './helpers/statements';
+import { OPEN_READ, summarizeStatement } from './helpers/statements';
 import type { UsagePeriod } from './gql/graphql';
 import { PlatformUsageQuery, UsageQuery, ViewerRoleQuery } from './usage.operations';
 
@@ -53,7 +53,6 @@ async function written(organizationId: string) {
 }
 
 const summarize = summarizeStatement;
-const ACCESS_ONLY = [ACCESS_CHECK];
 
 describe('counting through the GraphQL endpoint', () => {
   it('counts operations, response bytes (the Content-Length), execution time and distinct users per organization', async () => {
@@ -268,17 +267,17 @@ describe('the API_CALLS quota', () => {
     expect((await h.execute(ViewerRoleQuery, { token: acme.member.token })).status).toBe(200);
   });
 
-  it('costs no statement: a request, served or refused, sends the access query only', async () => {
+  it('costs no statement: a request, served or refused, sends the access query and ends its transaction', async () => {
     await limitApiCalls(acme.id, 1);
     statements = [];
     expect((await h.execute(ViewerRoleQuery, { token: acme.member.token })).status).toBe(200);
-    expect(statements.map(summarize)).toEqual(ACCESS_ONLY);
+    expect(statements.map(summarize)).toEqual([OPEN_READ, 'COMMIT']);
     statements = [];
     expect((await h.execute(ViewerRoleQuery, { token: acme.member.token })).status).toBe(429);
-    expect(statements.map(summarize)).toEqual(ACCESS_ONLY);
+    expect(statements.map(summarize)).toEqual([OPEN_READ, 'ROLLBACK']);
     statements = [];
     expect((await h.execute(ViewerRoleQuery, { token: globex.member.token })).status).toBe(200);
-    expect(statements.map(summarize)).toEqual(ACCESS_ONLY);
+    expect(statements.map(summarize)).toEqual([OPEN_READ, 'COMMIT']);
   });
 
   it('does not refuse a support session', async () => {

@@ -1,6 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
+import { adapterWithHeldTransactions } from './request-transaction';
 
 /**
  * One PostgreSQL pool and the PrismaClient on top of it, per process and per role.
@@ -51,7 +52,8 @@ export function createDatabase({ url, max = 10, applicationName = 'tenantgate', 
   // An idle client that errors (e.g. the server restarted) must not crash the process.
   pool.on('error', () => undefined);
   const prisma = new PrismaClient({
-    adapter: new PrismaPg(pool),
+    // A request's held transaction (its access check's) becomes its Prisma transaction.
+    adapter: adapterWithHeldTransactions(new PrismaPg(pool)),
     // Every tenant operation is a transaction, so under load it waits for a pooled
     // connection here. Prisma's default (2 s) fails requests that would be served
     // a moment later; queueing for up to 10 s is what a pool is for.

@@ -1,5 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
+import { withHeldTransaction, type HeldTransaction } from './request-transaction';
 
 /**
  * The tenant client: a Prisma client extension that runs every operation inside
@@ -12,6 +12,9 @@ import type { Prisma, PrismaClient } from '../generated/prisma/client';
  *   transaction, set the organization once, and run everything in it: a rollback
  *   rolls back everything (the published Prisma RLS example loses rollbacks here,
  *   because each operation escapes into a batch transaction of its own).
+ * - `$transactionOnDemand(fn)` runs everything `fn` issues in one transaction: the
+ *   request transaction of queries. When the request's access check left its
+ *   transaction open and scoped (src/db/request-transaction.ts), it is that one.
  * - Raw SQL (`$queryRaw`, `$executeRaw` and the Unsafe variants) goes through the
  *   same path: it is scoped too.
  * - No organization means the setting is empty and the policies match no row:
@@ -58,24 +61,6 @@ export function scopeStatement(scope: TenantScope): string {
   ].join('; ');
 }
 
-/**
- * The caller's open interactive transaction, if any, and the tenant client that
- * opened it. Operations issued on that client while it is set (also through the
- * array form of $transaction) run in it.
- *
- * PERF: one AsyncLocalStorage for the process, not one per tenant client. On
- * Node 20 every AsyncLocalStorage ever created stays enabled and taxes every
- * later promise, so one per request made a long-running gateway slower by the
- * hour (found by the benchmark).
- */
-const openTransactions = new AsyncLocalStorage<{ owner: symbol; tx: () => Promise<Prisma.TransactionClient> }>();
-
-/** The open transaction's client (opening it first, for $transactionOnDemand), if this client has one here. */
-function openTransactionOf(owner: symbol): (() => Promise<Prisma.TransactionClient>) | undefined {
-  const open = openTransactions.getStore();
-  return open?.owner === owner ? open.tx : undefined;
-}
-
 type TransactionOptions = Parameters<PrismaClient['$transaction']>[1];
 
 /** Runs one intercepted operation on the caller's open transaction instead. */
@@ -88,60 +73,98 @@ function runOn(tx: Prisma.TransactionClient, model: string | undefined, operatio
   return Array.isArray(args) ? target[operation](...args) : target[operation](args);
 }
 
-export function createTenantClient(base: PrismaClient, scope: TenantScope) {
+export interface TenantClientOptions {
+  /**
+   * The request's transaction, already open and scoped (src/context.ts opens it
+   * with the access check): `$transactionOnDemand` runs in it instead of opening
+   * one. Scoped to the same organization as `scope`.
+   */
+  held?: HeldTransaction;
+}
+
+/**
+ * A tenant client is made per request (src/context.ts), so "the transaction this
+ * client has open" is plain state of the client. PERF: that is why there is no
+ * AsyncLocalStorage here: on Node 20 every AsyncLocalStorage in use taxes every
+ * promise of the process (one per client made a long-running gateway slower by
+ * the hour, found by the benchmark). While a transaction is open, every
+ * operation issued on the client runs in it; a request's operations belong
+ * together, and GraphQL runs mutation fields one after the other.
+ */
+export function createTenantClient(base: PrismaClient, scope: TenantScope, { held }: TenantClientOptions = {}) {
   const setScope = scopeStatement(scope);
-  // Identifies this client's transactions in openTransactions.
-  const owner = Symbol('tenant client');
+  /** The open transaction's client (opening it first, for $transactionOnDemand), while there is one. */
+  let open: (() => Promise<Prisma.TransactionClient>) | null = null;
+
+  /** Runs `fn` with `tx` as this client's open transaction. */
+  async function inside<R>(tx: () => Promise<Prisma.TransactionClient>, fn: () => Promise<R>): Promise<R> {
+    open = tx;
+    try {
+      return await fn();
+    } finally {
+      open = null;
+    }
+  }
 
   function interactive<R>(fn: (tx: Prisma.TransactionClient) => Promise<R>, options?: TransactionOptions): Promise<R> {
-    const open = openTransactionOf(owner);
     // Prisma has no nested transactions: an inner one joins the outer.
     if (open) return open().then(fn);
     return base.$transaction(async (tx) => {
       await tx.$executeRawUnsafe(setScope);
       const ready = Promise.resolve(tx);
-      return openTransactions.run({ owner, tx: () => ready }, () => fn(tx));
+      return inside(() => ready, () => fn(tx));
     }, options);
   }
 
   /**
    * Runs `fn` so that every operation it issues on this client shares ONE
-   * transaction, opened by the first of them: a callback that touches no data
-   * costs no round trip. Commits when `fn` resolves, rolls back when it throws.
-   * The request transaction of queries (src/plugins/use-request-transaction.ts).
+   * transaction: the held one when the client has it, else one opened by the
+   * first operation (a callback that touches no data then costs no round trip).
+   * Commits when `fn` resolves, rolls back when it throws. The request
+   * transaction of queries (src/plugins/use-request-transaction.ts).
    */
   async function transactionOnDemand<R>(fn: () => Promise<R>, options?: TransactionOptions): Promise<R> {
-    if (openTransactionOf(owner)) return fn();
+    if (open) return fn();
+    const heldHere = held?.state === 'held' ? held : undefined;
     let release!: (error?: unknown) => void;
     const done = new Promise<void>((resolve, reject) => {
       release = (error) => (error === undefined ? resolve() : reject(error));
     });
     let opened: Promise<Prisma.TransactionClient> | undefined;
     let settled: Promise<unknown> | undefined;
-    const open = () =>
+    const openOnce = () =>
       (opened ??= new Promise<Prisma.TransactionClient>((resolve, reject) => {
-        settled = base
-          .$transaction(async (tx) => {
-            await tx.$executeRawUnsafe(setScope);
+        const start = () =>
+          base.$transaction(async (tx) => {
+            // A held transaction is scoped already; a new one is scoped here.
+            if (!heldHere) await tx.$executeRawUnsafe(setScope);
             resolve(tx);
             // Held open until `fn` has finished with it.
             await done;
-          }, options)
-          .catch((error: unknown) => {
-            reject(error);
-            throw error;
-          });
+          }, options);
+        settled = (heldHere ? withHeldTransaction(heldHere, start) : start()).catch((error: unknown) => {
+          reject(error);
+          throw error;
+        });
       }));
     let result: R;
     try {
-      result = await openTransactions.run({ owner, tx: open }, fn);
+      result = await inside(openOnce, fn);
     } catch (error) {
       release(error);
       await settled?.catch(() => undefined);
+      await heldHere?.end('ROLLBACK');
       throw error;
     }
     release();
-    await settled;
+    try {
+      await settled;
+    } catch (error) {
+      await heldHere?.end('ROLLBACK');
+      throw error;
+    }
+    // A request that read nothing: its held transaction was never handed to Prisma.
+    await heldHere?.end('COMMIT');
     return result;
   }
 
@@ -172,7 +195,6 @@ export function createTenantClient(base: PrismaClient, scope: TenantScope) {
     name: 'tenantgate:tenant-scope',
     query: {
       $allOperations({ model, operation, args, query }) {
-        const open = openTransactionOf(owner);
         if (open) return open().then((tx) => runOn(tx, model, operation, args));
         return base.$transaction([base.$executeRawUnsafe(setScope), query(args)]).then((results) => results[1]);
       },

@@ -79,6 +79,8 @@ export function testUrls(): { adminUrl: string; runtimeUrl: string } {
 
 export interface HarnessOptions {
   poolSize?: number;
+  /** The runtime pool's application_name in pg_stat_activity (to find this harness's sessions among other test files'). */
+  applicationName?: string;
   onStatement?: (sql: string) => void;
   trustedProxies?: string[];
   now?: () => number;
@@ -88,7 +90,7 @@ export interface HarnessOptions {
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const { adminUrl, runtimeUrl } = testUrls();
-  const db = createDatabase({ url: runtimeUrl, max: options.poolSize ?? 10, onStatement: options.onStatement });
+  const db = createDatabase({ url: runtimeUrl, max: options.poolSize ?? 10, onStatement: options.onStatement, applicationName: options.applicationName });
   const system = createSystemDatabase(adminUrl);
   const usage = createUsageRecorder({ pool: db.pool, flushIntervalMs: 0, flushEveryCalls: Infinity, now: options.now, ...options.usage });
   const gateway = createGateway({
