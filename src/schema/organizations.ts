@@ -45,9 +45,16 @@ export const Organization = builder.prismaNode('Organization', {
     }),
     settings: t.field({
       type: Settings,
-      // SECURITY: only the masked hints of secrets; the runtime role cannot read the values anyway.
-      select: { settings: true, secrets: { select: { name: true, masked: true } } },
-      resolve: (organization) => settingsView(organization),
+      select: { settings: true },
+      // SECURITY: only the masked hints of secrets; the runtime role cannot read
+      // the values anyway (a column grant). Read by a query of their own, not as a
+      // relation of the organization: Prisma's join strategy selects every column
+      // of a joined table, which that grant refuses. An organization shows only
+      // itself, so this is one statement per request, not N.
+      resolve: async (organization, _args, ctx) => {
+        const secrets = await ctx.tenantDb().organizationSecret.findMany({ where: { organizationId: organization.id }, select: { name: true, masked: true } });
+        return settingsView({ settings: organization.settings, secrets });
+      },
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
