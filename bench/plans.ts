@@ -75,12 +75,20 @@ export interface ScopedStatement {
 const isQuery = (text: string) => /^\s*(SELECT|WITH)\b/i.test(text);
 const isScope = (text: string) => /^\s*SET\s+LOCAL\b/i.test(text);
 
-/** Pairs each query of a captured sequence with the SET LOCAL sent before it in its transaction. */
+/**
+ * Pairs each query of a captured sequence with the SET LOCAL sent before it in
+ * its transaction. A query's transaction is opened by its access check, one
+ * message `BEGIN READ ONLY; SET LOCAL …; SELECT * FROM app.request_access(…)`:
+ * the scope is then that message after its BEGIN (the function sets the role
+ * and department path, which the policies read too).
+ */
 export function scopedQueries(captured: CapturedStatement[]): ScopedStatement[] {
   const result: ScopedStatement[] = [];
   let scope: string | null = null;
   for (const statement of captured) {
-    if (/^\s*BEGIN\b/i.test(statement.text)) scope = null;
+    const opening = /^\s*BEGIN\b[^;]*;\s*(SET\s+LOCAL\b[\s\S]*)$/i.exec(statement.text);
+    if (opening) scope = /\bCOMMIT\s*$/i.test(statement.text) ? null : opening[1];
+    else if (/^\s*BEGIN\b/i.test(statement.text)) scope = null;
     else if (isScope(statement.text)) scope = statement.text;
     else if (isQuery(statement.text) && scope) result.push({ scope, statement });
   }
