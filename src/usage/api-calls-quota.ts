@@ -13,9 +13,20 @@ import type { UsageRecorder } from './recorder';
  * windows: a limit, not an exact meter.
  */
 
-/** The month the quota counts: its first day and the next month's, `YYYY-MM-DD`. */
-export function quotaMonth(now: number): { from: string; until: string } {
-  return { from: utcDay(monthStart(now).getTime()), until: utcDay(monthStart(now, 1).getTime()) };
+let lastMonth: { startMs: number; endMs: number; days: Readonly<{ from: string; until: string }> } | undefined;
+
+/**
+ * The month the quota counts: its first day and the next month's, `YYYY-MM-DD`.
+ * PERF: asked twice on every request, and the answer changes once a month:
+ * the last one is kept while `now` is inside it.
+ */
+export function quotaMonth(now: number): Readonly<{ from: string; until: string }> {
+  if (!lastMonth || now < lastMonth.startMs || now >= lastMonth.endMs) {
+    const start = monthStart(now).getTime();
+    const end = monthStart(now, 1).getTime();
+    lastMonth = { startMs: start, endMs: end, days: Object.freeze({ from: utcDay(start), until: utcDay(end) }) };
+  }
+  return lastMonth.days;
 }
 
 /**
