@@ -1,8 +1,9 @@
-import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { schema } from './schema/index';
 import { createContextFactory, type Context, type ContextDependencies } from './context';
 import { useInputErrors } from './plugins/use-input-errors';
 import { usePaymentWebhook } from './plugins/use-payment-webhook';
+import { useReadiness } from './plugins/use-readiness';
 import { useRequestTransaction } from './plugins/use-request-transaction';
 import { useUsage } from './plugins/use-usage';
 import { createUsageRecorder, type UsageRecorder } from './usage/recorder';
@@ -58,7 +59,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       recorder ? useUsage(recorder) : {},
       useRequestTransaction(),
       usePaymentWebhook({ secret: options.paymentWebhookSecret, system: options.system, now: options.now }),
-      useReadinessCheck({
+      useReadiness({
         endpoint: '/readyz',
         check: async () => {
           try {
