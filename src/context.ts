@@ -113,7 +113,7 @@ interface AccessRow {
 /** A request's held transaction, by request: src/plugins/use-request-transaction.ts ends any left over. */
 const heldTransactions = new WeakMap<Request, HeldTransaction>();
 
-/** The transaction that this request's access check left open, if it is still open. */
+/** The transaction that this request's access check left open, if it did (ending it again does nothing). */
 export function heldTransactionOf(request: Request): HeldTransaction | undefined {
   return heldTransactions.get(request);
 }
@@ -243,6 +243,8 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
         hold: (initial as RequestInitialContext).operationType === 'query',
       },
     );
+    // Whatever happens from here on, the transaction ends: the plugin's onResponse ends one left over.
+    if (held) heldTransactions.set(initial.request, held);
     // Every refusal below ends the held transaction first.
     const refuse = async (error: unknown): Promise<never> => {
       await held?.end('ROLLBACK');
@@ -280,7 +282,6 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
         return refuse(error);
       }
     }
-    if (held) heldTransactions.set(initial.request, held);
 
     const viewer: Viewer = { userId: claims.sub, organizationId: claims.org, role, departmentPath: access.department_path, support };
     const tenantDb = createTenantClient(db.prisma, {
