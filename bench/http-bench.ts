@@ -18,6 +18,7 @@ import {
   type StatementRecorder,
 } from './plans';
 import { fixed, heading, integer } from './report';
+import { aggregateRounds } from './rounds';
 import { SCENARIOS, type ScenarioName, type TokenEntry } from './scenarios';
 
 /**
@@ -26,7 +27,7 @@ import { SCENARIOS, type ScenarioName, type TokenEntry } from './scenarios';
  */
 
 
-export interface HttpRun extends LoadResult {
+interface HttpMeasurement extends LoadResult {
   scenario: ScenarioName;
   server: ServerName;
   connections: number;
@@ -35,6 +36,23 @@ export interface HttpRun extends LoadResult {
   serverCompleted: number;
   /** Where the machine's CPU went during the measured run. */
   cpu: CpuShare | null;
+}
+
+/** One measured run, in round `round` (from 1) of `--rounds`. */
+export interface HttpRoundRun extends HttpMeasurement {
+  round: number;
+}
+
+/**
+ * The `rounds` runs of one scenario, server and connection count as one (see
+ * rounds.ts): req/s, latency percentiles and mean, statements per request and
+ * CPU shares are medians; the latency max is the worst of all; responses, bad
+ * responses, seconds and completed requests are totals.
+ */
+export interface HttpRun extends HttpMeasurement {
+  rounds: number;
+  /** The lowest and the highest round: how far apart the rounds were. */
+  requestsPerSecondRange: { min: number; max: number };
 }
 
 export interface PlanCheck {
@@ -54,6 +72,8 @@ export interface HttpBenchmarkOptions {
   servers: ServerName[];
   duration: number;
   warmup: number;
+  /** Times the whole load (every scenario, connection count and server) is run. */
+  rounds: number;
   monitor: CpuMonitor;
   log: (line: string) => void;
 }
@@ -103,10 +123,10 @@ function printPlan(log: (line: string) => void, title: string, statement: Explai
   for (const line of statement.plan) log(`    | ${line}`);
 }
 
-export function describeRun(run: HttpRun): string {
+export function describeRun(run: HttpRoundRun, rounds: number): string {
   const bad = failures(run);
   return (
-    `  ${run.server.padEnd(16)} ${SCENARIOS[run.scenario].title.padEnd(20)} ${String(run.connections).padStart(2)} conn: ` +
+    `  ${rounds > 1 ? `round ${run.round}/${rounds}  ` : ''}${run.server.padEnd(16)} ${SCENARIOS[run.scenario].title.padEnd(20)} ${String(run.connections).padStart(2)} conn: ` +
     `${integer(run.requestsPerSecond).padStart(6)} req/s  p50 ${fixed(run.latencyMs.p50, 2)} ms  p99 ${fixed(run.latencyMs.p99, 2)} ms  ` +
     `${fixed(run.statementsPerRequest, 1)} stmts/req  ${bad === 0 ? 'no errors' : `${bad} BAD RESPONSES`}; ${describeShare(run.cpu)}`
   );
@@ -195,8 +215,52 @@ async function startBaseline(options: HttpBenchmarkOptions): Promise<ServedUnder
   };
 }
 
-export async function runHttpBenchmark(options: HttpBenchmarkOptions): Promise<{ runs: HttpRun[]; planCheck: PlanCheck }> {
-  const { log, entries, monitor } = options;
+type RunSpec = Pick<HttpRoundRun, 'scenario' | 'server' | 'connections' | 'round'>;
+
+/** Warms the server up, then measures one run of it. */
+async function measureRun(
+  options: HttpBenchmarkOptions,
+  generator: LoadGenerator,
+  { server, statements }: ServedUnderTest,
+  spec: RunSpec,
+): Promise<HttpRoundRun> {
+  const { log, monitor } = options;
+  const job = { url: server.url, scenario: spec.scenario, connections: spec.connections };
+  // Before the warm-up, not after it: the warm-up also keeps the pools' connections open.
+  await monitor.waitForQuiet();
+  if (options.warmup > 0) {
+    const warm = await generator.run({ ...job, duration: options.warmup });
+    if (failures(warm) > 0) log(`  warm-up of ${spec.server} had ${failures(warm)} bad responses: ${warm.samples.join(' | ')}`);
+    await server.drain();
+  }
+  const endCpu = await monitor.begin();
+  const statementsBefore = statements();
+  const completedBefore = server.completed();
+  const result = await generator.run({ ...job, duration: options.duration });
+  const cpu = await endCpu();
+  await server.drain();
+  const completed = server.completed() - completedBefore;
+  return { ...result, ...spec, statementsPerRequest: (statements() - statementsBefore) / completed, serverCompleted: completed, cpu };
+}
+
+function logRun(log: (line: string) => void, run: HttpRoundRun, rounds: number): void {
+  log(describeRun(run, rounds));
+  if (failures(run) === 0) return;
+  log(
+    `    non-2xx ${run.non2xx} (${JSON.stringify(run.statusCodes)}), connection errors ${run.connectionErrors} (timeouts ${run.timeouts}), ` +
+      `GraphQL errors ${run.graphqlErrors}, wrong data ${run.mismatches}`,
+  );
+  for (const s of run.samples) log(`    e.g. ${s}`);
+}
+
+/**
+ * `runs`: one per scenario, server and connection count, aggregated over the
+ * rounds; `roundRuns`: every measured run.
+ */
+export async function runHttpBenchmark(
+  options: HttpBenchmarkOptions,
+): Promise<{ runs: HttpRun[]; roundRuns: HttpRoundRun[]; planCheck: PlanCheck }> {
+  const { log, entries, rounds } = options;
   // Sees every statement of the main gateway's pool (attached before its first connection).
   const recorder = recordStatements();
   const servers = new Map<ServerName, ServedUnderTest>();
@@ -214,51 +278,23 @@ export async function runHttpBenchmark(options: HttpBenchmarkOptions): Promise<{
     const planCheck = await checkPlans(options, gateway, recorder);
 
     // The servers alternate for each scenario and connection count, so a drift
-    // of the machine during the run hits them alike.
-    log(heading('HTTP load'));
+    // of the machine during the run hits them alike; the rounds repeat the whole
+    // sequence, so that a slow spell spoils one round rather than one server.
+    log(heading(rounds > 1 ? `HTTP load (${rounds} rounds)` : 'HTTP load'));
     generator = new LoadGenerator(entries);
-    const runs: HttpRun[] = [];
-    for (const scenario of ['projects', 'project'] as const) {
-      for (const connections of options.connections) {
-        for (const name of options.servers) {
-          const { server, statements } = servers.get(name)!;
-          const job = { url: server.url, scenario, connections };
-          // Before the warm-up, not after it: the warm-up also keeps the pools' connections open.
-          await monitor.waitForQuiet();
-          if (options.warmup > 0) {
-            const warm = await generator.run({ ...job, duration: options.warmup });
-            if (failures(warm) > 0) log(`  warm-up of ${name} had ${failures(warm)} bad responses: ${warm.samples.join(' | ')}`);
-            await server.drain();
-          }
-          const endCpu = await monitor.begin();
-          const statementsBefore = statements();
-          const completedBefore = server.completed();
-          const result = await generator.run({ ...job, duration: options.duration });
-          const cpu = await endCpu();
-          await server.drain();
-          const completed = server.completed() - completedBefore;
-          const run: HttpRun = {
-            ...result,
-            scenario,
-            server: name,
-            connections,
-            statementsPerRequest: (statements() - statementsBefore) / completed,
-            serverCompleted: completed,
-            cpu,
-          };
-          runs.push(run);
-          log(describeRun(run));
-          if (failures(run) > 0) {
-            log(
-              `    non-2xx ${run.non2xx} (${JSON.stringify(run.statusCodes)}), connection errors ${run.connectionErrors} (timeouts ${run.timeouts}), ` +
-                `GraphQL errors ${run.graphqlErrors}, wrong data ${run.mismatches}`,
-            );
-            for (const s of run.samples) log(`    e.g. ${s}`);
+    const roundRuns: HttpRoundRun[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      for (const scenario of ['projects', 'project'] as const) {
+        for (const connections of options.connections) {
+          for (const name of options.servers) {
+            const run = await measureRun(options, generator, servers.get(name)!, { scenario, server: name, connections, round });
+            roundRuns.push(run);
+            logRun(log, run, rounds);
           }
         }
       }
     }
-    return { runs, planCheck };
+    return { runs: aggregateRounds(roundRuns), roundRuns, planCheck };
   } finally {
     await generator?.close();
     for (const served of servers.values()) await served.close();

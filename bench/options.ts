@@ -20,6 +20,11 @@ export interface BenchOptions {
   duration: number;
   /** Seconds of warm-up before each measured load run (not counted). @default 2 */
   warmup: number;
+  /**
+   * Times the whole HTTP load is repeated; the figures reported are the medians
+   * over the rounds, since one run on a shared machine can be far off. @default 1
+   */
+  rounds: number;
   /** Connection counts to load each scenario with. @default [1, 50] */
   connections: number[];
   /** Organizations that get a token; each request picks one of them at random. @default 100 */
@@ -57,6 +62,8 @@ const USAGE = `usage: npm run bench -- [options]
   --users-per-org <n>     members per organization (default 5)
   --duration <seconds>    length of each measured load run (default 10)
   --warmup <seconds>      warm-up before each load run (default 2)
+  --rounds <n>            repeat the whole HTTP load n times and report, per server,
+                          the median of the rounds and their req/s range (default 1)
   --connections <list>    comma-separated connection counts (default 1,50)
   --sample-orgs <n>       organizations that get tokens (default 100)
   --iterations <n>        units per transaction micro-benchmark run (default 3000)
@@ -105,6 +112,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       'users-per-org': { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
+      rounds: { type: 'string' },
       connections: { type: 'string' },
       'sample-orgs': { type: 'string' },
       iterations: { type: 'string' },
@@ -131,6 +139,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     usersPerOrg: positiveNumber('users-per-org', values['users-per-org'], 5),
     duration: positiveNumber('duration', values.duration, 10, false),
     warmup: values.warmup === '0' ? 0 : positiveNumber('warmup', values.warmup, 2, false),
+    rounds: positiveNumber('rounds', values.rounds, 1),
     connections: (values.connections ?? '1,50').split(',').map((c) => positiveNumber('connections', c.trim(), 1)),
     sampleOrgs: positiveNumber('sample-orgs', values['sample-orgs'], 100),
     iterations: positiveNumber('iterations', values.iterations, 3000),

@@ -18,11 +18,12 @@ import { signToken } from '../src/auth/tokens';
 import { redactUrl } from '../src/db/migrate';
 import { CpuMonitor, type CpuShare } from './cpu';
 import { benchUrls, prepareDataset, sampleOrganizations, type PreparedDataset } from './database';
-import { runHttpBenchmark, type HttpRun, type PlanCheck } from './http-bench';
+import { runHttpBenchmark, type HttpRoundRun, type HttpRun, type PlanCheck } from './http-bench';
 import { failures } from './load';
 import { parseOptions, type ServerName } from './options';
 import { PAGE_INDEX } from './plans';
 import { fixed, heading, integer, seconds, table } from './report';
+import { ratiosPerRound } from './rounds';
 import { projectGlobalId, SCENARIOS, type ScenarioName, type TokenEntry } from './scenarios';
 import { MODE_TITLES, runTransactionBenchmark, type TransactionResult } from './transactions';
 
@@ -38,7 +39,16 @@ const NOISY_OTHER_CPU_PERCENT = 10;
 
 const log = (line: string) => console.log(line);
 
-function targets(dataset: PreparedDataset, runs: HttpRun[]): Target[] {
+/** "lowest–highest" of some figures, e.g. of the rounds. */
+const range = (values: number[], format: (value: number) => string) =>
+  `${format(Math.min(...values))}–${format(Math.max(...values))}`;
+
+const ratio = (value: number) => `${fixed(value, 2)} x`;
+
+const ratioRange = (values: number[]) => `${range(values, (v) => fixed(v, 2))} x`;
+
+/** Judged on the medians of the rounds; a throughput ratio also notes its lowest and highest round. */
+function targets(dataset: PreparedDataset, runs: HttpRun[], roundRuns: HttpRoundRun[]): Target[] {
   const find = (scenario: ScenarioName, server: ServerName, connections: number) =>
     runs.find((r) => r.scenario === scenario && r.server === server && r.connections === connections);
   const sizeNote =
@@ -67,11 +77,13 @@ function targets(dataset: PreparedDataset, runs: HttpRun[]): Target[] {
   for (const scenario of ['projects', 'project'] as const) {
     const g = find(scenario, 'gateway', 50);
     const b = find(scenario, 'baseline', 50);
-    const ratio = g && b ? g.requestsPerSecond / b.requestsPerSecond : Number.NaN;
+    const measured = g && b ? g.requestsPerSecond / b.requestsPerSecond : Number.NaN;
+    const perRound = g && g.rounds > 1 ? ratiosPerRound(roundRuns, g) : [];
     result.push({
       name: `${SCENARIOS[scenario].title}, 50 connections: throughput >= 0.6 x baseline`,
-      value: Number.isFinite(ratio) ? `${fixed(ratio, 2)} x` : '-',
-      verdict: verdict(ratio >= 0.6, g, b),
+      value: Number.isFinite(measured) ? ratio(measured) : '-',
+      verdict: verdict(measured >= 0.6, g, b),
+      note: perRound.length > 0 ? `medians of ${g!.rounds} rounds; per round ${ratioRange(perRound)}` : undefined,
     });
   }
   return result;
@@ -79,23 +91,39 @@ function targets(dataset: PreparedDataset, runs: HttpRun[]): Target[] {
 
 const cpuCell = (cpu: CpuShare | null, key: keyof CpuShare) => (cpu ? cpu[key].toFixed(0) : 'n/a');
 
-function printSummary(dataset: PreparedDataset, duration: number, runs: HttpRun[], transactions: TransactionResult[]): void {
+function printSummary(
+  dataset: PreparedDataset,
+  duration: number,
+  runs: HttpRun[],
+  roundRuns: HttpRoundRun[],
+  transactions: TransactionResult[],
+): void {
+  const rounds = runs[0]?.rounds ?? 1;
   log(heading('Summary'));
   log(
     `${integer(dataset.projects)} projects / ${integer(dataset.orgs)} organizations (${dataset.action}${dataset.action === 'seeded' ? ` in ${seconds(dataset.seedSeconds)}` : ''}); ` +
-      `${duration} s per load run; ${os.cpus().length} CPUs shared by PostgreSQL, both servers and the load generator.`,
+      `${duration} s per load run${rounds > 1 ? `, ${rounds} rounds` : ''}; ${os.cpus().length} CPUs shared by PostgreSQL, both servers and the load generator.`,
   );
   log('CPU columns: percent of one core used during the run by this process (servers + load generator), by PostgreSQL, by anything else.');
+  if (rounds > 1) {
+    log(
+      `HTTP load: every figure is the median of ${rounds} rounds, "bad" their total; ` +
+        'req/s range: the slowest and the fastest round.',
+    );
+  }
   if (runs.length > 0) {
+    // The spread of the rounds, next to their median, only when there were rounds.
+    const ranged = <T>(cell: T): T[] => (rounds > 1 ? [cell] : []);
     log('');
     log(
       table(
-        ['query', 'conns', 'server', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'stmts/req', 'bad', 'cpu self', 'cpu pg', 'cpu other'],
+        ['query', 'conns', 'server', 'req/s', ...ranged('req/s range'), 'p50 ms', 'p99 ms', 'mean ms', 'stmts/req', 'bad', 'cpu self', 'cpu pg', 'cpu other'],
         runs.map((r) => [
           SCENARIOS[r.scenario].title,
           String(r.connections),
           r.server,
           integer(r.requestsPerSecond),
+          ...ranged(range([r.requestsPerSecondRange.min, r.requestsPerSecondRange.max], integer)),
           fixed(r.latencyMs.p50, 2),
           fixed(r.latencyMs.p99, 2),
           fixed(r.latencyMs.mean, 2),
@@ -105,7 +133,7 @@ function printSummary(dataset: PreparedDataset, duration: number, runs: HttpRun[
           cpuCell(r.cpu, 'postgres'),
           cpuCell(r.cpu, 'other'),
         ]),
-        ['left', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+        ['left', 'right', 'left', 'right', ...ranged('right' as const), 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
       ),
     );
     log('');
@@ -119,18 +147,25 @@ function printSummary(dataset: PreparedDataset, duration: number, runs: HttpRun[
         g.server,
         integer(g.requestsPerSecond),
         integer(b.requestsPerSecond),
-        `${fixed(g.requestsPerSecond / b.requestsPerSecond, 2)} x`,
-        `${fixed(g.latencyMs.p50 / b.latencyMs.p50, 2)} x`,
+        ratio(g.requestsPerSecond / b.requestsPerSecond),
+        ...ranged(ratioRange(ratiosPerRound(roundRuns, g))),
+        ratio(g.latencyMs.p50 / b.latencyMs.p50),
       ]);
     }
     if (ratioRows.length > 0) {
       log(
         table(
-          ['query', 'conns', 'server', 'req/s', 'baseline req/s', 'throughput / baseline', 'p50 / baseline'],
+          ['query', 'conns', 'server', 'req/s', 'baseline req/s', 'throughput / baseline', ...ranged('per round'), 'p50 / baseline'],
           ratioRows,
-          ['left', 'right', 'left', 'right', 'right', 'right', 'right'],
+          ['left', 'right', 'left', 'right', 'right', 'right', ...ranged('right' as const), 'right'],
         ),
       );
+      if (rounds > 1) {
+        log(
+          'throughput / baseline: ratio of the medians; per round: the lowest and the highest of the ratios taken ' +
+            'round by round, each of a gateway and a baseline run back to back.',
+        );
+      }
     }
   }
   if (transactions.length > 0) {
@@ -159,7 +194,8 @@ function printSummary(dataset: PreparedDataset, duration: number, runs: HttpRun[
     log('late/early: throughput of the last fifth of the units over the first fifth (1 = steady; below 1 = slowing down as it runs).');
     if (transactions.some((t) => t.capped)) log('*: stopped by the time limit (--tx-max-seconds) before all the units ran.');
   }
-  const noisy = [...runs.map((r) => r.cpu), ...transactions.map((t) => t.cpu)].filter((c) => c && c.other > NOISY_OTHER_CPU_PERCENT);
+  // Each round's run on its own: a median can hide a spoiled round, the warning should not.
+  const noisy = [...roundRuns.map((r) => r.cpu), ...transactions.map((t) => t.cpu)].filter((c) => c && c.other > NOISY_OTHER_CPU_PERCENT);
   if (noisy.length > 0) {
     log(
       `\nWARNING: other programs used more than ${NOISY_OTHER_CPU_PERCENT}% of a core during ${noisy.length} measurement(s) ` +
@@ -205,7 +241,8 @@ async function main(): Promise<number> {
   log(`  machine:         ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, NODE_ENV=${process.env.NODE_ENV}`);
   log(
     `  asked for:       ${integer(options.projects)} projects, ${integer(options.orgs)} organizations, ${options.usersPerOrg} members each; ` +
-      `load runs of ${options.duration} s (+${options.warmup} s warm-up) at ${options.connections.join(' and ')} connection(s)`,
+      `load runs of ${options.duration} s (+${options.warmup} s warm-up) at ${options.connections.join(' and ')} connection(s)` +
+      `${options.rounds > 1 ? `, ${options.rounds} rounds` : ''}`,
   );
 
   log(heading('Dataset'));
@@ -243,9 +280,10 @@ async function main(): Promise<number> {
     log(`  tokens for ${entries.length} random organizations; each request picks one of them at random`);
 
     let runs: HttpRun[] = [];
+    let roundRuns: HttpRoundRun[] = [];
     let planCheck: PlanCheck | null = null;
     if (!options.skipHttp) {
-      ({ runs, planCheck } = await runHttpBenchmark({
+      ({ runs, roundRuns, planCheck } = await runHttpBenchmark({
         runtimeUrl: urls.runtimeUrl,
         secret,
         entries,
@@ -254,6 +292,7 @@ async function main(): Promise<number> {
         servers: options.servers,
         duration: options.duration,
         warmup: options.warmup,
+        rounds: options.rounds,
         monitor,
         log,
       }));
@@ -279,8 +318,8 @@ async function main(): Promise<number> {
     }
 
     const totalSeconds = (performance.now() - started) / 1000;
-    printSummary(dataset, options.duration, runs, transactions);
-    const verdicts = runs.length > 0 ? targets(dataset, runs) : [];
+    printSummary(dataset, options.duration, runs, roundRuns, transactions);
+    const verdicts = runs.length > 0 ? targets(dataset, runs, roundRuns) : [];
     if (verdicts.length > 0 || planCheck) log('\nTargets:');
     for (const t of verdicts) log(`  [${t.verdict}] ${t.name}: ${t.value}${t.note ? ` (${t.note})` : ''}`);
     if (planCheck) log(`  [${planCheck.gatewayPageUsesIndex ? 'PASS' : 'FAIL'}] projects page read by an index scan on ${PAGE_INDEX}`);
@@ -296,7 +335,9 @@ async function main(): Promise<number> {
         dataset,
         sampleOrganizations: entries.length,
         planCheck,
+        // Aggregated over the rounds (medians), as in the summary; every measured run in httpRounds.
         http: runs,
+        httpRounds: roundRuns,
         transactions,
         targets: verdicts,
         totalSeconds,
