@@ -76,7 +76,11 @@ export class HeldTransaction {
  * one); it is entered only around opening a request's transaction.
  * SECURITY: the store travels with the async context of the request that
  * opened the transaction, never through shared state, so a transaction cannot be
- * handed to another request's operations.
+ * handed to another request's operations. Should Prisma ever start the
+ * transaction outside that context, it gets a new connection that nobody scoped
+ * (src/db/tenant.ts sends no SET LOCAL for a held transaction): RLS then shows
+ * no rows. It fails closed, never open. test/request-transaction.test.ts checks
+ * that the reads do run on the held connection.
  */
 const handOff = new AsyncLocalStorage<HeldTransaction>();
 
