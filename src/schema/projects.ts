@@ -7,7 +7,7 @@ import type { Context } from '../context';
 import { databaseFailure, forbidden, isRecordNotFound, notFound } from '../errors';
 import { Department } from './departments';
 import { globalIdOf, optionalRowId } from './global-id';
-import { User } from './users';
+import { asUser, User, USER_COLUMNS } from './users';
 
 export const ProjectStatusEnum = builder.enumType(ProjectStatus, { name: 'ProjectStatus' });
 
@@ -32,14 +32,8 @@ export const Project = builder.prismaNode('Project', {
       // A project loaded without it (a mutation's payload) gets it through Pothos'
       // per-request batched loader, one statement for all of them.
       // (The owner is a membership, whose user is the User.)
-      select: { owner: { select: { user: true } } },
-      // The user loader learns the owner, so another lookup of that user in this
-      // request (a member list, the viewer) costs no statement.
-      resolve: (project, _args, ctx) => {
-        const { user } = project.owner;
-        ctx.loaders.user.prime(user.id, user);
-        return user;
-      },
+      select: { owner: { select: { user: { select: USER_COLUMNS } } } },
+      resolve: (project) => asUser(project.owner.user),
     }),
     restrictedToDepartment: t.relation('restrictedToDepartment', {
       type: Department,
