@@ -89,7 +89,10 @@ export interface TenantClientOptions {
  * promise of the process (one per client made a long-running gateway slower by
  * the hour, found by the benchmark). While a transaction is open, every
  * operation issued on the client runs in it; a request's operations belong
- * together, and GraphQL runs mutation fields one after the other.
+ * together, and GraphQL runs mutation fields one after the other. (Two
+ * `$transaction` callbacks of one client running at the same time would share
+ * that state: use the callback's `tx` there. Every operation stays scoped either
+ * way; only the outer client's would miss the transaction.)
  */
 export function createTenantClient(base: PrismaClient, scope: TenantScope, { held }: TenantClientOptions = {}) {
   const setScope = scopeStatement(scope);
