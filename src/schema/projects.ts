@@ -12,9 +12,6 @@ import { asUser, User, USER_COLUMNS } from './users';
 export const ProjectStatusEnum = builder.enumType(ProjectStatus, { name: 'ProjectStatus' });
 
 export const Project = builder.prismaNode('Project', {
-  // PERF: only the columns the request's selection needs are read (and turned
-  // into JS values by Prisma), not every column of every project of a page.
-  select: { id: true },
   // The primary key is (organization_id, id); the global ID carries only the id.
   id: { resolve: (project) => project.id },
   // `null` for a missing id and for another organization's id alike: RLS makes
