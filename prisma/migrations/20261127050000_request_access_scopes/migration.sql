@@ -12,7 +12,10 @@
 --
 -- VOLATILE because it sets configuration. SECURITY INVOKER: RLS applies inside
 -- exactly as outside. The plans of its queries are still cached per connection.
-DROP FUNCTION app.request_access(uuid, boolean, boolean, date, date);
+--
+-- A new signature (p_support), created beside the old one: gateways of the
+-- previous version keep calling the five-argument function during a rolling
+-- deploy. A later migration drops it.
 
 CREATE FUNCTION app.request_access(
   p_user_id uuid,
