@@ -34,9 +34,10 @@ export function useRequestTransaction(): Plugin<Context> {
       };
     },
     onExecute({ args, executeFn, setExecuteFn }) {
-      const context = args.contextValue as Context;
+      const context = args.contextValue as Context & RequestInitialContext;
       if (!context.viewer) return;
-      if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
+      // Noted once, after parsing: the same answer that decided whether the context held a transaction.
+      if (context.operationType !== 'query') return;
       setExecuteFn((executeArgs) => context.tenantDb().$transactionOnDemand(async () => executeFn(executeArgs)));
     },
     // A safety net: a request whose context was built but whose operation never
