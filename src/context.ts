@@ -170,7 +170,7 @@ async function loadAccess(
     throw error;
   }
   const row = results[results.length - (hold ? 1 : 2)].rows[0] as (Omit<AccessRow, 'api_calls_limit' | 'api_calls_used'> & { api_calls_limit: string | null; api_calls_used: string | null }) | undefined;
-  const held = hold ? new HeldTransaction(client) : undefined;
+  const held = hold ? db.holdTransaction(client) : undefined;
   if (!hold) client.release();
   if (!row) {
     await held?.end('ROLLBACK');

@@ -1,4 +1,3 @@
-import { HeldTransaction } from '../src/db/request-transaction';
 import { createTenantClient, scopeStatement } from '../src/db/tenant';
 import { startHarness, type Harness, type TestOrganization } from './helpers/harness';
 import { ProjectPageWithOwners } from './operations';
@@ -16,9 +15,11 @@ const APPLICATION_NAME = 'tenantgate-held-transaction-test';
 let h: Harness;
 let acme: TestOrganization;
 let globex: TestOrganization;
+/** Sees every statement of the runtime pool while set. */
+let listener: ((sql: string) => void) | null = null;
 
 beforeAll(async () => {
-  h = await startHarness({ poolSize: POOL_SIZE, applicationName: APPLICATION_NAME });
+  h = await startHarness({ poolSize: POOL_SIZE, applicationName: APPLICATION_NAME, onStatement: (sql) => listener?.(sql) });
   acme = await h.createOrganization('Acme');
   globex = await h.createOrganization('Globex');
   await h.system.prisma.project.createMany({
@@ -34,7 +35,7 @@ afterAll(() => h.close());
 async function hold(org: TestOrganization) {
   const client = await h.db.pool.connect();
   await client.query(`BEGIN READ ONLY; ${scopeStatement({ organizationId: org.id, userId: org.owner.id, role: 'OWNER' })}`);
-  return { client, held: new HeldTransaction(client) };
+  return { client, held: h.db.holdTransaction(client) };
 }
 
 /** Every pooled connection is back, and none of the runtime role's sessions is left inside a transaction. */
@@ -92,13 +93,69 @@ describe('the tenant client on a held transaction', () => {
     await expectNothingHeld();
   });
 
-  it('is handed over once: a second transaction of the same client is a new one, scoped by the client', async () => {
-    const { held } = await hold(acme);
-    const tenant = createTenantClient(h.db.prisma, { organizationId: acme.id, userId: acme.owner.id, role: 'OWNER' }, { held });
+  it('ends once: afterwards its client refuses every operation, and the connection serves the next request', async () => {
+    const first = await hold(acme);
+    const tenant = createTenantClient(h.db.prisma, { organizationId: acme.id }, { held: first.held });
     await tenant.$transactionOnDemand(() => tenant.project.count());
+    expect(first.held.state).toBe('ended');
+    await expect(tenant.project.count()).rejects.toThrow(/transaction has ended/);
+    await expect(tenant.$transactionOnDemand(() => tenant.project.count())).rejects.toThrow(/transaction has ended/);
+    expect(() => first.held.prisma).toThrow(/transaction has ended/);
+
+    // The bound PrismaClient is reused, on whichever connection the next held transaction has.
+    const second = await hold(globex);
+    const other = createTenantClient(h.db.prisma, { organizationId: globex.id }, { held: second.held });
+    const [count, [{ pid }]] = await other.$transactionOnDemand(() =>
+      Promise.all([other.project.count(), other.$queryRaw<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`]),
+    );
+    expect(count).toBe(2);
+    expect(pid).toBe((second.client as unknown as { processID: number }).processID);
+    await expectNothingHeld();
+  });
+
+  it('waits for an operation still in flight before it commits, so that nothing runs on the connection after it is returned', async () => {
+    const { client, held } = await hold(acme);
+    const tenant = createTenantClient(h.db.prisma, { organizationId: acme.id }, { held });
+    let late: Promise<{ n: number }[]> | undefined;
+    await tenant.$transactionOnDemand(async () => {
+      // Started (a Prisma operation starts when then() is called), not awaited: the work returns while the statement runs.
+      late = tenant.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM projects, pg_sleep(0.2)`.then((rows) => rows);
+    });
     expect(held.state).toBe('ended');
-    // The held transaction is gone; this one opens (and scopes) its own.
-    expect(await tenant.$transactionOnDemand(() => tenant.project.count())).toBe(3);
+    // It ran in the held transaction, scoped, before the COMMIT.
+    await expect(late).resolves.toEqual([{ n: 3 }]);
+    expect((client as unknown as { activeQuery: unknown }).activeQuery ?? null).toBeNull();
+    await expectNothingHeld();
+  });
+
+  it("turns Prisma's own transactions on the bound client into savepoints of the held transaction", async () => {
+    const { held } = await hold(acme);
+    const tenant = createTenantClient(h.db.prisma, { organizationId: acme.id }, { held });
+    const statements: string[] = [];
+    const [afterFailure, afterSuccess] = await tenant.$transactionOnDemand(async () => {
+      const bound = held.prisma;
+      listener = (sql) => statements.push(sql);
+      try {
+        // A failing statement inside Prisma's transaction rolls back to its savepoint only...
+        await expect(bound.$transaction([bound.$queryRaw`SELECT 1`, bound.$queryRaw`SELECT 1/0`])).rejects.toThrow(/division by zero/);
+        const a = await tenant.project.count();
+        await bound.$transaction([bound.project.count(), bound.project.count()]);
+        const b = await tenant.project.count();
+        return [a, b];
+      } finally {
+        listener = null;
+      }
+    });
+    // ...and the held transaction goes on, still scoped.
+    expect([afterFailure, afterSuccess]).toEqual([3, 3]);
+    expect(statements.filter((sql) => /SAVEPOINT/.test(sql))).toEqual([
+      expect.stringMatching(/^SAVEPOINT tg_batch_\d+$/),
+      expect.stringMatching(/^ROLLBACK TO SAVEPOINT tg_batch_\d+$/),
+      expect.stringMatching(/^SAVEPOINT tg_batch_\d+$/),
+      expect.stringMatching(/^RELEASE SAVEPOINT tg_batch_\d+$/),
+    ]);
+    expect(statements).not.toContain('COMMIT');
+    expect(statements).not.toContain('BEGIN');
     await expectNothingHeld();
   });
 });

@@ -2,7 +2,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
-import { adapterWithHeldTransactions } from './request-transaction';
+import { BoundClients, HeldTransaction } from './request-transaction';
 
 /**
  * One PostgreSQL pool and the PrismaClient on top of it, per process and per role.
@@ -15,6 +15,11 @@ export interface Database {
   /** The unscoped client. Connected as the runtime role it sees no tenant rows (RLS fails closed). */
   readonly prisma: PrismaClient;
   readonly pool: pg.Pool;
+  /**
+   * A read transaction on `connection`, which the caller has opened and scoped
+   * (src/context.ts): its reads run on a PrismaClient bound to that connection.
+   */
+  holdTransaction(connection: pg.PoolClient): HeldTransaction;
   /** Statements sent to PostgreSQL since start, BEGIN and COMMIT included: the round trips. */
   statementCount(): number;
   close(): Promise<void>;
@@ -78,9 +83,8 @@ export function createDatabase({ url, max = 10, applicationName = 'tenantgate', 
   });
   // An idle client that errors (e.g. the server restarted) must not crash the process.
   pool.on('error', () => undefined);
-  const prisma = new PrismaClient({
-    // A request's held transaction (its access check's) becomes its Prisma transaction.
-    adapter: adapterWithHeldTransactions(new PrismaPg(pool, { statementNameGenerator: preparedStatementNames() })),
+  const adapter = new PrismaPg(pool, { statementNameGenerator: preparedStatementNames() });
+  const options = {
     // Every tenant operation is a transaction, so under load it waits for a pooled
     // connection here. Prisma's default (2 s) fails requests that would be served
     // a moment later; queueing for up to 10 s is what a pool is for.
@@ -90,13 +94,18 @@ export function createDatabase({ url, max = 10, applicationName = 'tenantgate', 
     // item of Prisma's own CPU per request in the benchmark's profile. Errors
     // still say what failed; the gateway masks them from clients anyway.
     errorFormat: 'minimal',
-  });
+  } as const;
+  const prisma = new PrismaClient({ adapter, ...options });
+  // The clients of held read transactions: same adapter options (statement names included).
+  const bound = new BoundClients((boundAdapter) => new PrismaClient({ adapter: boundAdapter, ...options }), adapter);
   return {
     prisma,
     pool,
+    holdTransaction: (connection) => new HeldTransaction(connection, bound),
     statementCount: () => statements,
     async close() {
       await prisma.$disconnect();
+      await bound.disconnect();
       await pool.end().catch(() => undefined);
     },
   };

@@ -1,117 +1,186 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
 import type pg from 'pg';
-
+import type { PrismaClient } from '../generated/prisma/client';
 
 /**
- * A transaction that the request opened before Prisma ran anything: the access
- * check's connection (src/context.ts), inside `BEGIN READ ONLY`, already scoped
- * by SET LOCAL. The request's reads then run in it through Prisma
- * (src/db/tenant.ts hands it over), so the access check, BEGIN and the scope
- * cost one round trip together instead of three.
+ * A query's read transaction: the access check's connection (src/context.ts),
+ * inside `BEGIN READ ONLY`, already scoped by SET LOCAL, on which the request's
+ * reads then run through a PrismaClient of their own (a `BoundClient`, below).
+ * Access check, BEGIN and scope cost one round trip together.
  *
- * It ends exactly once: through Prisma (COMMIT or ROLLBACK, then the connection
- * goes back to the pool) once handed over, else through `end()`.
+ * PERF: the reads are plain operations of a client whose only connection is
+ * this one, not an interactive transaction of the shared client. Prisma's
+ * interactive-transaction machinery (transaction ids, timers, an operation
+ * queue, a proxied client) cost about 0.5 ms of CPU per request, an eighth of
+ * the gateway's CPU per page request (README, Performance).
+ *
+ * It ends exactly once: `end()` waits for the operations it let in, sends
+ * COMMIT or ROLLBACK, unbinds the client and returns the connection to the pool
+ * (or destroys it if even that failed). Once ending, it refuses new operations,
+ * so nothing a request starts late can run on a connection that serves another
+ * request by then.
  */
 export class HeldTransaction {
-  #state: 'held' | 'handed' | 'ended' = 'held';
+  #state: 'held' | 'ending' | 'ended' = 'held';
+  #bound: BoundClient | null = null;
+  #pending = 0;
+  #idle: (() => void) | null = null;
+  #ended: Promise<void> | null = null;
 
-  constructor(private readonly client: pg.PoolClient) {}
+  constructor(
+    private readonly connection: pg.PoolClient,
+    private readonly clients: BoundClients,
+  ) {}
 
-  get state(): 'held' | 'handed' | 'ended' {
+  get state(): 'held' | 'ending' | 'ended' {
     return this.#state;
   }
 
-  /** Prisma's transaction on this connection (once only). */
-  handTo(adapter: SqlDriverAdapter): Transaction {
-    if (this.#state !== 'held') throw new Error(`HeldTransaction: cannot hand over a transaction that is ${this.#state}`);
-    this.#state = 'handed';
-    // The adapter's own query methods (argument mapping, result types, error
-    // conversion), run on this connection: @prisma/adapter-pg's PgQueryable reads
-    // its connection from `this.client`. test/request-transaction.test.ts pins
-    // this down for the installed version.
-    const queryable = Object.create(adapter, { client: { value: this.client } }) as SqlDriverAdapter;
-    const run = (sql: string) => queryable.executeRaw({ sql, args: [], argTypes: [] } as SqlQuery).then(() => undefined);
-    // Prisma sends COMMIT or ROLLBACK itself and then calls commit() or rollback().
-    const release = async () => {
-      this.#state = 'ended';
-      this.client.release();
-    };
-    return {
-      provider: adapter.provider,
-      adapterName: adapter.adapterName,
-      options: { usePhantomQuery: false },
-      queryRaw: (query) => queryable.queryRaw(query),
-      executeRaw: (query) => queryable.executeRaw(query),
-      commit: release,
-      rollback: release,
-      createSavepoint: (name) => run(`SAVEPOINT ${name}`),
-      rollbackToSavepoint: (name) => run(`ROLLBACK TO SAVEPOINT ${name}`),
-      releaseSavepoint: (name) => run(`RELEASE SAVEPOINT ${name}`),
-    };
+  /** The PrismaClient whose operations run in this transaction (bound on first use). */
+  get prisma(): PrismaClient {
+    if (this.#state !== 'held') throw new Error(`HeldTransaction: the request's transaction has ${this.#state === 'ending' ? 'begun to end' : 'ended'}`);
+    this.#bound ??= this.clients.bind(this.connection);
+    return this.#bound.prisma;
   }
 
   /**
-   * Ends a transaction that Prisma never took: COMMIT (a request that read
-   * nothing) or ROLLBACK, and the connection goes back to the pool, or is
-   * destroyed if even that failed. Does nothing once ended or handed over.
+   * Runs one operation in the transaction. SECURITY: the only way in (the tenant
+   * client's query extension calls it), so that `end()` knows what is in flight.
    */
-  async end(outcome: 'COMMIT' | 'ROLLBACK'): Promise<void> {
-    if (this.#state !== 'held') return;
-    this.#state = 'ended';
+  async run<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.#state !== 'held') throw new Error(`HeldTransaction: the request's transaction has ${this.#state === 'ending' ? 'begun to end' : 'ended'}`);
+    this.#pending += 1;
     try {
-      await this.client.query(outcome);
-      this.client.release();
-    } catch (error) {
-      this.client.release(error instanceof Error ? error : true);
-      if (outcome === 'COMMIT') throw error;
+      return await operation();
+    } finally {
+      this.#pending -= 1;
+      if (this.#pending === 0) this.#idle?.();
     }
+  }
+
+  /** Ends the transaction (once; later calls wait for the first). COMMIT rethrows a failure; ROLLBACK does not. */
+  end(outcome: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    this.#ended ??= this.#end(outcome);
+    return this.#ended;
+  }
+
+  async #end(outcome: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    this.#state = 'ending';
+    if (this.#pending > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    let failure: unknown;
+    try {
+      await this.connection.query(outcome);
+    } catch (error) {
+      failure = error;
+    }
+    if (this.#bound) this.clients.unbind(this.#bound);
+    this.#bound = null;
+    this.#state = 'ended';
+    this.connection.release(failure === undefined ? undefined : failure instanceof Error ? failure : true);
+    if (failure !== undefined && outcome === 'COMMIT') throw failure;
   }
 }
 
-/**
- * Which held transaction Prisma's next startTransaction() takes. PERF: the one
- * AsyncLocalStorage of the process (see src/db/tenant.ts on why there is only
- * one); it is entered only around opening a request's transaction.
- * SECURITY: the store travels with the async context of the request that
- * opened the transaction, never through shared state, so a transaction cannot be
- * handed to another request's operations. Should Prisma ever start the
- * transaction outside that context, it gets a new connection that nobody scoped
- * (src/db/tenant.ts sends no SET LOCAL for a held transaction): RLS then shows
- * no rows. It fails closed, never open. test/request-transaction.test.ts checks
- * that the reads do run on the held connection.
- */
-const handOff = new AsyncLocalStorage<HeldTransaction>();
-
-/** Runs `open` (which starts one Prisma transaction) so that the transaction is `held`. */
-export function withHeldTransaction<T>(held: HeldTransaction, open: () => T): T {
-  return handOff.run(held, open);
+/** A PrismaClient whose every statement runs on the connection bound to it, and on nothing else. */
+interface BoundClient {
+  prisma: PrismaClient;
+  connection: pg.PoolClient | null;
 }
 
 /**
- * @prisma/adapter-pg, except that a transaction started inside
- * `withHeldTransaction` is the held one instead of a new connection with BEGIN.
+ * The PrismaClients that held transactions run on, one per connection held at
+ * a time: at most the pool's size, made on demand and reused. Each is about
+ * 3 MB of heap and its own query-plan cache.
+ *
+ * SECURITY: a client's adapter reads its connection at the moment it sends a
+ * statement; with no connection bound it throws, so a client can never fall
+ * back to the pool, where no scope is set (it would read nothing: RLS fails
+ * closed) or another request's scope is.
  */
-export function adapterWithHeldTransactions(factory: PrismaPg): PrismaPg {
+export class BoundClients {
+  readonly #idle: BoundClient[] = [];
+
+  constructor(private readonly makeClient: (adapter: BoundAdapterFactory) => PrismaClient, private readonly factory: PrismaPg) {}
+
+  bind(connection: pg.PoolClient): BoundClient {
+    const bound = this.#idle.pop() ?? this.#make();
+    bound.connection = connection;
+    return bound;
+  }
+
+  unbind(bound: BoundClient): void {
+    bound.connection = null;
+    this.#idle.push(bound);
+  }
+
+  async disconnect(): Promise<void> {
+    await Promise.all(this.#idle.splice(0).map((bound) => bound.prisma.$disconnect()));
+  }
+
+  #make(): BoundClient {
+    const bound: BoundClient = { prisma: undefined as unknown as PrismaClient, connection: null };
+    bound.prisma = this.makeClient(boundAdapter(this.factory, bound));
+    return bound;
+  }
+}
+
+export type BoundAdapterFactory = PrismaPg;
+
+/**
+ * @prisma/adapter-pg (its argument mapping, result types and error conversion),
+ * sending every statement on `bound.connection`: its PgQueryable reads the
+ * connection from `this.client`. test/request-transaction.test.ts pins this
+ * down for the installed version.
+ *
+ * Prisma starts a transaction of its own only for a batch it cannot run as one
+ * statement; on a bound client that becomes a savepoint in the held transaction.
+ */
+function boundAdapter(factory: PrismaPg, bound: BoundClient): PrismaPg {
   const connect = async (): Promise<SqlDriverAdapter> => {
     const adapter = await factory.connect();
+    // Only its query methods are used, on the bound connection: let go of the pool it listens to.
+    await adapter.dispose();
     if (!('client' in adapter)) {
-      throw new Error('@prisma/adapter-pg no longer keeps its pool in `client`: src/db/request-transaction.ts needs updating');
+      throw new Error('@prisma/adapter-pg no longer keeps its connection in `client`: src/db/request-transaction.ts needs updating');
     }
+    const queryable = Object.create(adapter, {
+      client: {
+        get() {
+          if (!bound.connection) throw new Error('A bound PrismaClient ran a statement with no request transaction bound to it');
+          return bound.connection;
+        },
+      },
+    }) as SqlDriverAdapter;
+    let savepoints = 0;
     return {
       provider: adapter.provider,
       adapterName: adapter.adapterName,
-      queryRaw: (query) => adapter.queryRaw(query),
-      executeRaw: (query) => adapter.executeRaw(query),
-      executeScript: (script) => adapter.executeScript(script),
+      queryRaw: (query) => queryable.queryRaw(query),
+      executeRaw: (query) => queryable.executeRaw(query),
+      executeScript: () => Promise.reject(new Error('A bound PrismaClient does not run scripts')),
       getConnectionInfo: adapter.getConnectionInfo && (() => adapter.getConnectionInfo!()),
-      dispose: () => adapter.dispose(),
+      dispose: async () => undefined,
       startTransaction: async (isolationLevel) => {
-        const held = handOff.getStore();
-        if (!held || held.state !== 'held') return adapter.startTransaction(isolationLevel);
         if (isolationLevel) throw new Error('A held request transaction has its own isolation level');
-        return held.handTo(adapter);
+        const name = `tg_batch_${++savepoints}`;
+        const run = (sql: string) => queryable.executeRaw({ sql, args: [], argTypes: [] } as SqlQuery).then(() => undefined);
+        await run(`SAVEPOINT ${name}`);
+        // Prisma ends its transaction by sending COMMIT or ROLLBACK itself: here those end the savepoint.
+        const end = { COMMIT: `RELEASE SAVEPOINT ${name}`, ROLLBACK: `ROLLBACK TO SAVEPOINT ${name}` } as Record<string, string>;
+        const transaction: Transaction = {
+          provider: adapter.provider,
+          adapterName: adapter.adapterName,
+          options: { usePhantomQuery: false },
+          queryRaw: (query) => queryable.queryRaw(query),
+          executeRaw: (query) => queryable.executeRaw(end[query.sql] ? { ...query, sql: end[query.sql] } : query),
+          commit: async () => undefined,
+          rollback: async () => undefined,
+          createSavepoint: (savepoint) => run(`SAVEPOINT ${savepoint}`),
+          rollbackToSavepoint: (savepoint) => run(`ROLLBACK TO SAVEPOINT ${savepoint}`),
+          releaseSavepoint: (savepoint) => run(`RELEASE SAVEPOINT ${savepoint}`),
+        };
+        return transaction;
       },
     };
   };

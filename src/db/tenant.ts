@@ -1,5 +1,5 @@
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
-import { withHeldTransaction, type HeldTransaction } from './request-transaction';
+import type { HeldTransaction } from './request-transaction';
 
 /**
  * The tenant client: a Prisma client extension that runs every operation inside
@@ -13,8 +13,11 @@ import { withHeldTransaction, type HeldTransaction } from './request-transaction
  *   rolls back everything (the published Prisma RLS example loses rollbacks here,
  *   because each operation escapes into a batch transaction of its own).
  * - `$transactionOnDemand(fn)` runs everything `fn` issues in one transaction: the
- *   request transaction of queries. When the request's access check left its
- *   transaction open and scoped (src/db/request-transaction.ts), it is that one.
+ *   request transaction of queries.
+ * - Made on a held transaction (a query's, which its access check opened and
+ *   scoped: src/db/request-transaction.ts), every operation runs in that one, on
+ *   a PrismaClient bound to its connection, and `$transactionOnDemand` ends it.
+ *   Once it has ended, the client refuses every operation.
  * - Raw SQL (`$queryRaw`, `$executeRaw` and the Unsafe variants) goes through the
  *   same path: it is scoped too.
  * - No organization means the setting is empty and the policies match no row:
@@ -95,6 +98,11 @@ export interface TenantClientOptions {
  * way; only the outer client's would miss the transaction.)
  */
 export function createTenantClient(base: PrismaClient, scope: TenantScope, { held }: TenantClientOptions = {}) {
+  return held ? heldTenantClient(held) : scopedTenantClient(base, scope);
+}
+
+/** The tenant client that opens and scopes its own transactions. */
+function scopedTenantClient(base: PrismaClient, scope: TenantScope) {
   const setScope = scopeStatement(scope);
   /** The open transaction's client (opening it first, for $transactionOnDemand), while there is one. */
   let open: (() => Promise<Prisma.TransactionClient>) | null = null;
@@ -128,7 +136,6 @@ export function createTenantClient(base: PrismaClient, scope: TenantScope, { hel
    */
   async function transactionOnDemand<R>(fn: () => Promise<R>, options?: TransactionOptions): Promise<R> {
     if (open) return fn();
-    const heldHere = held?.state === 'held' ? held : undefined;
     let release!: (error?: unknown) => void;
     const done = new Promise<void>((resolve, reject) => {
       release = (error) => (error === undefined ? resolve() : reject(error));
@@ -139,13 +146,12 @@ export function createTenantClient(base: PrismaClient, scope: TenantScope, { hel
       (opened ??= new Promise<Prisma.TransactionClient>((resolve, reject) => {
         const start = () =>
           base.$transaction(async (tx) => {
-            // A held transaction is scoped already; a new one is scoped here.
-            if (!heldHere) await tx.$executeRawUnsafe(setScope);
+            await tx.$executeRawUnsafe(setScope);
             resolve(tx);
             // Held open until `fn` has finished with it.
             await done;
           }, options);
-        settled = (heldHere ? withHeldTransaction(heldHere, start) : start()).catch((error: unknown) => {
+        settled = start().catch((error: unknown) => {
           reject(error);
           throw error;
         });
@@ -156,18 +162,10 @@ export function createTenantClient(base: PrismaClient, scope: TenantScope, { hel
     } catch (error) {
       release(error);
       await settled?.catch(() => undefined);
-      await heldHere?.end('ROLLBACK');
       throw error;
     }
     release();
-    try {
-      await settled;
-    } catch (error) {
-      await heldHere?.end('ROLLBACK');
-      throw error;
-    }
-    // A request that read nothing: its held transaction was never handed to Prisma.
-    await heldHere?.end('COMMIT');
+    await settled;
     return result;
   }
 
@@ -206,4 +204,49 @@ export function createTenantClient(base: PrismaClient, scope: TenantScope, { hel
   });
 }
 
-export type TenantClient = ReturnType<typeof createTenantClient>;
+/**
+ * The tenant client of a held transaction: the same interface, every operation
+ * run in the held transaction on its bound client (already scoped: no SET LOCAL
+ * here). `$transaction` joins it, and `$transactionOnDemand` ends it: COMMIT when
+ * `fn` resolves, ROLLBACK when it throws.
+ */
+function heldTenantClient(held: HeldTransaction) {
+  // eslint-disable-next-line prefer-const
+  let self: unknown;
+  function transaction<P extends Prisma.PrismaPromise<unknown>[]>(
+    operations: [...P],
+    options?: TransactionOptions,
+  ): Promise<{ [K in keyof P]: Awaited<P[K]> }>;
+  function transaction<R>(fn: (tx: Prisma.TransactionClient) => Promise<R>, options?: TransactionOptions): Promise<R>;
+  function transaction(arg: ((tx: Prisma.TransactionClient) => Promise<unknown>) | Prisma.PrismaPromise<unknown>[]): Promise<unknown> {
+    if (typeof arg === 'function') return held.run(() => arg(self as Prisma.TransactionClient));
+    return held.run(async () => {
+      const results: unknown[] = [];
+      for (const operation of arg) results.push(await operation);
+      return results;
+    });
+  }
+  async function transactionOnDemand<R>(fn: () => Promise<R>): Promise<R> {
+    let result: R;
+    try {
+      result = await fn();
+    } catch (error) {
+      await held.end('ROLLBACK');
+      throw error;
+    }
+    await held.end('COMMIT');
+    return result;
+  }
+  self = held.prisma.$extends({
+    name: 'tenantgate:tenant-scope',
+    query: {
+      $allOperations({ args, query }) {
+        return held.run(() => query(args));
+      },
+    },
+    client: { $transaction: transaction, $transactionOnDemand: transactionOnDemand },
+  });
+  return self as TenantClient;
+}
+
+export type TenantClient = ReturnType<typeof scopedTenantClient>;
