@@ -28,9 +28,10 @@ export const Project = builder.prismaNode('Project', {
       // of the page (or of the project): one statement for a page and its owners.
       // A project loaded without it (a mutation's payload) gets it through Pothos'
       // per-request batched loader, one statement for all of them.
-      // (The owner is a membership, whose user is the User.)
-      select: { owner: { select: { user: { select: USER_COLUMNS } } } },
-      resolve: (project) => asUser(project.owner.user),
+      // (The owner is a membership, whose user is the User; `ownerUser` is that
+      // user, joined directly: migration 20261127060000_projects_owner_user.)
+      select: { ownerUser: { select: USER_COLUMNS } },
+      resolve: (project) => asUser(project.ownerUser),
     }),
     restrictedToDepartment: t.relation('restrictedToDepartment', {
       type: Department,
