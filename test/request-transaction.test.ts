@@ -38,14 +38,25 @@ async function hold(org: TestOrganization) {
   return { client, held: h.db.holdTransaction(client) };
 }
 
-/** Every pooled connection is back, and none of the runtime role's sessions is left inside a transaction. */
+/**
+ * Every pooled connection is back, and none of the runtime role's sessions is
+ * left inside a transaction. A query's COMMIT may still be on its way when its
+ * response arrives (commitInBackground), so this waits a moment for it.
+ */
 async function expectNothingHeld() {
+  const sessionsInUse = async () =>
+    (
+      await h.system.prisma.$queryRaw<{ state: string }[]>`
+        SELECT state FROM pg_stat_activity WHERE application_name = ${APPLICATION_NAME}`
+    ).filter((s) => s.state !== 'idle');
+  for (let waited = 0; waited < 2_000; waited += 20) {
+    if (h.db.pool.idleCount === h.db.pool.totalCount && (await sessionsInUse()).length === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   expect(h.db.pool.waitingCount).toBe(0);
   expect(h.db.pool.idleCount).toBe(h.db.pool.totalCount);
-  const sessions = await h.system.prisma.$queryRaw<{ state: string }[]>`
-    SELECT state FROM pg_stat_activity WHERE application_name = ${APPLICATION_NAME}`;
-  expect(sessions.length).toBeGreaterThan(0);
-  expect(sessions.filter((s) => s.state !== 'idle')).toEqual([]);
+  expect(h.db.pool.totalCount).toBeGreaterThan(0);
+  expect(await sessionsInUse()).toEqual([]);
 }
 
 describe('the tenant client on a held transaction', () => {
@@ -61,6 +72,23 @@ describe('the tenant client on a held transaction', () => {
     expect(names).toEqual(['acme-0', 'acme-1', 'acme-2']);
     expect(pid).toBe((client as unknown as { processID: number }).processID);
     expect(held.state).toBe('ended');
+    await expectNothingHeld();
+  });
+
+  it('with commitInBackground, resolves once COMMIT is sent, and the transaction still ends', async () => {
+    const statements: string[] = [];
+    const { held } = await hold(acme);
+    const tenant = createTenantClient(h.db.prisma, { organizationId: acme.id }, { held });
+    listener = (sql) => statements.push(sql);
+    try {
+      expect(await tenant.$transactionOnDemand(() => tenant.project.count(), { commitInBackground: true })).toBe(3);
+      expect(statements.at(-1)).toBe('COMMIT');
+      expect(held.state).toBe('ending');
+      await held.end('COMMIT');
+      expect(held.state).toBe('ended');
+    } finally {
+      listener = null;
+    }
     await expectNothingHeld();
   });
 

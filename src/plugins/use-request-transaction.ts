@@ -38,12 +38,15 @@ export function useRequestTransaction(): Plugin<Context> {
       if (!context.viewer) return;
       // Noted once, after parsing: the same answer that decided whether the context held a transaction.
       if (context.operationType !== 'query') return;
-      setExecuteFn((executeArgs) => context.tenantDb().$transactionOnDemand(async () => executeFn(executeArgs)));
+      // The transaction only read: the response need not wait for its COMMIT.
+      setExecuteFn((executeArgs) => context.tenantDb().$transactionOnDemand(async () => executeFn(executeArgs), { commitInBackground: true }));
     },
     // A safety net: a request whose context was built but whose operation never
-    // ran (another plugin refused it) must not keep its connection.
+    // ran (another plugin refused it) must not keep its connection. Not awaited:
+    // the response is sent after the onResponse hooks, and ending a transaction
+    // that only read cannot change it (a failure destroys the connection).
     onResponse({ request }) {
-      return heldTransactionOf(request)?.end('ROLLBACK');
+      heldTransactionOf(request)?.end('ROLLBACK').catch(() => undefined);
     },
   };
 }
