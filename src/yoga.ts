@@ -4,6 +4,7 @@ import { createContextFactory, type Context, type ContextDependencies } from './
 import { useInputErrors } from './plugins/use-input-errors';
 import { usePaymentWebhook } from './plugins/use-payment-webhook';
 import { useReadiness } from './plugins/use-readiness';
+import { useRequestBodyLimit } from './plugins/use-request-body-limit';
 import { useRequestTransaction } from './plugins/use-request-transaction';
 import { useUsage } from './plugins/use-usage';
 import { createUsageRecorder, type UsageRecorder } from './usage/recorder';
@@ -32,6 +33,12 @@ export interface GatewayOptions extends Omit<ContextDependencies, 'usage'> {
    * @default true
    */
   usage?: boolean | UsageRecorder;
+  /**
+   * The largest request body accepted, in bytes: larger ones are refused with
+   * 413 (src/plugins/use-request-body-limit.ts).
+   * @default 25_000_000, Yoga's own default
+   */
+  maxRequestBodySize?: number;
   /** PAYMENT_WEBHOOK_SECRET: serves `POST /webhooks/payments` (src/plugins/use-payment-webhook.ts) on the system client. */
   paymentWebhookSecret?: string;
 }
@@ -54,6 +61,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     logging: options.logging ?? true,
     healthCheckEndpoint: '/healthz',
     landingPage: false,
+    // Yoga's limit counts every body as a stream; useRequestBodyLimit (last) trusts a Content-Length.
+    maxRequestBodySize: false,
     plugins: [
       useInputErrors(),
       recorder ? useUsage(recorder) : {},
@@ -70,6 +79,8 @@ export function createGateway(options: GatewayOptions): Gateway {
           }
         },
       }),
+      // After every request parser: it wraps the one selected.
+      useRequestBodyLimit(options.maxRequestBodySize ?? 25_000_000),
     ],
   });
 }
