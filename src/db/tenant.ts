@@ -222,7 +222,6 @@ function scopedTenantClient(base: PrismaClient, scope: TenantScope) {
  * `fn` resolves, ROLLBACK when it throws.
  */
 function heldTenantClient(held: HeldTransaction) {
-  // eslint-disable-next-line prefer-const
   let self: unknown;
   function transaction<P extends Prisma.PrismaPromise<unknown>[]>(
     operations: [...P],
