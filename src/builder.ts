@@ -1,6 +1,6 @@
-import SchemaBuilder from '@pothos/core';
+import SchemaBuilder, { completeValue, RootFieldBuilder } from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
-import RelayPlugin, { decodeGlobalID } from '@pothos/plugin-relay';
+import RelayPlugin, { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import type { GraphQLError } from 'graphql';
 import ValidationPlugin from '@pothos/plugin-validation';
@@ -18,6 +18,35 @@ import { withinQuota } from './quotas/enforce';
  * The Pothos builder: plugins and scalars, no types. Types live in src/schema/,
  * one file per domain.
  */
+/**
+ * PERF: @pothos/plugin-relay's `t.globalID` (the `id` of every node type) has an
+ * `async` resolver, so every node's `id` is a promise: GraphQL then resolves each
+ * node as an object with a pending field (graphql-tools' promiseForObject), a
+ * quarter of the memory a page request allocated, and more garbage collections,
+ * the main cause of the page's p99 (`npm run bench:in-process`). The same
+ * resolver, completed synchronously when the id is at hand (completeValue):
+ * same IDs, same encoding (the relay option `encodeGlobalID`, when set, else the
+ * plugin's). test/schema.test.ts checks that a node's id resolves synchronously.
+ */
+type GlobalIDResult = { type: string | object; id: string | number | bigint } | string | null | undefined;
+(RootFieldBuilder.prototype as unknown as { globalID: unknown }).globalID = function globalID(
+  this: RootFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<object>, unknown>,
+  { resolve, ...options }: { resolve: (...args: unknown[]) => GlobalIDResult | Promise<GlobalIDResult> },
+) {
+  const { builder } = this as unknown as { builder: { configStore: { getTypeConfig(ref: unknown): { name: string } }; options: { relay?: { encodeGlobalID?: (typename: string, id: string, ctx: unknown) => string } } } };
+  return (this as unknown as { field(config: object): unknown }).field({
+    ...options,
+    type: 'ID',
+    resolve: (parent: unknown, args: unknown, context: unknown, info: unknown) =>
+      completeValue(resolve(parent, args, context, info), (result) => {
+        if (!result || typeof result !== 'object') return result;
+        const typename = builder.configStore.getTypeConfig(result.type).name;
+        const encode = builder.options.relay?.encodeGlobalID;
+        return encode ? encode(typename, String(result.id), context) : encodeGlobalID(typename, String(result.id));
+      }),
+  });
+};
+
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
