@@ -39,7 +39,7 @@ export class HeldTransaction {
 
   /** The PrismaClient whose operations run in this transaction (bound on first use). */
   get prisma(): PrismaClient {
-    if (this.#state !== 'held') throw new Error(`HeldTransaction: the request's transaction has ${this.#state === 'ending' ? 'begun to end' : 'ended'}`);
+    this.#assertHeld();
     this.#bound ??= this.clients.bind(this.connection);
     return this.#bound.prisma;
   }
@@ -49,7 +49,7 @@ export class HeldTransaction {
    * client's query extension calls it), so that `end()` knows what is in flight.
    */
   async run<T>(operation: () => Promise<T>): Promise<T> {
-    if (this.#state !== 'held') throw new Error(`HeldTransaction: the request's transaction has ${this.#state === 'ending' ? 'begun to end' : 'ended'}`);
+    this.#assertHeld();
     this.#pending += 1;
     try {
       return await operation();
@@ -57,6 +57,10 @@ export class HeldTransaction {
       this.#pending -= 1;
       if (this.#pending === 0) this.#idle?.();
     }
+  }
+
+  #assertHeld(): void {
+    if (this.#state !== 'held') throw new Error(`HeldTransaction: the request's transaction has ${this.#state === 'ending' ? 'begun to end' : 'ended'}`);
   }
 
   /** Ends the transaction (once; later calls wait for the first). COMMIT rethrows a failure; ROLLBACK does not. */
@@ -101,7 +105,7 @@ interface BoundClient {
 export class BoundClients {
   readonly #idle: BoundClient[] = [];
 
-  constructor(private readonly makeClient: (adapter: BoundAdapterFactory) => PrismaClient, private readonly factory: PrismaPg) {}
+  constructor(private readonly makeClient: (adapter: PrismaPg) => PrismaClient, private readonly factory: PrismaPg) {}
 
   bind(connection: pg.PoolClient): BoundClient {
     const bound = this.#idle.pop() ?? this.#make();
@@ -124,8 +128,6 @@ export class BoundClients {
     return bound;
   }
 }
-
-export type BoundAdapterFactory = PrismaPg;
 
 /**
  * @prisma/adapter-pg (its argument mapping, result types and error conversion),

@@ -76,6 +76,16 @@ export type OnDemandOptions = TransactionOptions & {
   commitInBackground?: boolean;
 };
 
+/**
+ * The array form of `$transaction`: in order, as Prisma's own does. Each
+ * PrismaPromise is lazy: awaiting it here runs it inside the open transaction.
+ */
+async function inOrder(operations: Prisma.PrismaPromise<unknown>[]): Promise<unknown[]> {
+  const results: unknown[] = [];
+  for (const operation of operations) results.push(await operation);
+  return results;
+}
+
 /** Runs one intercepted operation on the caller's open transaction instead. */
 function runOn(tx: Prisma.TransactionClient, model: string | undefined, operation: string, args: unknown): Promise<unknown> {
   const target = (model ? (tx as never)[`${model[0].toLowerCase()}${model.slice(1)}`] : (tx as unknown)) as Record<
@@ -194,13 +204,7 @@ function scopedTenantClient(base: PrismaClient, scope: TenantScope) {
     options?: TransactionOptions,
   ): Promise<unknown> {
     if (typeof arg === 'function') return interactive(arg, options);
-    return interactive(async () => {
-      const results: unknown[] = [];
-      // In order, as Prisma's own array form does. Each PrismaPromise is lazy:
-      // awaiting it here runs it inside the open transaction.
-      for (const operation of arg) results.push(await operation);
-      return results;
-    }, options);
+    return interactive(() => inOrder(arg), options);
   }
 
   return base.$extends({
@@ -230,11 +234,7 @@ function heldTenantClient(held: HeldTransaction) {
   function transaction<R>(fn: (tx: Prisma.TransactionClient) => Promise<R>, options?: TransactionOptions): Promise<R>;
   function transaction(arg: ((tx: Prisma.TransactionClient) => Promise<unknown>) | Prisma.PrismaPromise<unknown>[]): Promise<unknown> {
     if (typeof arg === 'function') return held.run(() => arg(self as Prisma.TransactionClient));
-    return held.run(async () => {
-      const results: unknown[] = [];
-      for (const operation of arg) results.push(await operation);
-      return results;
-    });
+    return held.run(() => inOrder(arg));
   }
   async function transactionOnDemand<R>(fn: () => Promise<R>, options?: OnDemandOptions): Promise<R> {
     let result: R;
