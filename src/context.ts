@@ -5,6 +5,7 @@ import type { Organization, Role } from './generated/prisma/client';
 import type { Database } from './db/client';
 import type { SystemDatabase } from './db/system';
 import { HeldTransaction } from './db/request-transaction';
+import { sendQuery } from './db/send-query';
 import { createTenantClient, scopeStatement, type TenantClient } from './db/tenant';
 import type pg from 'pg';
 import { clientAddress } from './auth/client-address';
@@ -161,11 +162,11 @@ async function loadAccess(
   const query = `SELECT * FROM app.request_access(${literal(scope.userId)}::uuid, ${support}, ${checkOperator}, ${checkQuota}, ${literal(month.from)}::date, ${literal(month.until)}::date)`;
   let results: pg.QueryResult[];
   try {
-    results = (await client.query(`BEGIN READ ONLY; ${setScope}; ${query}${hold ? '' : '; COMMIT'}`)) as unknown as pg.QueryResult[];
+    results = (await sendQuery(client, `BEGIN READ ONLY; ${setScope}; ${query}${hold ? '' : '; COMMIT'}`)) as unknown as pg.QueryResult[];
   } catch (error) {
     // A failed statement leaves the message's transaction open and aborted: roll
     // it back, or destroy the connection, before it goes back to the pool.
-    const rolledBack = await client.query('ROLLBACK').then(() => true, () => false);
+    const rolledBack = await sendQuery(client, 'ROLLBACK').then(() => true, () => false);
     client.release(rolledBack ? undefined : true);
     throw error;
   }

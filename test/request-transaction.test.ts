@@ -152,7 +152,43 @@ describe('the tenant client on a held transaction', () => {
     expect(held.state).toBe('ended');
     // It ran in the held transaction, scoped, before the COMMIT.
     await expect(late).resolves.toEqual([{ n: 3 }]);
-    expect((client as unknown as { activeQuery: unknown }).activeQuery ?? null).toBeNull();
+    expect((client as unknown as { _activeQuery: unknown })._activeQuery ?? null).toBeNull();
+    await expectNothingHeld();
+  });
+
+  it('refuses an operation made while the transaction was held but first awaited after it ended: it runs nowhere', async () => {
+    const statements: string[] = [];
+    const { held } = await hold(acme);
+    const tenant = createTenantClient(h.db.prisma, { organizationId: acme.id }, { held });
+    let made: PromiseLike<number> | undefined;
+    await tenant.$transactionOnDemand(async () => {
+      // A Prisma operation is lazy: made here, it has not started.
+      made = tenant.project.count();
+    });
+    expect(held.state).toBe('ended');
+    listener = (sql) => statements.push(sql);
+    try {
+      await expect(made).rejects.toThrow(/transaction has ended/);
+    } finally {
+      listener = null;
+    }
+    expect(statements).toEqual([]);
+    await expectNothingHeld();
+  });
+
+  it('offers the models, raw SQL and transactions, and nothing that would escape the held transaction', async () => {
+    const { held } = await hold(acme);
+    const tenant = createTenantClient(h.db.prisma, { organizationId: acme.id }, { held });
+    const loose = tenant as unknown as Record<string, unknown> & { project: Record<string, unknown> };
+    expect('project' in tenant).toBe(true);
+    expect(() => (loose.$extends as (e: object) => unknown)({})).toThrow(/A tenant client has no \$extends/);
+    expect(() => (loose.$disconnect as () => unknown)()).toThrow(/A tenant client has no \$disconnect/);
+    expect(loose._request).toBeUndefined();
+    expect(loose.project.$parent).toBeUndefined();
+    expect(loose.then).toBeUndefined();
+    // It can be returned from an async function (nothing mistakes it for a promise).
+    expect(await (async () => tenant)()).toBe(tenant);
+    await tenant.$transactionOnDemand(async () => undefined);
     await expectNothingHeld();
   });
 

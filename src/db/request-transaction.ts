@@ -2,6 +2,7 @@ import type { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
 import type pg from 'pg';
 import type { PrismaClient } from '../generated/prisma/client';
+import { sendQuery } from './send-query';
 
 /**
  * A query's read transaction: the access check's connection (src/context.ts),
@@ -74,7 +75,7 @@ export class HeldTransaction {
     if (this.#pending > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
     let failure: unknown;
     try {
-      await this.connection.query(outcome);
+      await sendQuery(this.connection, outcome);
     } catch (error) {
       failure = error;
     }
@@ -146,14 +147,15 @@ function boundAdapter(factory: PrismaPg, bound: BoundClient): PrismaPg {
     if (!('client' in adapter)) {
       throw new Error('@prisma/adapter-pg no longer keeps its connection in `client`: src/db/request-transaction.ts needs updating');
     }
-    const queryable = Object.create(adapter, {
-      client: {
-        get() {
-          if (!bound.connection) throw new Error('A bound PrismaClient ran a statement with no request transaction bound to it');
-          return bound.connection;
-        },
+    // What PgQueryable calls `client.query(config)` on: the bound connection,
+    // through the callback form (src/db/send-query.ts), read at the moment of sending.
+    const connection = {
+      query(config: pg.QueryConfig) {
+        if (!bound.connection) throw new Error('A bound PrismaClient ran a statement with no request transaction bound to it');
+        return sendQuery(bound.connection, config);
       },
-    }) as SqlDriverAdapter;
+    };
+    const queryable = Object.create(adapter, { client: { value: connection } }) as SqlDriverAdapter;
     let savepoints = 0;
     return {
       provider: adapter.provider,
