@@ -6,6 +6,7 @@ import { usePaymentWebhook } from './plugins/use-payment-webhook';
 import { useReadiness } from './plugins/use-readiness';
 import { useRequestBodyLimit } from './plugins/use-request-body-limit';
 import { useRequestTransaction } from './plugins/use-request-transaction';
+import { useRequestCacheRelease } from './plugins/use-request-cache-release';
 import { useUsage } from './plugins/use-usage';
 import { createUsageRecorder, type UsageRecorder } from './usage/recorder';
 
@@ -67,6 +68,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       useInputErrors(),
       recorder ? useUsage(recorder) : {},
       useRequestTransaction(),
+      useRequestCacheRelease(),
       usePaymentWebhook({ secret: options.paymentWebhookSecret, system: options.system, now: options.now }),
       useReadiness({
         endpoint: '/readyz',

@@ -1,3 +1,5 @@
+import { RequestCache } from '@pothos/plugin-scope-auth';
+import { builder } from '../src/builder';
 import { createTenantClient, scopeStatement } from '../src/db/tenant';
 import { startHarness, type Harness, type TestOrganization } from './helpers/harness';
 import { ProjectPageWithOwners } from './operations';
@@ -225,6 +227,25 @@ describe('the tenant client on a held transaction', () => {
 });
 
 describe('through the gateway', () => {
+  it("lets go of scope-auth's cache of a request once its operation has run (src/plugins/use-request-cache-release.ts)", async () => {
+    const fromContext = jest.spyOn(RequestCache, 'fromContext');
+    let context: object;
+    let during: unknown;
+    try {
+      const response = await h.execute(ViewerRoleQuery, { token: acme.owner.token });
+      expect(response.errors).toBeUndefined();
+      expect(fromContext).toHaveBeenCalled();
+      context = fromContext.mock.calls[0][0] as object;
+      during = fromContext.mock.results[0].value;
+    } finally {
+      fromContext.mockRestore();
+    }
+    // Cleared: the next lookup for that context makes a new cache.
+    expect(RequestCache.fromContext(context as never, builder as never)).not.toBe(during);
+    RequestCache.clearForContext(context as never);
+    await expectNothingHeld();
+  });
+
   it('200 concurrent query requests alternating between two organizations over a pool of 3 each see their own rows only', async () => {
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) => {
