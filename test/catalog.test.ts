@@ -126,6 +126,15 @@ describe('the helper functions', () => {
   });
 });
 
+describe('the access check, app.request_access()', () => {
+  it('plans its query once per connection: a generic plan is forced, whatever its arguments (the role it sets is tested through departments and request-transaction)', async () => {
+    const { rows } = await admin.query<{ config: string[] | null }>(
+      `SELECT proconfig AS config FROM pg_proc WHERE pronamespace = 'app'::regnamespace AND proname = 'request_access'`,
+    );
+    expect(rows).toEqual([{ config: ['plan_cache_mode=force_generic_plan'] }]);
+  });
+});
+
 describe('the runtime role', () => {
   it('is not superuser, has no BYPASSRLS and owns no table', async () => {
     const { user } = parseCredentials(testUrls().runtimeUrl);
