@@ -239,8 +239,8 @@ const RAW_OPERATIONS = new Set(['$queryRaw', '$executeRaw', '$queryRawUnsafe', '
  * those assigns a function literal to a property (Prisma's runtime, Node 20):
  * such a closure goes straight to V8's old generation and, dead, kept the
  * request's whole object graph alive through young-generation collections
- * until the next full one (src/db/send-query.ts has the mechanism). Without it
- * a page request cost about 17% less CPU in process (README, Performance).
+ * until the next full one (src/db/send-query.ts has the mechanism; README,
+ * design notes, "What V8 keeps").
  */
 function heldTenantClient(held: HeldTransaction): TenantClient {
   const client = held.prisma;
@@ -308,7 +308,9 @@ function heldTenantClient(held: HeldTransaction): TenantClient {
       if (key === '$transactionOnDemand') return transactionOnDemand;
       if (typeof key !== 'string') return undefined;
       const value: unknown = Reflect.get(target, key);
-      if (RAW_OPERATIONS.has(key)) return member(key, () => gated(target, value as (...args: unknown[]) => PromiseLike<unknown>));
+      if (RAW_OPERATIONS.has(key)) {
+        return typeof value === 'function' ? member(key, () => gated(target, value as (...args: unknown[]) => PromiseLike<unknown>)) : undefined;
+      }
       if (key.startsWith('_')) return undefined;
       if (key.startsWith('$')) return typeof value === 'function' ? refused(key) : undefined;
       // The rest of a PrismaClient's keys are its model delegates.
