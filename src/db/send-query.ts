@@ -19,15 +19,13 @@ import type pg from 'pg';
 export function sendQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(
   connection: pg.ClientBase,
   config: string | pg.QueryConfig,
-  values?: unknown[],
 ): Promise<pg.QueryResult<R>> {
   return new Promise((resolve, reject) => {
     const query = connection.query as unknown as (
       config: string | pg.QueryConfig,
-      values: unknown[] | undefined,
       callback: (error: Error | null, result: pg.QueryResult<R>) => void,
     ) => void;
-    query.call(connection, config, values, (error, result) => {
+    query.call(connection, config, (error, result) => {
       if (error) reject(error);
       else resolve(result);
     });

@@ -269,9 +269,9 @@ function heldTenantClient(held: HeldTransaction): TenantClient {
   const delegate = (model: object) =>
     new Proxy(model, {
       get(target, key) {
-        const value: unknown = Reflect.get(target, key);
         // `$parent` would hand out the bound client itself.
         if (typeof key === 'string' && key.startsWith('$') && key !== '$name') return undefined;
+        const value: unknown = Reflect.get(target, key);
         return typeof value === 'function' ? gated(target, value as (...args: unknown[]) => PromiseLike<unknown>) : value;
       },
     });
