@@ -246,6 +246,40 @@ describe('through the gateway', () => {
     await expectNothingHeld();
   });
 
+  it("runs a query's reads on generic plans: the page is never planned again per execution (src/context.ts, GENERIC_PLANS)", async () => {
+    // Every pooled connection at once, so that each is read exactly once.
+    const plansOfThePage = async () => {
+      const connections = await Promise.all(Array.from({ length: POOL_SIZE }, () => h.db.pool.connect()));
+      try {
+        let generic = 0;
+        let custom = 0;
+        for (const connection of connections) {
+          const { rows } = await connection.query<{ generic: string; custom: string }>(
+            `SELECT coalesce(sum(generic_plans), 0) AS generic, coalesce(sum(custom_plans), 0) AS custom
+               FROM pg_prepared_statements WHERE statement LIKE 'SELECT %FROM "public"."projects"%LEFT JOIN LATERAL%'`,
+          );
+          generic += Number(rows[0].generic);
+          custom += Number(rows[0].custom);
+        }
+        return { generic, custom };
+      } finally {
+        for (const connection of connections) connection.release();
+      }
+    };
+    // PostgreSQL's default (auto) plans the first five executions of a statement
+    // custom anyway; more than five show whether it ever switches.
+    const requests = 8;
+    const before = await plansOfThePage();
+    for (let i = 0; i < requests; i += 1) {
+      const response = await h.execute(ProjectPageWithOwners, { token: acme.member.token, variables: { first: 2 } });
+      expect(response.errors).toBeUndefined();
+    }
+    await expectNothingHeld();
+    const after = await plansOfThePage();
+    expect(after.custom - before.custom).toBe(0);
+    expect(after.generic - before.generic).toBe(requests);
+  });
+
   it('200 concurrent query requests alternating between two organizations over a pool of 3 each see their own rows only', async () => {
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) => {

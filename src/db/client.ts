@@ -2,6 +2,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
+import { installPlainPrismaPromises } from './prisma-promise';
 import { BoundClients, HeldTransaction } from './request-transaction';
 
 /**
@@ -95,9 +96,16 @@ export function createDatabase({ url, max = 10, applicationName = 'tenantgate', 
     // still say what failed; the gateway masks them from clients anyway.
     errorFormat: 'minimal',
   } as const;
-  const prisma = new PrismaClient({ adapter, ...options });
+  // PERF: PrismaPromises without a getter, whose results V8 would keep through
+  // young-generation collections (src/db/prisma-promise.ts).
+  const newClient = (clientAdapter: typeof adapter) => {
+    const client = new PrismaClient({ adapter: clientAdapter, ...options });
+    installPlainPrismaPromises(client);
+    return client;
+  };
+  const prisma = newClient(adapter);
   // The clients of held read transactions: same adapter options (statement names included).
-  const bound = new BoundClients((boundAdapter) => new PrismaClient({ adapter: boundAdapter, ...options }), adapter);
+  const bound = new BoundClients(newClient, adapter);
   return {
     prisma,
     pool,
