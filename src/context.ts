@@ -123,14 +123,14 @@ export function heldTransactionOf(request: Request): HeldTransaction | undefined
  * PERF: the held read transaction runs its statements on generic plans. The
  * tenant is never a bind parameter (RLS reads it from app.current_org_id), so a
  * custom plan knows nothing a generic one does not but its parameters' values (a
- * LIMIT, a status filter); yet
- * with PostgreSQL's default (`auto`) the page of projects was planned again on
- * every execution, 0.5 ms of the backend's CPU each (`Planning Time` of EXPLAIN
- * EXECUTE under the runtime role): its generic plan, costed for an unknown LIMIT,
- * looks ten times dearer than the custom one, so `auto` never picks it, though it
- * is the same index scan (`pg_prepared_statements`: 0 generic, 8 custom plans
- * after 8 executions; 0.01 ms planning with force_generic_plan). Mutations keep
- * `auto`: they plan little and rarely.
+ * LIMIT, a status filter). Yet with PostgreSQL's default (`auto`) the page of
+ * projects was planned again on every execution, 0.5 ms of the backend's CPU
+ * each (`Planning Time` of EXPLAIN EXECUTE under the runtime role): its generic
+ * plan, costed for an unknown LIMIT, looks ten times dearer than the custom one,
+ * so `auto` never picks it, though it is the same index scan
+ * (`pg_prepared_statements`: 0 generic, 8 custom plans after 8 executions; 0.01
+ * ms planning with force_generic_plan). Mutations keep `auto`: they plan little
+ * and rarely.
  */
 const GENERIC_PLANS = 'SET LOCAL plan_cache_mode = force_generic_plan';
 
@@ -175,9 +175,10 @@ async function loadAccess(
   const client = await db.pool.connect();
   const literal = (value: string) => client.escapeLiteral(value);
   const query = `SELECT * FROM app.request_access(${literal(scope.userId)}::uuid, ${support}, ${checkOperator}, ${checkQuota}, ${literal(month.from)}::date, ${literal(month.until)}::date)`;
+  const message = hold ? `BEGIN READ ONLY; ${setScope}; ${GENERIC_PLANS}; ${query}` : `BEGIN READ ONLY; ${setScope}; ${query}; COMMIT`;
   let results: pg.QueryResult[];
   try {
-    results = (await sendQuery(client, `BEGIN READ ONLY; ${setScope}; ${hold ? `${GENERIC_PLANS}; ` : ''}${query}${hold ? '' : '; COMMIT'}`)) as unknown as pg.QueryResult[];
+    results = (await sendQuery(client, message)) as unknown as pg.QueryResult[];
   } catch (error) {
     // A failed statement leaves the message's transaction open and aborted: roll
     // it back, or destroy the connection, before it goes back to the pool.

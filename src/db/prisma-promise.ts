@@ -21,7 +21,7 @@
  *
  * The promoted rows then fill the old generation, whose full collections (a
  * concurrent marking that takes the second core from PostgreSQL) came every 3 s
- * in the benchmark's page loop and set its slowest requests.
+ * in a loop of the gateway's page in process, each with a burst of slow requests.
  *
  * This factory behaves as Prisma's own, but for `spec`. It replaces the
  * instance's `_createPrismaPromise` (an internal; `installPlainPrismaPromises`
