@@ -43,7 +43,7 @@ async function main(): Promise<void> {
 
     const db = createDatabase({ url: connections.runtimeUrl, max: config.poolSize });
     await assertRuntimeRole(db.pool);
-    // The system client serves platform operators' cross-organization actions (src/schema/platform.ts).
+    // The system client serves platform operators' cross-organization actions (src/schema/platform/platform.type.ts).
     const system = connections.adminUrl ? createSystemDatabase(connections.adminUrl) : undefined;
     const gateway = createGateway({
       db,

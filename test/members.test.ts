@@ -1,7 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createTenantClient, type TenantClient } from '../src/db/tenant';
 import type { Role } from '../src/generated/prisma/enums';
-import { enforcingRules } from '../src/schema/members/member-rules';
+import { enforcingRules } from '../src/schema/members/members.rules';
 import { errorCodes, startHarness, type GraphQLResponse, type Harness, type TestOrganization, type TestUser } from './helpers/harness';
 import { AddMember, MembersQuery, RemoveMember, TransferOwnership, UpdateMember, ViewerOrganizations } from './members.operations';
 import { NodeQuery, ViewerQuery } from './operations';

@@ -3,23 +3,23 @@ import { builder } from '../builder';
 
 // Each domain file defines its types, queries and mutations; importing it registers them.
 import './root';
-import './users';
-import './organizations';
-import './viewer';
-import './projects';
-import './plans';
-import './quotas';
-import './domains';
-import './organization-settings';
-import './analytics';
-import './departments';
+import './users/user.type';
+import './organizations/organization.type';
+import './viewer/viewer.query';
+import './projects/project.type';
+import './billing/plan.type';
+import './quotas/quota.type';
+import './domains/organization-domain.type';
+import './organizations/update-organization.mutation';
+import './analytics/analytics.query';
+import './departments/department.type';
 import './members/membership.type';
 import './members/members.query';
 import './members/add-member.mutation';
 import './members/update-member.mutation';
 import './members/remove-member.mutation';
 import './members/transfer-ownership.mutation';
-import './platform';
+import './platform/platform.type';
 import './billing/invoice.type';
 import './billing/invoices.query';
 import './billing/update-subscription.mutation';
@@ -27,7 +27,7 @@ import './billing/platform-invoice.type';
 import './billing/generate-invoices.mutation';
 import './billing/record-payment.mutation';
 import './billing/mark-past-due.mutation';
-import './usage';
+import './usage/usage.query';
 
 /** The executable schema, sorted so that its printed form (schema.graphql) is deterministic. */
 export const schema = lexicographicSortSchema(builder.toSchema());

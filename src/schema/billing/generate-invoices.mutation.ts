@@ -5,7 +5,7 @@ import { describeInvoiceRun, generateInvoices } from '../../billing/invoicing';
 import { parsePeriod, type BillingPeriod } from '../../billing/period';
 import { recordAudit } from '../../platform/organizations';
 import { globalIdOf } from '../global-id';
-import { action, platformOnly, reason } from '../platform';
+import { action, platformOnly, reason } from '../platform/platform.type';
 import { PlatformInvoice } from './platform-invoice.type';
 
 /** `YYYY-MM`, a month that has ended, as a BillingPeriod. */

@@ -3,7 +3,7 @@ import { builder } from '../../builder';
 import { isoDate, periodOf } from '../../billing/period';
 import { LINE_ITEM_KINDS, type LineItem } from '../../billing/pricing';
 import { Money } from '../money';
-import { PlanEnum } from '../plans';
+import { PlanEnum } from './plan.type';
 
 /** An organization's invoices, as its owners and admins see them (see billing/invoices.query.ts). */
 

@@ -2,7 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../../builder';
 import { markPastDue } from '../../billing/payments';
 import { recordAudit } from '../../platform/organizations';
-import { action, platformOnly, reason } from '../platform';
+import { action, platformOnly, reason } from '../platform/platform.type';
 
 const MarkPastDueInput = builder.inputType('MarkPastDueInput', {
   fields: (t) => ({ reason: t.string({ required: true, validate: reason }) }),

@@ -3,7 +3,7 @@ import type { Invoice } from '../../generated/prisma/client';
 import { builder } from '../../builder';
 import { isoDate, periodOf } from '../../billing/period';
 import { Money } from '../money';
-import { PlanEnum } from '../plans';
+import { PlanEnum } from './plan.type';
 import { InvoiceStatusEnum } from './invoice.type';
 
 /**

@@ -6,8 +6,8 @@ import { badUserInput, failedPrecondition, notFound } from '../../errors';
 import type { Invoice } from '../../generated/prisma/client';
 import type { SubscriptionStatus } from '../../generated/prisma/enums';
 import { globalIdOf } from '../global-id';
-import { SubscriptionStatusEnum } from '../plans';
-import { action, platformOnly, reason } from '../platform';
+import { SubscriptionStatusEnum } from './plan.type';
+import { action, platformOnly, reason } from '../platform/platform.type';
 import { PlatformInvoice } from './platform-invoice.type';
 
 const RecordPaymentInput = builder.inputType('RecordPaymentInput', {

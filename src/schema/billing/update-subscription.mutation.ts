@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { builder } from '../../builder';
 import { updateSubscription } from '../../billing/subscriptions';
-import { PlanEnum } from '../plans';
+import { PlanEnum } from './plan.type';
 
 const UpdateSubscriptionInput = builder.inputType('UpdateSubscriptionInput', {
   description: 'What to change; a field left out (or null) stays as it is.',

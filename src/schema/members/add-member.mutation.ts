@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { builder } from '../../builder';
-import { RoleEnum } from '../viewer';
-import { addMember, assignableRole } from './member-rules';
+import { RoleEnum } from '../viewer/viewer.query';
+import { addMember, assignableRole } from './members.rules';
 import { memberPayload } from './membership.type';
 
 const email = z.string().trim().toLowerCase().max(254, 'must be at most 254 characters').pipe(z.email('must be an email address'));

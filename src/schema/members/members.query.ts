@@ -1,6 +1,6 @@
 import type { Prisma } from '../../generated/prisma/client';
 import { builder } from '../../builder';
-import { RoleEnum } from '../viewer';
+import { RoleEnum } from '../viewer/viewer.query';
 
 // Joined first, first listed; the user id breaks ties, so pages never overlap.
 // PERF: no index leads with (organization_id, created_at), so a page sorts the

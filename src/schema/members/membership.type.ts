@@ -1,8 +1,8 @@
 import type { Membership as MembershipRow } from '../../generated/prisma/client';
 import { builder } from '../../builder';
 import { notFound } from '../../errors';
-import { User } from '../users';
-import { RoleEnum } from '../viewer';
+import { User } from '../users/user.type';
+import { RoleEnum } from '../viewer/viewer.query';
 
 export type { MembershipRow };
 
@@ -15,7 +15,7 @@ export const Membership = builder.prismaObject('Membership', {
       resolve: async (membership, _args, ctx) => (await ctx.loaders.user.load(membership.userId)) ?? Promise.reject(notFound('User')),
     }),
     role: t.expose('role', { type: RoleEnum }),
-    // The type by model name, not by import: departments.ts lists its members as
+    // The type by model name, not by import: departments/department.type.ts lists its members as
     // Memberships, and importing each other's refs would make the types circular.
     department: t.relation('department', { nullable: true }),
     joinedAt: t.expose('createdAt', { type: 'DateTime' }),

@@ -1,7 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../../builder';
 import { globalIdOf } from '../global-id';
-import { removeMember } from './member-rules';
+import { removeMember } from './members.rules';
 
 const RemoveMemberInput = builder.inputType('RemoveMemberInput', {
   fields: (t) => ({

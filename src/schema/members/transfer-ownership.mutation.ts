@@ -1,6 +1,6 @@
 import { builder } from '../../builder';
 import { globalIdOf } from '../global-id';
-import { transferOwnership } from './member-rules';
+import { transferOwnership } from './members.rules';
 import { Membership, type MembershipRow } from './membership.type';
 
 const TransferOwnershipInput = builder.inputType('TransferOwnershipInput', {

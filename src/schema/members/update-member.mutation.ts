@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 import { builder } from '../../builder';
 import { globalIdOf } from '../global-id';
-import { RoleEnum } from '../viewer';
-import { assignableRole, updateMemberRole } from './member-rules';
+import { RoleEnum } from '../viewer/viewer.query';
+import { assignableRole, updateMemberRole } from './members.rules';
 import { memberPayload } from './membership.type';
 
 const UpdateMemberInput = builder.inputType('UpdateMemberInput', {

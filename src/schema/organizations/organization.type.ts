@@ -1,10 +1,10 @@
-import type { Subscription } from '../generated/prisma/client';
-import { builder } from '../builder';
-import { notFound } from '../errors';
-import { readQuotas } from '../quotas/limits';
-import { PlanEnum, SubscriptionStatusEnum } from './plans';
+import type { Subscription } from '../../generated/prisma/client';
+import { builder } from '../../builder';
+import { notFound } from '../../errors';
+import { readQuotas } from '../../quotas/limits';
+import { PlanEnum, SubscriptionStatusEnum } from '../billing/plan.type';
 import { Settings, settingsView } from './organization-settings.type';
-import { Quota } from './quotas';
+import { Quota } from '../quotas/quota.type';
 
 type SubscriptionView = Pick<Subscription, 'plan' | 'status' | 'seats' | 'addOns' | 'paidThrough'>;
 

@@ -1,5 +1,5 @@
-import type { Prisma, User as UserRow } from '../generated/prisma/client';
-import { builder } from '../builder';
+import type { Prisma, User as UserRow } from '../../generated/prisma/client';
+import { builder } from '../../builder';
 
 /**
  * Every column the User type reads. A user joined into another query (a

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { builder } from '../builder';
-import { badUserInput, notFound } from '../errors';
+import { builder } from '../../builder';
+import { badUserInput, notFound } from '../../errors';
 import {
   addressAllowed,
   cidr,
@@ -16,7 +16,7 @@ import {
   sessionTimeout,
   slackChannel,
   type SecretSetting,
-} from '../settings';
+} from '../../settings';
 
 /**
  * updateOrganization: renames, and changes settings with a partial, validated

@@ -1,11 +1,11 @@
-import type { QuotaResource } from '../generated/prisma/enums';
-import { builder } from '../builder';
-import type { Quota as QuotaShape } from '../quotas/limits';
+import type { QuotaResource } from '../../generated/prisma/enums';
+import { builder } from '../../builder';
+import type { Quota as QuotaShape } from '../../quotas/limits';
 
 /**
  * Quotas: what the organization's plan (or a platform operator's override)
  * allows, and how much of it is used. Read through organization.quotas; set by
- * platform operators with setQuota (./platform.ts); enforced on the mutations
+ * platform operators with setQuota (../platform/platform.type.ts); enforced on the mutations
  * that declare `quota` (src/quotas/pothos-plugin.ts).
  */
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { OrganizationDomain as OrganizationDomainRow } from '../generated/prisma/client';
-import { builder } from '../builder';
-import { alreadyExists, databaseFailure } from '../errors';
+import type { OrganizationDomain as OrganizationDomainRow } from '../../generated/prisma/client';
+import { builder } from '../../builder';
+import { alreadyExists, databaseFailure } from '../../errors';
 
 /**
  * The organization's domains: Organization.domains lists them, owners and admins

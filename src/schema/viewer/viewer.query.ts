@@ -1,9 +1,9 @@
-import { Role } from '../generated/prisma/enums';
-import { builder } from '../builder';
-import type { Viewer as ViewerShape } from '../context';
-import { notFound } from '../errors';
-import { Organization } from './organizations';
-import { User } from './users';
+import { Role } from '../../generated/prisma/enums';
+import { builder } from '../../builder';
+import type { Viewer as ViewerShape } from '../../context';
+import { notFound } from '../../errors';
+import { Organization } from '../organizations/organization.type';
+import { User } from '../users/user.type';
 
 export const RoleEnum = builder.enumType(Role, { name: 'Role', description: "A member's role in an organization." });
 

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { builder } from '../builder';
-import { notFound } from '../errors';
-import { organizationUsage } from '../platform/usage';
-import { daysInclusive } from '../usage/days';
-import { MAX_PERIOD_DAYS, resolvePeriod, type DayRange } from '../usage/period';
-import { readUsage, type UsageReport } from '../usage/report';
-import { globalIdOf } from './global-id';
-import { Money } from './money';
-import { action, platformOnly, reason } from './platform';
+import { builder } from '../../builder';
+import { notFound } from '../../errors';
+import { organizationUsage } from '../../platform/usage';
+import { daysInclusive } from '../../usage/days';
+import { MAX_PERIOD_DAYS, resolvePeriod, type DayRange } from '../../usage/period';
+import { readUsage, type UsageReport } from '../../usage/report';
+import { globalIdOf } from '../global-id';
+import { Money } from '../money';
+import { action, platformOnly, reason } from '../platform/platform.type';
 
 /**
  * Usage: what an organization consumed in a period (API calls, bytes sent,

@@ -1,6 +1,6 @@
-import { builder } from '../builder';
-import { ProjectStatusEnum } from './projects';
-import { RoleEnum } from './viewer';
+import { builder } from '../../builder';
+import { ProjectStatusEnum } from '../projects/project.type';
+import { RoleEnum } from '../viewer/viewer.query';
 
 /**
  * Organization analytics: the field behind the `advancedAnalytics` feature. An

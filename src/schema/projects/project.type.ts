@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { ProjectStatus } from '../generated/prisma/enums';
-import type { Prisma } from '../generated/prisma/client';
-import { builder } from '../builder';
-import type { Context } from '../context';
-import { databaseFailure, forbidden, isRecordNotFound, notFound } from '../errors';
-import { Department } from './departments';
-import { globalIdOf, optionalRowId } from './global-id';
-import { asUser, User, USER_COLUMNS } from './users';
+import { ProjectStatus } from '../../generated/prisma/enums';
+import type { Prisma } from '../../generated/prisma/client';
+import { builder } from '../../builder';
+import type { Context } from '../../context';
+import { databaseFailure, forbidden, isRecordNotFound, notFound } from '../../errors';
+import { Department } from '../departments/department.type';
+import { globalIdOf, optionalRowId } from '../global-id';
+import { asUser, User, USER_COLUMNS } from '../users/user.type';
 
 export const ProjectStatusEnum = builder.enumType(ProjectStatus, { name: 'ProjectStatus' });
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { encodeGlobalID, resolveCursorConnection } from '@pothos/plugin-relay';
-import { builder } from '../builder';
-import type { Context } from '../context';
-import { badUserInput, failedPrecondition } from '../errors';
-import { listAuditLog, type AuditLogCursor, type AuditLogEntry } from '../platform/audit-log';
+import { builder } from '../../builder';
+import type { Context } from '../../context';
+import { badUserInput, failedPrecondition } from '../../errors';
+import { listAuditLog, type AuditLogCursor, type AuditLogEntry } from '../../platform/audit-log';
 import {
   createOrganization,
   listOrganizations,
@@ -13,13 +13,13 @@ import {
   type PlatformAction,
   type PlatformUser as PlatformUserShape,
   type SupportSession,
-} from '../platform/organizations';
-import { setQuotaOverride } from '../platform/quotas';
-import type { Quota as QuotaShape } from '../quotas/limits';
-import { hostname } from './domains';
-import { globalIdOf } from './global-id';
-import { PlanEnum } from './plans';
-import { Quota, QuotaResourceEnum } from './quotas';
+} from '../../platform/organizations';
+import { setQuotaOverride } from '../../platform/quotas';
+import type { Quota as QuotaShape } from '../../quotas/limits';
+import { hostname } from '../domains/organization-domain.type';
+import { globalIdOf } from '../global-id';
+import { PlanEnum } from '../billing/plan.type';
+import { Quota, QuotaResourceEnum } from '../quotas/quota.type';
 
 /**
  * The platform operator's API: organizations across tenants, support sessions,

@@ -1,5 +1,5 @@
-import { builder } from '../builder';
-import { FEATURES, readSettings, type OrganizationSettings, type SecretSetting } from '../settings';
+import { builder } from '../../builder';
+import { FEATURES, readSettings, type OrganizationSettings, type SecretSetting } from '../../settings';
 
 /** The GraphQL shape of an organization's settings, as read: secrets only as masked hints. */
 

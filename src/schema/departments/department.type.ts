@@ -2,12 +2,12 @@ import { z } from 'zod';
 import type { GraphQLError } from 'graphql';
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import type { Prisma, Role } from '../generated/prisma/client';
-import { builder } from '../builder';
-import type { Context } from '../context';
-import { databaseFailure, failedPrecondition, isRecordNotFound, notFound } from '../errors';
-import { globalIdOf, optionalRowId } from './global-id';
-import { Membership, memberPayload } from './members/membership.type';
+import type { Prisma, Role } from '../../generated/prisma/client';
+import { builder } from '../../builder';
+import type { Context } from '../../context';
+import { databaseFailure, failedPrecondition, isRecordNotFound, notFound } from '../../errors';
+import { globalIdOf, optionalRowId } from '../global-id';
+import { Membership, memberPayload } from '../members/membership.type';
 
 /**
  * Departments: a tree within one organization. A project restricted to a
