@@ -65,7 +65,7 @@ function unit(i: number): Promise<void> {
       return unitOfWork(tenantOps(createTenantClient(db.prisma, scope)), org.userId);
     case 'interactive': {
       const tenant = createTenantClient(db.prisma, scope);
-      return tenant.$transaction(() => unitOfWork(tenantOps(tenant), org.userId));
+      return tenant.$transaction((tx) => unitOfWork(tenantOps(tx), org.userId));
     }
     case 'interactive-direct':
       // What the tenant client's interactive path sends, without the tenant client.

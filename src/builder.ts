@@ -104,8 +104,9 @@ export const builder = new SchemaBuilder<{
     },
   },
   quotas: {
-    // Mutations run only for a member (the Mutation type's scope), so there is a viewer.
-    enforce: (ctx, claim, write) => withinQuota(ctx.tenantDb(), ctx.viewer!.organizationId, claim, write),
+    // Mutations run only for a member (the Mutation type's scope), so there is a
+    // viewer. The resolver gets the check's transaction as its tenantDb().
+    enforce: (ctx, claim, write) => withinQuota(ctx.tenantDb(), ctx.viewer!.organizationId, claim, (tx) => write({ ...ctx, tenantDb: () => tx })),
   },
   validation: {
     validationError: (failure) =>

@@ -67,7 +67,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     plugins: [
       useInputErrors(),
       recorder ? useUsage(recorder) : {},
-      useRequestTransaction(),
+      useRequestTransaction(options.db),
       useRequestCacheRelease(),
       usePaymentWebhook({ secret: options.paymentWebhookSecret, system: options.system, now: options.now }),
       useReadiness({

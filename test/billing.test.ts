@@ -197,8 +197,8 @@ describe('updateSubscription', () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
 
     // What addMember does (src/quotas/enforce.ts): the USERS lock, the count, the insert, then COMMIT.
-    const adding = withinQuota(tenant, org.id, { resource: 'USERS', amount: 1 }, async () => {
-      await tenant.membership.create({ data: { organizationId: org.id, userId: newcomer.id, role: 'MEMBER' } });
+    const adding = withinQuota(tenant, org.id, { resource: 'USERS', amount: 1 }, async (tx) => {
+      await tx.membership.create({ data: { organizationId: org.id, userId: newcomer.id, role: 'MEMBER' } });
       inserted();
       await gate;
     });

@@ -1,4 +1,7 @@
 import { RequestCache } from '@pothos/plugin-scope-auth';
+import { OperationTypeNode } from 'graphql';
+import { RequestScope } from '../src/db/request-scope';
+import { Prisma } from '../src/generated/prisma/client';
 import { builder } from '../src/builder';
 import { createTenantClient, scopeStatement } from '../src/db/tenant';
 import { startHarness, type Harness, type TestOrganization } from './helpers/harness';
@@ -33,11 +36,11 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-/** A transaction opened the way src/context.ts opens one for a query. */
+/** A transaction opened the way the access check opens one for a query (src/auth/access.ts), and its scope. */
 async function hold(org: TestOrganization) {
-  const client = await h.db.pool.connect();
-  await client.query(`BEGIN READ ONLY; ${scopeStatement({ organizationId: org.id, userId: org.owner.id, role: 'OWNER' })}`);
-  return { client, held: h.db.holdTransaction(client) };
+  const scope = new RequestScope(h.db, OperationTypeNode.QUERY);
+  const [{ pid }] = await scope.open([scopeStatement({ organizationId: org.id, userId: org.owner.id, role: 'OWNER' })], () => 'SELECT pg_backend_pid() AS pid');
+  return { scope, pid: pid as number, held: scope.held! };
 }
 
 /**
@@ -63,27 +66,28 @@ async function expectNothingHeld() {
 
 describe('the tenant client on a held transaction', () => {
   it('runs every read in the held transaction, on its connection, scoped, and then commits it', async () => {
-    const { client, held } = await hold(acme);
+    const { scope, pid: backend, held } = await hold(acme);
     const tenant = createTenantClient(h.db.prisma, { organizationId: acme.id, userId: acme.owner.id, role: 'OWNER' }, { held });
-    const [names, [{ pid }]] = await tenant.$transactionOnDemand(async () =>
+    const [names, [{ pid }]] = await scope.execute(async () =>
       Promise.all([
         tenant.project.findMany({ orderBy: { name: 'asc' } }).then((rows) => rows.map((p) => p.name)),
         tenant.$queryRaw<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`,
       ]),
     );
     expect(names).toEqual(['acme-0', 'acme-1', 'acme-2']);
-    expect(pid).toBe((client as unknown as { processID: number }).processID);
+    expect(pid).toBe(backend);
+    await held.end('COMMIT');
     expect(held.state).toBe('ended');
     await expectNothingHeld();
   });
 
-  it('with commitInBackground, resolves once COMMIT is sent, and the transaction still ends', async () => {
+  it('resolves once COMMIT is sent, and the transaction still ends', async () => {
     const statements: string[] = [];
-    const { held } = await hold(acme);
+    const { scope, held } = await hold(acme);
     const tenant = createTenantClient(h.db.prisma, { organizationId: acme.id }, { held });
     listener = (sql) => statements.push(sql);
     try {
-      expect(await tenant.$transactionOnDemand(() => tenant.project.count(), { commitInBackground: true })).toBe(3);
+      expect(await scope.execute(() => tenant.project.count())).toBe(3);
       expect(statements.at(-1)).toBe('COMMIT');
       expect(held.state).toBe('ending');
       await held.end('COMMIT');
@@ -95,10 +99,10 @@ describe('the tenant client on a held transaction', () => {
   });
 
   it('is read only: a write in it fails and is rolled back, and the connection goes back', async () => {
-    const { held } = await hold(acme);
+    const { scope, held } = await hold(acme);
     const tenant = createTenantClient(h.db.prisma, { organizationId: acme.id, userId: acme.owner.id, role: 'OWNER' }, { held });
     await expect(
-      tenant.$transactionOnDemand(() => tenant.project.create({ data: { organizationId: acme.id, ownerId: acme.owner.id, name: 'written' } })),
+      scope.execute(() => tenant.project.create({ data: { organizationId: acme.id, ownerId: acme.owner.id, name: 'written' } })),
     ).rejects.toThrow(/read-only transaction/);
     expect(held.state).toBe('ended');
     expect(await h.system.prisma.project.count({ where: { name: 'written' } })).toBe(0);
@@ -108,13 +112,14 @@ describe('the tenant client on a held transaction', () => {
   it('commits a held transaction that nothing read from, and rolls one back when the work throws', async () => {
     const unused = await hold(acme);
     const tenant = createTenantClient(h.db.prisma, { organizationId: acme.id }, { held: unused.held });
-    expect(await tenant.$transactionOnDemand(async () => 'no reads')).toBe('no reads');
+    expect(await unused.scope.execute(async () => 'no reads')).toBe('no reads');
+    await unused.held.end('COMMIT');
     expect(unused.held.state).toBe('ended');
 
     const failing = await hold(acme);
     const other = createTenantClient(h.db.prisma, { organizationId: acme.id }, { held: failing.held });
     await expect(
-      other.$transactionOnDemand(async () => {
+      failing.scope.execute(async () => {
         await other.project.findMany();
         throw new Error('resolver failed');
       }),
@@ -126,7 +131,8 @@ describe('the tenant client on a held transaction', () => {
   it('ends once: afterwards its client refuses every operation, and the connection serves the next request', async () => {
     const first = await hold(acme);
     const tenant = createTenantClient(h.db.prisma, { organizationId: acme.id }, { held: first.held });
-    await tenant.$transactionOnDemand(() => tenant.project.count());
+    await first.scope.execute(() => tenant.project.count());
+    await first.held.end('COMMIT');
     expect(first.held.state).toBe('ended');
     await expect(tenant.project.count()).rejects.toThrow(/transaction has ended/);
     await expect(tenant.$transactionOnDemand(() => tenant.project.count())).rejects.toThrow(/transaction has ended/);
@@ -135,38 +141,40 @@ describe('the tenant client on a held transaction', () => {
     // The bound PrismaClient is reused, on whichever connection the next held transaction has.
     const second = await hold(globex);
     const other = createTenantClient(h.db.prisma, { organizationId: globex.id }, { held: second.held });
-    const [count, [{ pid }]] = await other.$transactionOnDemand(() =>
+    const [count, [{ pid }]] = await second.scope.execute(() =>
       Promise.all([other.project.count(), other.$queryRaw<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`]),
     );
     expect(count).toBe(2);
-    expect(pid).toBe((second.client as unknown as { processID: number }).processID);
+    expect(pid).toBe(second.pid);
     await expectNothingHeld();
   });
 
   it('waits for an operation still in flight before it commits, so that nothing runs on the connection after it is returned', async () => {
-    const { client, held } = await hold(acme);
+    const { scope, pid: backend, held } = await hold(acme);
     const tenant = createTenantClient(h.db.prisma, { organizationId: acme.id }, { held });
     let late: Promise<{ n: number }[]> | undefined;
-    await tenant.$transactionOnDemand(async () => {
+    await scope.execute(async () => {
       // Started (a Prisma operation starts when then() is called), not awaited: the work returns while the statement runs.
       late = tenant.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM projects, pg_sleep(0.2)`.then((rows) => rows);
     });
+    await held.end('COMMIT');
     expect(held.state).toBe('ended');
     // It ran in the held transaction, scoped, before the COMMIT.
     await expect(late).resolves.toEqual([{ n: 3 }]);
-    expect((client as unknown as { _activeQuery: unknown })._activeQuery ?? null).toBeNull();
+    
     await expectNothingHeld();
   });
 
   it('refuses an operation made while the transaction was held but first awaited after it ended: it runs nowhere', async () => {
     const statements: string[] = [];
-    const { held } = await hold(acme);
+    const { scope, held } = await hold(acme);
     const tenant = createTenantClient(h.db.prisma, { organizationId: acme.id }, { held });
     let made: PromiseLike<number> | undefined;
-    await tenant.$transactionOnDemand(async () => {
+    await scope.execute(async () => {
       // A Prisma operation is lazy: made here, it has not started.
       made = tenant.project.count();
     });
+    await held.end('COMMIT');
     expect(held.state).toBe('ended');
     listener = (sql) => statements.push(sql);
     try {
@@ -179,26 +187,27 @@ describe('the tenant client on a held transaction', () => {
   });
 
   it('offers the models, raw SQL and transactions, and nothing that would escape the held transaction', async () => {
-    const { held } = await hold(acme);
+    const { scope, held } = await hold(acme);
     const tenant = createTenantClient(h.db.prisma, { organizationId: acme.id }, { held });
     const loose = tenant as unknown as Record<string, unknown> & { project: Record<string, unknown> };
-    expect('project' in tenant).toBe(true);
-    expect(() => (loose.$extends as (e: object) => unknown)({})).toThrow(/A tenant client has no \$extends/);
-    expect(() => (loose.$disconnect as () => unknown)()).toThrow(/A tenant client has no \$disconnect/);
+    const models = Object.values(Prisma.ModelName).map((name) => `${name[0].toLowerCase()}${name.slice(1)}`);
+    expect(models.filter((key) => typeof Reflect.get(Reflect.get(tenant, key) ?? {}, 'findMany') === 'function')).toEqual(models);
+    expect(loose.$extends).toBeUndefined();
+    expect(loose.$disconnect).toBeUndefined();
     expect(loose._request).toBeUndefined();
     expect(loose.project.$parent).toBeUndefined();
     expect(loose.then).toBeUndefined();
     // It can be returned from an async function (nothing mistakes it for a promise).
     expect(await (async () => tenant)()).toBe(tenant);
-    await tenant.$transactionOnDemand(async () => undefined);
+    await scope.execute(async () => undefined);
     await expectNothingHeld();
   });
 
   it("turns Prisma's own transactions on the bound client into savepoints of the held transaction", async () => {
-    const { held } = await hold(acme);
+    const { scope, held } = await hold(acme);
     const tenant = createTenantClient(h.db.prisma, { organizationId: acme.id }, { held });
     const statements: string[] = [];
-    const [afterFailure, afterSuccess] = await tenant.$transactionOnDemand(async () => {
+    const [afterFailure, afterSuccess] = await scope.execute(async () => {
       const bound = held.prisma;
       listener = (sql) => statements.push(sql);
       try {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createDatabase, type Database } from '../src/db/client';
-import { createTenantClient, scopeStatement } from '../src/db/tenant';
+import { createTenantClient, scopeStatement, type TenantClient } from '../src/db/tenant';
+import { Prisma } from '../src/generated/prisma/client';
 import { startHarness, type Harness, type TestOrganization } from './helpers/harness';
 
 /**
@@ -98,14 +99,24 @@ describe('fails closed', () => {
   });
 });
 
+/** Every model's delegate key, from the generated client. */
+const modelKeys = Object.values(Prisma.ModelName).map((name) => `${name[0].toLowerCase()}${name.slice(1)}`);
+
+it('offers a delegate for every model of the generated client, on the client and on its transactions', async () => {
+  const client = tenant(acme);
+  const delegates = (c: TenantClient) => modelKeys.filter((key) => typeof Reflect.get(Reflect.get(c, key) ?? {}, 'findMany') === 'function');
+  expect(modelKeys.length).toBeGreaterThan(10);
+  expect(delegates(client)).toEqual(modelKeys);
+  expect(await client.$transaction(async (tx) => delegates(tx))).toEqual(modelKeys);
+});
+
 describe("the caller's transactions", () => {
   it('rolls back everything in an interactive transaction that throws', async () => {
     const client = tenant(acme);
     await expect(
       client.$transaction(async (tx) => {
         await tx.project.create({ data: { name: 'rollback-1', ownerId: acme.owner.id } });
-        // Issued on the outer client inside the callback: it joins the transaction too.
-        await client.project.create({ data: { name: 'rollback-2', ownerId: acme.owner.id } });
+        await tx.project.create({ data: { name: 'rollback-2', ownerId: acme.owner.id } });
         await tx.$executeRaw`UPDATE projects SET name = 'renamed' WHERE name = 'acme-1'`;
         throw new Error('abort');
       }),
@@ -114,16 +125,29 @@ describe("the caller's transactions", () => {
     expect(await client.project.count({ where: { name: 'acme-1' } })).toBe(1);
   });
 
-  it('commits an interactive transaction, scoped, in one database transaction', async () => {
+  it('commits an interactive transaction, scoped, in one database transaction; the outer client is not in it', async () => {
     const client = tenant(acme);
     const result = await client.$transaction(async (tx) => {
       const [{ xid: first }] = await tx.$queryRaw<{ xid: bigint }[]>`SELECT txid_current() AS xid`;
-      const [{ xid: second }] = await client.$queryRaw<{ xid: bigint }[]>`SELECT txid_current() AS xid`;
+      const [{ xid: second }] = await tx.$transaction((nested) => nested.$queryRaw<{ xid: bigint }[]>`SELECT txid_current() AS xid`);
+      // The transaction is passed explicitly: an operation on the outer client runs in a transaction of its own.
+      const [{ xid: outside }] = await client.$queryRaw<{ xid: bigint }[]>`SELECT txid_current() AS xid`;
       const count = await tx.project.count();
-      return { same: first === second, count };
+      return { nestedJoins: first === second, outerJoins: first === outside, count };
     });
-    expect(result.same).toBe(true);
-    expect(result.count).toBe(await client.project.count());
+    expect(result).toEqual({ nestedJoins: true, outerJoins: false, count: await client.project.count() });
+  });
+
+  it('gives two concurrent interactive transactions of one client their own transactions', async () => {
+    const client = tenant(acme);
+    const xid = (tx: TenantClient) => tx.$queryRaw<{ xid: bigint }[]>`SELECT txid_current() AS xid`.then(([row]) => row.xid);
+    const [a, b] = await Promise.all([
+      client.$transaction(async (tx) => [await xid(tx), await xid(tx)]),
+      client.$transaction(async (tx) => [await xid(tx), await xid(tx)]),
+    ]);
+    expect(a[0]).toBe(a[1]);
+    expect(b[0]).toBe(b[1]);
+    expect(a[0]).not.toBe(b[0]);
   });
 
   it('rolls back the whole array form when one operation fails', async () => {

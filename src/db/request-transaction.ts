@@ -2,19 +2,32 @@ import type { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
 import type pg from 'pg';
 import type { PrismaClient } from '../generated/prisma/client';
-import { sendQuery } from './send-query';
+
+/** A statement waiting for its turn on the held connection. */
+interface Queued {
+  config: string | pg.QueryConfig;
+  resolve: (result: pg.QueryResult) => void;
+  reject: (error: unknown) => void;
+}
 
 /**
- * A query's read transaction: the access check's connection (src/context.ts),
- * inside `BEGIN READ ONLY`, already scoped by SET LOCAL, on which the request's
- * reads then run through a PrismaClient of their own (a `BoundClient`, below).
- * Access check, BEGIN and scope cost one round trip together.
+ * A query's read transaction: the access check's connection, inside
+ * `BEGIN READ ONLY`, already scoped by SET LOCAL, on which the request's reads
+ * then run through a PrismaClient of their own (a `BoundClient`, below). Access
+ * check, BEGIN and scope cost one round trip together. Made and ended by the
+ * request's scope (./request-scope.ts), which is its only owner.
  *
  * PERF: the reads are plain operations of a client whose only connection is
- * this one, not an interactive transaction of the shared client. Prisma's
+ * this one, not an interactive transaction of the shared client: Prisma's
  * interactive-transaction machinery (transaction ids, timers, an operation
- * queue, a proxied client) cost about 0.5 ms of CPU per request, an eighth of
- * the gateway's CPU per page request (README, Performance).
+ * queue, a proxied client) cost about 0.5 ms of CPU per request
+ * (docs/adr/0002-held-read-transaction.md).
+ *
+ * Statements are serialized: sibling resolvers run concurrently, and each of
+ * their statements waits in this transaction's queue until the previous one
+ * has answered, so node-postgres never sees a query while another is active
+ * (its own queue for that is deprecated and goes away in pg 9). The order is
+ * the order in which they were sent, as before.
  *
  * It ends exactly once: `end()` waits for the operations it let in, sends
  * COMMIT or ROLLBACK, unbinds the client and returns the connection to the pool
@@ -28,6 +41,8 @@ export class HeldTransaction {
   #pending = 0;
   #idle: (() => void) | null = null;
   #ended: Promise<void> | null = null;
+  readonly #queue: Queued[] = [];
+  #sending = false;
 
   constructor(
     private readonly connection: pg.PoolClient,
@@ -41,13 +56,13 @@ export class HeldTransaction {
   /** The PrismaClient whose operations run in this transaction (bound on first use). */
   get prisma(): PrismaClient {
     this.#assertHeld();
-    this.#bound ??= this.clients.bind(this.connection);
+    this.#bound ??= this.clients.bind(this);
     return this.#bound.prisma;
   }
 
   /**
    * Runs one operation in the transaction. SECURITY: the only way in (the tenant
-   * client's query extension calls it), so that `end()` knows what is in flight.
+   * client calls it for every operation), so that `end()` knows what is in flight.
    */
   async run<T>(operation: () => Promise<T>): Promise<T> {
     this.#assertHeld();
@@ -58,6 +73,30 @@ export class HeldTransaction {
       this.#pending -= 1;
       if (this.#pending === 0) this.#idle?.();
     }
+  }
+
+  /** Sends one statement on the held connection once every statement sent before it has answered. */
+  send(config: string | pg.QueryConfig): Promise<pg.QueryResult> {
+    if (this.#state === 'ended') return Promise.reject(new Error("HeldTransaction: the request's transaction has ended"));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ config, resolve, reject });
+      if (!this.#sending) this.#next();
+    });
+  }
+
+  #next(): void {
+    const item = this.#queue.shift();
+    if (!item) {
+      this.#sending = false;
+      return;
+    }
+    this.#sending = true;
+    // PERF: the callback form (src/db/send-query.ts says why).
+    this.connection.query(item.config, (error: Error | null, result: pg.QueryResult) => {
+      if (error) item.reject(error);
+      else item.resolve(result);
+      this.#next();
+    });
   }
 
   #assertHeld(): void {
@@ -75,7 +114,7 @@ export class HeldTransaction {
     if (this.#pending > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
     let failure: unknown;
     try {
-      await sendQuery(this.connection, outcome);
+      await this.send(outcome);
     } catch (error) {
       failure = error;
     }
@@ -89,8 +128,8 @@ export class HeldTransaction {
 
 /** A PrismaClient whose every statement runs on the connection bound to it, and on nothing else. */
 interface BoundClient {
-  prisma: PrismaClient;
-  connection: pg.PoolClient | null;
+  readonly prisma: PrismaClient;
+  transaction: HeldTransaction | null;
 }
 
 /**
@@ -108,14 +147,14 @@ export class BoundClients {
 
   constructor(private readonly makeClient: (adapter: PrismaPg) => PrismaClient, private readonly factory: PrismaPg) {}
 
-  bind(connection: pg.PoolClient): BoundClient {
+  bind(transaction: HeldTransaction): BoundClient {
     const bound = this.#idle.pop() ?? this.#make();
-    bound.connection = connection;
+    bound.transaction = transaction;
     return bound;
   }
 
   unbind(bound: BoundClient): void {
-    bound.connection = null;
+    bound.transaction = null;
     this.#idle.push(bound);
   }
 
@@ -124,9 +163,9 @@ export class BoundClients {
   }
 
   #make(): BoundClient {
-    const bound: BoundClient = { prisma: undefined as unknown as PrismaClient, connection: null };
-    bound.prisma = this.makeClient(boundAdapter(this.factory, bound));
-    return bound;
+    const binding: { transaction: HeldTransaction | null } = { transaction: null };
+    const prisma = this.makeClient(boundAdapter(this.factory, binding));
+    return Object.assign(binding, { prisma });
   }
 }
 
@@ -139,7 +178,7 @@ export class BoundClients {
  * Prisma starts a transaction of its own only for a batch it cannot run as one
  * statement; on a bound client that becomes a savepoint in the held transaction.
  */
-function boundAdapter(factory: PrismaPg, bound: BoundClient): PrismaPg {
+function boundAdapter(factory: PrismaPg, bound: { transaction: HeldTransaction | null }): PrismaPg {
   const connect = async (): Promise<SqlDriverAdapter> => {
     const adapter = await factory.connect();
     // Only its query methods are used, on the bound connection: let go of the pool it listens to.
@@ -147,12 +186,12 @@ function boundAdapter(factory: PrismaPg, bound: BoundClient): PrismaPg {
     if (!('client' in adapter)) {
       throw new Error('@prisma/adapter-pg no longer keeps its connection in `client`: src/db/request-transaction.ts needs updating');
     }
-    // What PgQueryable calls `client.query(config)` on: the bound connection,
-    // through the callback form (src/db/send-query.ts), read at the moment of sending.
+    // What PgQueryable calls `client.query(config)` on: the bound transaction's
+    // queue, read at the moment of sending.
     const connection = {
       query(config: pg.QueryConfig) {
-        if (!bound.connection) throw new Error('A bound PrismaClient ran a statement with no request transaction bound to it');
-        return sendQuery(bound.connection, config);
+        if (!bound.transaction) throw new Error('A bound PrismaClient ran a statement with no request transaction bound to it');
+        return bound.transaction.send(config);
       },
     };
     const queryable = Object.create(adapter, { client: { value: connection } }) as SqlDriverAdapter;

@@ -1,27 +1,14 @@
-import type { Prisma, PrismaClient } from '../generated/prisma/client';
+import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import type { HeldTransaction } from './request-transaction';
 
 /**
- * The tenant client: a Prisma client extension that runs every operation inside
- * a transaction that has set the organization, so PostgreSQL's row-level
- * security policies (prisma/migrations) scope it.
- *
- * - An operation on its own runs as a batch transaction
- *   `BEGIN; SET LOCAL app.current_org_id = …; <operation>; COMMIT` (4 round trips).
- * - `$transaction(async (tx) => …)` and `$transaction([…])` open ONE interactive
- *   transaction, set the organization once, and run everything in it: a rollback
- *   rolls back everything (the published Prisma RLS example loses rollbacks here,
- *   because each operation escapes into a batch transaction of its own).
- * - `$transactionOnDemand(fn)` runs everything `fn` issues in one transaction: the
- *   request transaction of queries.
- * - Made on a held transaction (a query's, which its access check opened and
- *   scoped: src/db/request-transaction.ts), every operation runs in that one, on
- *   a PrismaClient bound to its connection, and `$transactionOnDemand` ends it.
- *   Once it has ended, the client refuses every operation.
- * - Raw SQL (`$queryRaw`, `$executeRaw` and the Unsafe variants) goes through the
- *   same path: it is scoped too.
- * - No organization means the setting is empty and the policies match no row:
- *   it fails closed.
+ * The tenant client: what a resolver reaches tenant data through
+ * (`ctx.tenantDb()`). Every operation on it runs in a transaction that has set
+ * the organization, so PostgreSQL's row-level security policies
+ * (prisma/migrations) scope it. Two implementations, one interface
+ * (`TenantClient`, below): the scoped client of mutations, which opens its own
+ * transactions, and the held client of queries, whose operations all run in
+ * the request's transaction (src/db/request-scope.ts owns it).
  */
 
 export interface TenantScope {
@@ -66,21 +53,56 @@ export function scopeStatement(scope: TenantScope): string {
 
 type TransactionOptions = Parameters<PrismaClient['$transaction']>[1];
 
-export type OnDemandOptions = TransactionOptions & {
+/** The model delegates, by their client key (`project`, `organizationDomain`, …). */
+type ModelKey = Uncapitalize<Prisma.ModelName>;
+type TenantModels = Pick<Prisma.TransactionClient, ModelKey>;
+
+/** Every model's client key, from the generated client: a new model is covered without a change here. */
+const MODEL_KEYS: readonly ModelKey[] = Object.values(Prisma.ModelName).map(
+  (name): ModelKey => `${name[0].toLowerCase()}${name.slice(1)}` as ModelKey,
+);
+
+/**
+ * What a resolver may call on the request's tenant client, and what joins what:
+ *
+ * - **Model delegates and raw SQL** (`$queryRaw`, `$executeRaw` and their Unsafe
+ *   variants): each operation is scoped to the organization. On the scoped
+ *   client (mutations) an operation on its own is atomic by itself: a batch
+ *   transaction `BEGIN; SET LOCAL …; <operation>; COMMIT`. On the held client
+ *   (queries) it runs in the request's read transaction.
+ * - **`$transaction(fn)`** runs `fn(tx)` in ONE scoped transaction and passes
+ *   it explicitly: operations on `tx` are atomic together (an error rolls back
+ *   all of them); operations on the outer client are NOT in it. `tx` is a
+ *   TenantClient too: a nested `tx.$transaction(…)` joins the outer one (there
+ *   are no savepoints), so a helper that takes a TenantClient and opens a
+ *   transaction works inside another. On the held client, `tx` is the client
+ *   itself and the transaction is the request's (read only).
+ * - **`$transaction([…])`**: the operations in order, in one transaction, atomic
+ *   (as `$transactionOnDemand`: the array's operations are the client's own).
+ * - **`$transactionOnDemand(fn)`**: every operation `fn` issues on this client
+ *   shares one transaction, opened by the first one (none if `fn` reads
+ *   nothing), committed when `fn` resolves, rolled back when it throws. On the
+ *   held client it is the request's transaction, which the request's scope
+ *   ends, not this call.
+ * - With no organization in its scope, the setting is empty and every tenant
+ *   table reads empty: it fails closed.
+ */
+export interface TenantClient extends TenantModels, Pick<Prisma.TransactionClient, '$queryRaw' | '$executeRaw' | '$queryRawUnsafe' | '$executeRawUnsafe'> {
+  $transaction<P extends Prisma.PrismaPromise<unknown>[]>(operations: [...P], options?: TransactionOptions): Promise<{ [K in keyof P]: Awaited<P[K]> }>;
+  $transaction<R>(fn: (tx: TenantClient) => Promise<R>, options?: TransactionOptions): Promise<R>;
+  $transactionOnDemand<R>(fn: () => Promise<R>, options?: TransactionOptions): Promise<R>;
   /**
-   * On a held (READ ONLY) transaction: resolve with `fn`'s result as soon as
-   * COMMIT is sent, without waiting for it. PERF: the response of a query does
-   * not wait a round trip for a COMMIT that cannot change what it read. Ignored
-   * by a transaction the client opens itself, which may have written.
+   * Resolves at once: the client is connected. Present because Pothos'
+   * prisma plugin recognizes a client by it (its `PrismaClient` type).
    */
-  commitInBackground?: boolean;
-};
+  $connect(): Promise<void>;
+}
 
 /**
  * The array form of `$transaction`: in order, as Prisma's own does. Each
  * PrismaPromise is lazy: awaiting it here runs it inside the open transaction.
  */
-async function inOrder(operations: Prisma.PrismaPromise<unknown>[]): Promise<unknown[]> {
+async function inOrder(operations: readonly PromiseLike<unknown>[]): Promise<unknown[]> {
   const results: unknown[] = [];
   for (const operation of operations) results.push(await operation);
   return results;
@@ -88,75 +110,99 @@ async function inOrder(operations: Prisma.PrismaPromise<unknown>[]): Promise<unk
 
 /** Runs one intercepted operation on the caller's open transaction instead. */
 function runOn(tx: Prisma.TransactionClient, model: string | undefined, operation: string, args: unknown): Promise<unknown> {
-  const target = (model ? (tx as never)[`${model[0].toLowerCase()}${model.slice(1)}`] : (tx as unknown)) as Record<
-    string,
-    (...a: unknown[]) => Promise<unknown>
-  >;
+  const target: Record<string, unknown> = model ? Reflect.get(tx, `${model[0].toLowerCase()}${model.slice(1)}`) : Reflect.get(tx, operation) && tx;
+  const method = Reflect.get(target, operation) as (...a: unknown[]) => Promise<unknown>;
   // Raw "Unsafe" operations take (sql, ...values); everything else takes one argument.
-  return Array.isArray(args) ? target[operation](...args) : target[operation](args);
+  return Array.isArray(args) ? method.apply(target, args) : method.call(target, args);
 }
+
+/** Defines each model's delegate as a getter on a tenant client class's prototype. */
+function defineModels(prototype: object, delegate: (client: never, key: ModelKey) => unknown): void {
+  for (const key of MODEL_KEYS) {
+    Object.defineProperty(prototype, key, {
+      get(this: never) {
+        return delegate(this, key);
+      },
+      enumerable: true,
+    });
+  }
+}
+
+/**
+ * A tenant client over a scoped interactive transaction of Prisma's: what
+ * `$transaction(fn)` passes to `fn`. Its operations are the transaction's;
+ * a nested `$transaction` joins it.
+ */
+class TransactionTenantClient implements TenantClient {
+  constructor(readonly tx: Prisma.TransactionClient) {}
+
+  $queryRaw<T = unknown>(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]): Prisma.PrismaPromise<T> {
+    return this.tx.$queryRaw<T>(query, ...values);
+  }
+  $executeRaw<T = unknown>(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]): Prisma.PrismaPromise<number> {
+    return this.tx.$executeRaw<T>(query, ...values);
+  }
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Prisma.PrismaPromise<T> {
+    return this.tx.$queryRawUnsafe<T>(query, ...values);
+  }
+  $executeRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Prisma.PrismaPromise<number> {
+    return this.tx.$executeRawUnsafe<T>(query, ...values);
+  }
+  $transaction<P extends Prisma.PrismaPromise<unknown>[]>(operations: [...P]): Promise<{ [K in keyof P]: Awaited<P[K]> }>;
+  $transaction<R>(fn: (tx: TenantClient) => Promise<R>): Promise<R>;
+  $transaction(arg: ((tx: TenantClient) => Promise<unknown>) | Prisma.PrismaPromise<unknown>[]): Promise<unknown> {
+    return typeof arg === 'function' ? arg(this) : inOrder(arg);
+  }
+  $transactionOnDemand<R>(fn: () => Promise<R>): Promise<R> {
+    return fn();
+  }
+  async $connect(): Promise<void> {}
+}
+// The delegates are declared by the interface and defined from the generated
+// client's model list (test/tenant-client.test.ts checks every one is there).
+interface TransactionTenantClient extends TenantModels {}
+defineModels(TransactionTenantClient.prototype, (client: TransactionTenantClient, key) => Reflect.get(client.tx, key));
 
 export interface TenantClientOptions {
   /**
-   * The request's transaction, already open and scoped (src/context.ts opens it
-   * with the access check): `$transactionOnDemand` runs in it instead of opening
-   * one. Scoped to the same organization as `scope`.
+   * The request's read transaction, already open and scoped (src/auth/access.ts
+   * opens it with the access check): every operation runs in it. Scoped to the
+   * same organization as `scope`.
    */
   held?: HeldTransaction;
 }
 
-/**
- * A tenant client is made per request (src/context.ts), so "the transaction this
- * client has open" is plain state of the client. PERF: that is why there is no
- * AsyncLocalStorage here: on Node 20 every AsyncLocalStorage in use taxes every
- * promise of the process (one per client made a long-running gateway slower by
- * the hour, found by the benchmark). While a transaction is open, every
- * operation issued on the client runs in it; a request's operations belong
- * together, and GraphQL runs mutation fields one after the other. (Two
- * `$transaction` callbacks of one client running at the same time would share
- * that state: use the callback's `tx` there. Every operation stays scoped either
- * way; only the outer client's would miss the transaction.)
- */
-export function createTenantClient(base: PrismaClient, scope: TenantScope, { held }: TenantClientOptions = {}) {
-  return held ? heldTenantClient(held) : scopedTenantClient(base, scope);
+/** A tenant client is made per request (src/context.ts). */
+export function createTenantClient(base: PrismaClient, scope: TenantScope, { held }: TenantClientOptions = {}): TenantClient {
+  return held ? new HeldTenantClient(held) : scopedTenantClient(base, scope);
 }
 
-/** The tenant client that opens and scopes its own transactions. */
-function scopedTenantClient(base: PrismaClient, scope: TenantScope) {
+/**
+ * The tenant client that opens and scopes its own transactions.
+ *
+ * `$transactionOnDemand` is the one method that routes this client's own
+ * operations into a transaction (while `fn` runs, "the transaction this client
+ * has open" is state of the client). PERF: that is why there is no
+ * AsyncLocalStorage here: on Node 20 every AsyncLocalStorage in use taxes every
+ * promise of the process. `$transaction(fn)` passes its transaction to `fn`
+ * instead, so two concurrent callbacks never share one by accident.
+ */
+function scopedTenantClient(base: PrismaClient, scope: TenantScope): TenantClient {
   const setScope = scopeStatement(scope);
-  /** The open transaction's client (opening it first, for $transactionOnDemand), while there is one. */
-  let open: (() => Promise<Prisma.TransactionClient>) | null = null;
+  /** The open on-demand transaction (opening it first), while `$transactionOnDemand`'s callback runs. */
+  let onDemand: (() => Promise<Prisma.TransactionClient>) | null = null;
 
-  /** Runs `fn` with `tx` as this client's open transaction. */
-  async function inside<R>(tx: () => Promise<Prisma.TransactionClient>, fn: () => Promise<R>): Promise<R> {
-    open = tx;
-    try {
-      return await fn();
-    } finally {
-      open = null;
-    }
-  }
-
-  function interactive<R>(fn: (tx: Prisma.TransactionClient) => Promise<R>, options?: TransactionOptions): Promise<R> {
-    // Prisma has no nested transactions: an inner one joins the outer.
-    if (open) return open().then(fn);
+  function interactive<R>(fn: (tx: TenantClient) => Promise<R>, options?: TransactionOptions): Promise<R> {
+    // Inside $transactionOnDemand, a $transaction joins it (Prisma has no nested transactions).
+    if (onDemand) return onDemand().then((tx) => fn(new TransactionTenantClient(tx)));
     return base.$transaction(async (tx) => {
       await tx.$executeRawUnsafe(setScope);
-      const ready = Promise.resolve(tx);
-      return inside(() => ready, () => fn(tx));
+      return fn(new TransactionTenantClient(tx));
     }, options);
   }
 
-  /**
-   * Runs `fn` so that every operation it issues on this client shares ONE
-   * transaction: the held one when the client has it, else one opened by the
-   * first operation (a callback that touches no data then costs no round trip).
-   * Commits when `fn` resolves, rolls back when it throws. The request
-   * transaction of queries (src/plugins/use-request-transaction.ts).
-   */
-  async function transactionOnDemand<R>(fn: () => Promise<R>, onDemand?: OnDemandOptions): Promise<R> {
-    if (open) return fn();
-    const { commitInBackground: _, ...options } = onDemand ?? {};
+  async function transactionOnDemand<R>(fn: () => Promise<R>, options?: TransactionOptions): Promise<R> {
+    if (onDemand) return fn();
     let release!: (error?: unknown) => void;
     const done = new Promise<void>((resolve, reject) => {
       release = (error) => (error === undefined ? resolve() : reject(error));
@@ -178,147 +224,157 @@ function scopedTenantClient(base: PrismaClient, scope: TenantScope) {
         });
       }));
     let result: R;
+    onDemand = openOnce;
     try {
-      result = await inside(openOnce, fn);
+      result = await fn();
     } catch (error) {
       release(error);
       await settled?.catch(() => undefined);
       throw error;
+    } finally {
+      onDemand = null;
     }
     release();
     await settled;
     return result;
   }
 
-  /**
-   * Runs the callback, or the array of operations, in one transaction scoped to
-   * the organization. Atomic: an error rolls back everything.
-   */
-  function transaction<P extends Prisma.PrismaPromise<unknown>[]>(
-    operations: [...P],
-    options?: TransactionOptions,
-  ): Promise<{ [K in keyof P]: Awaited<P[K]> }>;
-  function transaction<R>(fn: (tx: Prisma.TransactionClient) => Promise<R>, options?: TransactionOptions): Promise<R>;
-  function transaction(
-    arg: ((tx: Prisma.TransactionClient) => Promise<unknown>) | Prisma.PrismaPromise<unknown>[],
-    options?: TransactionOptions,
-  ): Promise<unknown> {
-    if (typeof arg === 'function') return interactive(arg, options);
-    return interactive(() => inOrder(arg), options);
-  }
-
-  return base.$extends({
+  const extended = base.$extends({
     name: 'tenantgate:tenant-scope',
     query: {
       $allOperations({ model, operation, args, query }) {
-        if (open) return open().then((tx) => runOn(tx, model, operation, args));
+        if (onDemand) return onDemand().then((tx) => runOn(tx, model, operation, args));
         return base.$transaction([base.$executeRawUnsafe(setScope), query(args)]).then((results) => results[1]);
       },
     },
-    client: { $transaction: transaction, $transactionOnDemand: transactionOnDemand },
   });
+  return new ScopedTenantClient(extended, interactive, transactionOnDemand);
 }
 
-/** Prisma's raw-SQL operations: scoped like every other operation. */
-const RAW_OPERATIONS = new Set(['$queryRaw', '$executeRaw', '$queryRawUnsafe', '$executeRawUnsafe', '$queryRawTyped']);
+/** What a scoped client's raw operations and delegates come from: the `$extends` client, whose every operation the scope hook runs. */
+type Extended = Pick<PrismaClient, '$queryRaw' | '$executeRaw' | '$queryRawUnsafe' | '$executeRawUnsafe'>;
+
+/** The scoped client's surface (see scopedTenantClient): its delegates are the extended client's. */
+class ScopedTenantClient implements TenantClient {
+  constructor(
+    readonly extended: Extended,
+    private readonly interactive: <R>(fn: (tx: TenantClient) => Promise<R>, options?: TransactionOptions) => Promise<R>,
+    readonly $transactionOnDemand: <R>(fn: () => Promise<R>, options?: TransactionOptions) => Promise<R>,
+  ) {}
+
+  $queryRaw<T = unknown>(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]): Prisma.PrismaPromise<T> {
+    return this.extended.$queryRaw<T>(query, ...values);
+  }
+  $executeRaw<T = unknown>(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]): Prisma.PrismaPromise<number> {
+    return this.extended.$executeRaw<T>(query, ...values);
+  }
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Prisma.PrismaPromise<T> {
+    return this.extended.$queryRawUnsafe<T>(query, ...values);
+  }
+  $executeRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Prisma.PrismaPromise<number> {
+    return this.extended.$executeRawUnsafe<T>(query, ...values);
+  }
+  $transaction<P extends Prisma.PrismaPromise<unknown>[]>(operations: [...P], options?: TransactionOptions): Promise<{ [K in keyof P]: Awaited<P[K]> }>;
+  $transaction<R>(fn: (tx: TenantClient) => Promise<R>, options?: TransactionOptions): Promise<R>;
+  $transaction(arg: ((tx: TenantClient) => Promise<unknown>) | Prisma.PrismaPromise<unknown>[], options?: TransactionOptions): Promise<unknown> {
+    if (typeof arg === 'function') return this.interactive(arg, options);
+    // The array's operations are this client's own: they join while it runs.
+    return this.$transactionOnDemand(() => inOrder(arg), options);
+  }
+  async $connect(): Promise<void> {}
+}
+interface ScopedTenantClient extends TenantModels {}
+defineModels(ScopedTenantClient.prototype, (client: ScopedTenantClient, key) => Reflect.get(client.extended, key));
 
 /**
- * The tenant client of a held transaction: the same interface, every operation
- * run in the held transaction on its bound client (already scoped: no SET LOCAL
- * here). `$transaction` joins it, and `$transactionOnDemand` ends it: COMMIT when
- * `fn` resolves, ROLLBACK when it throws.
- *
- * It is a proxy of the bound PrismaClient rather than a `$extends` of it, with
- * the same effect: every operation (model methods and raw SQL) enters through
- * `held.run()` when it is executed, that is when it is awaited, so one a request
- * starts late is refused and none is in flight when the transaction ends. What
- * a resolver should not reach (`$extends`, `$connect`, the client's internals) it
- * does not offer.
- *
- * PERF: `$extends` builds a client of composite proxies per request, and each of
- * those assigns a function literal to a property (Prisma's runtime, Node 20):
- * such a closure goes straight to V8's old generation and, dead, kept the
- * request's whole object graph alive through young-generation collections
- * until the next full one (src/db/send-query.ts has the mechanism; README,
- * design notes, "What V8 keeps").
+ * A PrismaPromise that runs its operation inside the held transaction when it
+ * is first awaited (`held.run()`), so one a request starts late is refused and
+ * none is in flight when the transaction ends.
  */
-function heldTenantClient(held: HeldTransaction): TenantClient {
-  const client = held.prisma;
-  /** Runs a lazy PrismaPromise inside the held transaction when it is awaited, once. */
-  const gate = (operation: PromiseLike<unknown>): PromiseLike<unknown> => {
-    let running: Promise<unknown> | undefined;
-    const start = () => (running ??= held.run(async () => operation));
-    return {
-      then: (onFulfilled, onRejected) => start().then(onFulfilled, onRejected),
-      catch: (onRejected: (reason: unknown) => unknown) => start().catch(onRejected),
-      finally: (onFinally: () => void) => start().finally(onFinally),
-      [Symbol.toStringTag]: 'PrismaPromise',
-    } as PromiseLike<unknown>;
-  };
-  const gated = (target: object, operation: (...args: unknown[]) => PromiseLike<unknown>) =>
-    (...args: unknown[]) => gate(operation.apply(target, args));
-  const refused = (key: string) => () => {
-    throw new Error(`A tenant client has no ${key}: it offers the models, raw SQL, $transaction and $transactionOnDemand`);
-  };
+class HeldOperation<T> implements Prisma.PrismaPromise<T> {
+  #running: Promise<T> | undefined;
+  readonly [Symbol.toStringTag] = 'PrismaPromise' as const;
 
-  const members = new Map<PropertyKey, unknown>();
-  const member = (key: PropertyKey, make: () => unknown) => {
-    if (!members.has(key)) members.set(key, make());
-    return members.get(key);
-  };
-  const delegate = (model: object) =>
-    new Proxy(model, {
-      get(target, key) {
-        // `$parent` would hand out the bound client itself.
-        if (typeof key === 'string' && key.startsWith('$') && key !== '$name') return undefined;
-        const value: unknown = Reflect.get(target, key);
-        return typeof value === 'function' ? gated(target, value as (...args: unknown[]) => PromiseLike<unknown>) : value;
-      },
-    });
+  constructor(
+    private readonly held: HeldTransaction,
+    private readonly operation: PromiseLike<T>,
+  ) {}
 
-  function transaction<P extends Prisma.PrismaPromise<unknown>[]>(
-    operations: [...P],
-    options?: TransactionOptions,
-  ): Promise<{ [K in keyof P]: Awaited<P[K]> }>;
-  function transaction<R>(fn: (tx: Prisma.TransactionClient) => Promise<R>, options?: TransactionOptions): Promise<R>;
-  function transaction(arg: ((tx: Prisma.TransactionClient) => Promise<unknown>) | Prisma.PrismaPromise<unknown>[]): Promise<unknown> {
-    if (typeof arg === 'function') return held.run(() => arg(self as unknown as Prisma.TransactionClient));
-    return held.run(() => inOrder(arg));
+  #start(): Promise<T> {
+    return (this.#running ??= this.held.run(async () => this.operation));
   }
-  async function transactionOnDemand<R>(fn: () => Promise<R>, options?: OnDemandOptions): Promise<R> {
-    let result: R;
-    try {
-      result = await fn();
-    } catch (error) {
-      await held.end('ROLLBACK');
-      throw error;
-    }
-    const committed = held.end('COMMIT');
-    // The held transaction is READ ONLY: its reads were complete when `fn`
-    // resolved, and COMMIT only lets go of its locks and connection. Should it
-    // fail, end() has destroyed the connection; nothing is lost.
-    if (options?.commitInBackground) committed.catch(() => undefined);
-    else await committed;
-    return result;
+  then<A = T, B = never>(onFulfilled?: ((value: T) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    return this.#start().then(onFulfilled, onRejected);
   }
-
-  const self = new Proxy(client, {
-    get(target, key) {
-      if (key === '$transaction') return transaction;
-      if (key === '$transactionOnDemand') return transactionOnDemand;
-      if (typeof key !== 'string') return undefined;
-      const value: unknown = Reflect.get(target, key);
-      if (RAW_OPERATIONS.has(key)) {
-        return typeof value === 'function' ? member(key, () => gated(target, value as (...args: unknown[]) => PromiseLike<unknown>)) : undefined;
-      }
-      if (key.startsWith('_')) return undefined;
-      if (key.startsWith('$')) return typeof value === 'function' ? refused(key) : undefined;
-      // The rest of a PrismaClient's keys are its model delegates.
-      if (typeof value === 'object' && value !== null) return member(key, () => delegate(value));
-      return undefined;
-    },
-  });
-  return self as unknown as TenantClient;
+  catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
+    return this.#start().catch(onRejected);
+  }
+  finally(onFinally?: (() => void) | null): Promise<T> {
+    return this.#start().finally(onFinally);
+  }
 }
 
-export type TenantClient = ReturnType<typeof scopedTenantClient>;
+/**
+ * The tenant client of a held transaction (a query's): every operation, model
+ * methods and raw SQL, runs in the held transaction on its bound client
+ * (already scoped: no SET LOCAL here), entering through `held.run()` when it is
+ * awaited. `$transaction` joins it; `$transactionOnDemand` runs in it; neither
+ * ends it (the request's scope does). What a resolver should not reach
+ * (`$extends`, `$connect`, the client's internals) it does not have.
+ *
+ * PERF: a class, so its methods and model getters live on the prototype and a
+ * request allocates the instance and the delegates it uses, nothing more: a
+ * per-request `$extends` builds composite proxies whose closures V8 puts
+ * straight into the old generation (docs/adr/0004-young-generation-garbage.md).
+ */
+class HeldTenantClient implements TenantClient {
+  #delegates: Map<ModelKey, object> | undefined;
+
+  constructor(readonly held: HeldTransaction) {}
+
+  $queryRaw<T = unknown>(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]): Prisma.PrismaPromise<T> {
+    return new HeldOperation(this.held, this.held.prisma.$queryRaw<T>(query, ...values));
+  }
+  $executeRaw<T = unknown>(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]): Prisma.PrismaPromise<number> {
+    return new HeldOperation(this.held, this.held.prisma.$executeRaw<T>(query, ...values));
+  }
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Prisma.PrismaPromise<T> {
+    return new HeldOperation(this.held, this.held.prisma.$queryRawUnsafe<T>(query, ...values));
+  }
+  $executeRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Prisma.PrismaPromise<number> {
+    return new HeldOperation(this.held, this.held.prisma.$executeRawUnsafe<T>(query, ...values));
+  }
+  $transaction<P extends Prisma.PrismaPromise<unknown>[]>(operations: [...P]): Promise<{ [K in keyof P]: Awaited<P[K]> }>;
+  $transaction<R>(fn: (tx: TenantClient) => Promise<R>): Promise<R>;
+  $transaction(arg: ((tx: TenantClient) => Promise<unknown>) | Prisma.PrismaPromise<unknown>[]): Promise<unknown> {
+    return typeof arg === 'function' ? this.held.run(() => arg(this)) : this.held.run(() => inOrder(arg));
+  }
+  $transactionOnDemand<R>(fn: () => Promise<R>): Promise<R> {
+    return this.held.run(fn);
+  }
+  async $connect(): Promise<void> {}
+
+  /** A model's delegate whose every method returns a HeldOperation. `$parent` and the like would hand out the bound client: refused. */
+  delegate(key: ModelKey): object {
+    this.#delegates ??= new Map();
+    let delegate = this.#delegates.get(key);
+    if (!delegate) {
+      const held = this.held;
+      const target: object = Reflect.get(held.prisma, key);
+      delegate = new Proxy(target, {
+        get(model, name) {
+          if (typeof name === 'string' && name.startsWith('$') && name !== '$name') return undefined;
+          const value: unknown = Reflect.get(model, name);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => new HeldOperation(held, Reflect.apply(value, model, args) as PromiseLike<unknown>);
+        },
+      });
+      this.#delegates.set(key, delegate);
+    }
+    return delegate;
+  }
+}
+// The delegates are declared by the interface and defined from the generated
+// client's model list (test/tenant-client.test.ts checks every one is there).
+interface HeldTenantClient extends TenantModels {}
+defineModels(HeldTenantClient.prototype, (client: HeldTenantClient, key) => client.delegate(key));

@@ -1,52 +1,47 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
-import { heldTransactionOf, type Context, type RequestInitialContext } from '../context';
+import type { Context, RequestInitialContext } from '../context';
+import type { Database } from '../db/client';
+import { RequestScope } from '../db/request-scope';
 
 /**
- * Runs each query operation in ONE transaction of the request's tenant client:
- * every read of the request (resolvers, DataLoader batches, Pothos' queries:
- * they join through the tenant client) in one scoped transaction, then COMMIT.
+ * Gives every request its transaction's owner, a RequestScope
+ * (src/db/request-scope.ts), and ends that transaction on every path:
  *
- * PERF: the transaction is the one the access check opened (src/context.ts):
- * `BEGIN READ ONLY; SET LOCAL …; SELECT * FROM app.request_access(…)` in one
- * message, after which Prisma runs the reads in it
- * (src/db/request-transaction.ts). A page of projects with their owners then
- * costs 3 round trips in all: that message, the page, COMMIT. Without it every
- * Prisma operation would be a batch transaction of its own (BEGIN, SET LOCAL,
- * the query, COMMIT). Measured in `npm run bench` and written up in the
- * README. A query also reads one consistent snapshot this way.
+ * - once the document is parsed, it notes the operation type and puts a scope
+ *   on the context: the context's access check opens the transaction in it
+ *   (held open for a query);
+ * - a query runs in the scope's `execute()`, which ends the transaction when
+ *   the operation has run (COMMIT) or thrown (ROLLBACK);
+ * - when the response goes out, `release()` rolls back a transaction that is
+ *   still held: a refused request, an operation another plugin never let run,
+ *   a client that went away.
  *
- * To know that an operation is a query before the context is built, the plugin
- * notes the operation type on the initial context once the document is parsed.
- *
- * Mutations are left alone: each of their writes (or the transaction a quota
- * check opens) commits on its own, so a failure in one mutation field does not
- * undo another, as GraphQL clients expect. Anonymous requests read nothing.
+ * PERF: a page of projects with their owners costs 3 round trips in all: the
+ * access check with BEGIN and the scope, the page, COMMIT
+ * (docs/adr/0002-held-read-transaction.md). A query also reads one
+ * consistent snapshot this way. Mutations commit field by field, as GraphQL
+ * clients expect: each of their writes opens its own transaction.
  */
-export function useRequestTransaction(): Plugin<Context> {
+export function useRequestTransaction(db: Database): Plugin<YogaInitialContext & RequestInitialContext & Partial<Context>> {
   return {
     onParse() {
       return ({ result, extendContext, context }) => {
         if (!result || result instanceof Error) return;
-        const { params } = context as unknown as YogaInitialContext;
-        const extension: RequestInitialContext = { operationType: getOperationAST(result, params?.operationName)?.operation };
-        extendContext(extension as Partial<Context>);
+        const operationType = getOperationAST(result, context.params?.operationName)?.operation;
+        const extension: RequestInitialContext = { operationType, requestScope: new RequestScope(db, operationType) };
+        extendContext(extension);
       };
     },
     onExecute({ args, executeFn, setExecuteFn }) {
-      const context = args.contextValue as Context & RequestInitialContext;
-      if (!context.viewer) return;
-      // Noted once, after parsing: the same answer that decided whether the context held a transaction.
-      if (context.operationType !== 'query') return;
-      // The transaction only read: the response need not wait for its COMMIT.
-      setExecuteFn((executeArgs) => context.tenantDb().$transactionOnDemand(async () => executeFn(executeArgs), { commitInBackground: true }));
+      const scope = args.contextValue.requestScope;
+      if (!scope?.held) return;
+      setExecuteFn((executeArgs) => scope.execute(async () => executeFn(executeArgs)));
     },
-    // A safety net: a request whose context was built but whose operation never
-    // ran (another plugin refused it) must not keep its connection. Not awaited:
-    // the response is sent after the onResponse hooks, and ending a transaction
-    // that only read cannot change it (a failure destroys the connection).
-    onResponse({ request }) {
-      heldTransactionOf(request)?.end('ROLLBACK').catch(() => undefined);
+    // Yoga's context is the request's server context, extended (graphql-yoga
+    // handleParams, envelop extendContext): the scope put on it at parse time is here.
+    async onResponse({ serverContext }) {
+      await (serverContext as RequestInitialContext | undefined)?.requestScope?.release();
     },
   };
 }

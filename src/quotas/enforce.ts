@@ -11,7 +11,8 @@ import { readQuotas, type Quota } from './limits';
  * Mutations declare their quota (`quota: 'PROJECTS'`, src/quotas/pothos-plugin.ts)
  * and the plugin runs the resolver through withinQuota: one tenant transaction
  * that takes an advisory lock for (organization, resource), counts, and lets the
- * resolver write; the resolver's ctx.tenantDb() calls join that transaction. The
+ * resolver write. The transaction is passed explicitly: the resolver runs with
+ * a context whose ctx.tenantDb() is that transaction (src/builder.ts). The
  * lock is held until COMMIT, so the next create of the same organization and
  * resource counts only after this one's row is committed: check and write are one
  * step, across gateway processes too. Other organizations and other resources
@@ -90,14 +91,14 @@ export async function enforceQuota(tx: Pick<Prisma.TransactionClient, '$queryRaw
 
 /**
  * Runs `write` in one transaction with the quota check before it; nothing is
- * written when the check fails. `write` issues its operations on `db` (they join
- * the transaction), not on a client of its own.
+ * written when the check fails. `write` issues its operations on the `tx` it is
+ * given: the check's transaction.
  */
-export function withinQuota<T>(db: TenantClient, organizationId: string, claim: QuotaClaim, write: () => Promise<T>): Promise<T> {
+export function withinQuota<T>(db: TenantClient, organizationId: string, claim: QuotaClaim, write: (tx: TenantClient) => Promise<T>): Promise<T> {
   return serially(`${organizationId}:${claim.resource}`, () =>
     db.$transaction(async (tx) => {
       await enforceQuota(tx, claim);
-      return write();
+      return write(tx);
     }),
   );
 }

@@ -15,9 +15,11 @@ export type QuotaOption<Types extends SchemaTypes, Args extends InputFieldMap> =
 export interface QuotasPluginOptions<Types extends SchemaTypes> {
   /**
    * Runs `write` (the resolver) when the request's organization has room for the
-   * claim, and throws otherwise; race-free, so it runs `write` inside its check.
+   * claim, and throws otherwise; race-free, so it runs `write` inside its check,
+   * passing the context `write` is to run with: one whose database client is
+   * the check's transaction.
    */
-  enforce: <T>(ctx: Types['Context'], claim: QuotaClaim, write: () => Promise<T>) => Promise<T>;
+  enforce: <T>(ctx: Types['Context'], claim: QuotaClaim, write: (ctx: Types['Context']) => Promise<T>) => Promise<T>;
 }
 
 declare global {

@@ -30,7 +30,7 @@ export class PothosQuotasPlugin<Types extends SchemaTypes> extends BasePlugin<Ty
     const { resource, amount } = typeof option === 'string' ? { resource: option, amount: () => 1 } : option;
 
     return (parent, args, ctx, info) =>
-      enforce(ctx, { resource, amount: amount(args as never, ctx) }, async () => resolver(parent, args, ctx, info));
+      enforce(ctx, { resource, amount: amount(args as never, ctx) }, async (inQuota) => resolver(parent, args, inQuota, info));
   }
 }
 

@@ -1,12 +1,10 @@
 import { GraphQLError } from 'graphql';
 import { monthStart, utcDay } from './days';
-import type { UsageRecorder } from './recorder';
 
 /**
  * The API_CALLS quota: operations per organization per UTC month.
  *
- * PERF: checking it costs no round trip. The request's access query (loadAccess
- * in src/context.ts) returns the effective limit and this month's usage_daily
+ * PERF: checking it costs no round trip. The request's access query (src/auth/access.ts) returns the effective limit and this month's usage_daily
  * sum with everything else it reads; the recorder adds what it has counted
  * but not written yet. Each gateway process knows only its own unwritten
  * counts, so with N processes an organization can overshoot by up to N flush
@@ -47,17 +45,4 @@ export function apiCallsQuotaExceeded({ limit, used }: { limit: number; used: nu
       http: { status: 429, headers: { 'Retry-After': String(retryAfter) } },
     },
   });
-}
-
-/**
- * Refuses the request when the organization's API calls this month (written
- * plus unwritten) have reached its limit. `limit` null is unlimited.
- */
-export function enforceApiCallsQuota(
-  recorder: Pick<UsageRecorder, 'unflushedApiCalls'>,
-  { organizationId, limit, written, now }: { organizationId: string; limit: bigint | null; written: bigint | null; now: number },
-): void {
-  if (limit === null) return;
-  const used = Number(written ?? 0n) + recorder.unflushedApiCalls(organizationId, quotaMonth(now).from);
-  if (used >= Number(limit)) throw apiCallsQuotaExceeded({ limit: Number(limit), used }, now);
 }

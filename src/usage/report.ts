@@ -31,7 +31,7 @@ export interface UsageReport {
 
 /** A client that can run a transaction: the tenant client or the system client. */
 export interface UsageSource {
-  $transaction<R>(fn: (tx: Prisma.TransactionClient) => Promise<R>): Promise<R>;
+  $transaction<R>(fn: (tx: Pick<Prisma.TransactionClient, '$queryRaw' | 'planPrice' | 'addOn'>) => Promise<R>): Promise<R>;
 }
 
 interface UsageRow {
