@@ -13,6 +13,7 @@ import { badUserInput, forbidden, unauthenticated } from './errors';
 import type { Feature } from './settings';
 import QuotasPlugin from './quotas/pothos-plugin';
 import { withinQuota } from './quotas/enforce';
+import { isProduction } from './config';
 
 /**
  * The Pothos builder: plugins and scalars, no types. Types live in src/schema/,
@@ -88,7 +89,7 @@ export const builder = new SchemaBuilder<{
     dmmf: getDatamodel(),
     exposeDescriptions: true,
     filterConnectionTotalCount: true,
-    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
+    onUnusedQuery: isProduction() ? null : 'warn',
   },
   relay: {
     clientMutationId: 'omit',

@@ -13,6 +13,8 @@ export interface Config {
   poolSize: number;
   auth: AuthConfig;
   production: boolean;
+  /** NODE_ENV=development: masked errors carry the original message and stack. */
+  development: boolean;
   /** Where the embedded PostgreSQL keeps its data. @default .data */
   dataDir: string;
   /** Port of the embedded PostgreSQL. @default 54329 */
@@ -38,6 +40,11 @@ function cidrList(env: NodeJS.ProcessEnv, name: string): string[] {
   return entries;
 }
 
+/** NODE_ENV=production, for what is decided at module load (src/builder.ts) before the configuration is loaded. */
+export function isProduction(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.NODE_ENV === 'production';
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     databaseUrl: env.DATABASE_URL || undefined,
@@ -50,7 +57,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       issuer: env.JWT_ISSUER || undefined,
       audience: env.JWT_AUDIENCE || undefined,
     },
-    production: env.NODE_ENV === 'production',
+    production: isProduction(env),
+    development: env.NODE_ENV === 'development',
     dataDir: env.TENANTGATE_DATA_DIR || '.data',
     embeddedPort: integer(env, 'EMBEDDED_PG_PORT', 54329),
     trustedProxies: cidrList(env, 'TRUSTED_PROXIES'),

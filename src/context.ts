@@ -58,6 +58,8 @@ export interface Context {
    * tokens come from an external identity provider (no local secret).
    */
   signSupportToken?: SupportTokenSigner;
+  /** The gateway's clock (milliseconds since the epoch): resolvers read the time here, so tests can set it. */
+  now(): number;
 }
 
 export type SupportTokenSigner = (input: { operatorId: string; organizationId: string }) => Promise<{ token: string; expiresAt: Date }>;
@@ -113,6 +115,7 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
         clientAddress: address,
         claims,
         signSupportToken,
+        now,
       };
     };
     if (!token) return anonymous(null, null);
@@ -193,6 +196,7 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
       clientAddress: address,
       claims,
       signSupportToken,
+      now,
     };
   };
 }

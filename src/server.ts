@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       signSupportToken: supportTokenSigner(connections.auth),
       trustedProxies: config.trustedProxies,
       paymentWebhookSecret: config.paymentWebhookSecret,
-      exposeErrorDetails: process.env.NODE_ENV === 'development',
+      exposeErrorDetails: config.development,
     });
     const server = createServer(gateway);
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.port, resolve));

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { testUrls } from './helpers/harness';
 import { assertRuntimeRole } from '../src/db/runtime-role';
 import { parseCredentials } from '../src/db/migrate';
+import { REFUSALS } from '../src/db/database-errors';
 
 /**
  * Reads PostgreSQL's catalog: a wrong policy fails quietly (0 rows, no error),
@@ -176,4 +177,37 @@ describe('the runtime role', () => {
       await admin.query('DROP TABLE owned_by_test_owner');
     }
   });
+});
+
+describe('the database refusals the gateway explains (src/db/database-errors.ts)', () => {
+  const entries = Object.entries(REFUSALS);
+
+  it.each(entries.filter(([, r]) => r.constraint !== null).map(([name, r]) => [name, r.constraint!, r.sqlState]))(
+    '%s: %s exists, as a constraint or index of the kind its SQLSTATE %s needs',
+    async (_, constraint, sqlState) => {
+      const { rows } = await admin.query<{ kind: string }>(
+        `SELECT contype::text AS kind FROM pg_constraint WHERE conname = $1 AND connamespace = 'public'::regnamespace
+         UNION ALL
+         SELECT 'unique index' FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+          WHERE c.relname = $1 AND c.relnamespace = 'public'::regnamespace AND i.indisunique`,
+        [constraint],
+      );
+      const kinds = rows.map((r) => r.kind);
+      // 23505: a unique or primary-key constraint, or a unique index; 23503: a foreign key.
+      if (sqlState === '23505') expect(kinds.some((k) => ['u', 'p', 'unique index'].includes(k))).toBe(true);
+      else if (sqlState === '23503') expect(kinds).toContain('f');
+      else throw new Error(`no catalog rule for SQLSTATE ${sqlState}`);
+    },
+  );
+
+  it.each(entries.filter(([, r]) => /^TG/.test(r.sqlState)).map(([name, r]) => [name, r.sqlState]))(
+    '%s: a function of the app schema raises SQLSTATE %s',
+    async (_, sqlState) => {
+      const { rows } = await admin.query<{ proname: string }>(
+        `SELECT proname FROM pg_proc WHERE pronamespace = 'app'::regnamespace AND prosrc LIKE '%' || $1 || '%'`,
+        [`ERRCODE = '${sqlState}'`],
+      );
+      expect(rows).toHaveLength(1);
+    },
+  );
 });

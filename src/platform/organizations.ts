@@ -2,7 +2,8 @@ import type { SupportTokenSigner } from '../context';
 import type { SystemDatabase } from '../db/system';
 import type { Prisma } from '../generated/prisma/client';
 import type { Plan, Role } from '../generated/prisma/enums';
-import { alreadyExists, databaseFailure, notFound } from '../errors';
+import { refusalOf } from '../db/database-errors';
+import { alreadyExists, notFound } from '../errors';
 
 /**
  * Platform-level operations: they cross organizations, so they run on the
@@ -81,7 +82,7 @@ export async function createOrganization(system: SystemDatabase, input: NewOrgan
         },
       })
       .catch((error: unknown) => {
-        if (databaseFailure(error)?.constraint === 'organizations_slug_key') {
+        if (refusalOf(error) === 'organizationSlugTaken') {
           throw alreadyExists(`An organization with slug "${input.slug}" already exists`, { field: 'input.slug' });
         }
         throw error;

@@ -5,7 +5,8 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Prisma, Role } from '../../generated/prisma/client';
 import { builder } from '../../builder';
 import type { Context } from '../../context';
-import { databaseFailure, failedPrecondition, isRecordNotFound, notFound } from '../../errors';
+import { isRecordNotFound, refusalOf } from '../../db/database-errors';
+import { failedPrecondition, notFound } from '../../errors';
 import { globalIdOf, optionalRowId } from '../global-id';
 import { Membership, memberPayload } from '../members/membership.type';
 
@@ -148,16 +149,13 @@ const DeleteDepartmentPayload = builder.objectRef<{ deletedDepartmentId: string 
 });
 const AssignToDepartmentPayload = memberPayload('AssignToDepartmentPayload');
 
-// What the database refuses, as adapter-pg reports it (see databaseFailure).
-const FOREIGN_KEY_VIOLATION = '23503';
-const CHECK_VIOLATION = '23514';
-const PARENT_KEY = 'departments_organization_id_parent_id_fkey';
-
 /** A write refused because the parent department is missing or another organization's. */
 function isUnknownParent(error: unknown): boolean {
-  const failure = databaseFailure(error);
-  return failure?.sqlState === FOREIGN_KEY_VIOLATION && failure.constraint === PARENT_KEY;
+  return refusalOf(error) === 'departmentParentKey';
 }
+
+/** What still references a department, for a delete that ON DELETE RESTRICT refused. */
+const DEPARTMENT_REFERENCES = new Set(['departmentParentKey', 'memberDepartmentKey', 'projectDepartmentKey']);
 
 /** Why a move was refused by app.departments_no_cycle, with the names the caller knows. */
 async function cycleRefused(ctx: Context, id: string, parentId: string): Promise<GraphQLError> {
@@ -249,8 +247,7 @@ builder.mutationFields((t) => ({
       } catch (error) {
         if (isRecordNotFound(error)) throw notFound('Department');
         if (isUnknownParent(error)) throw notFound('Parent department');
-        // app.departments_no_cycle is the only check on departments (the adapter drops its name).
-        if (parentId && databaseFailure(error)?.sqlState === CHECK_VIOLATION) throw await cycleRefused(ctx, id, parentId);
+        if (parentId && refusalOf(error) === 'departmentCycle') throw await cycleRefused(ctx, id, parentId);
         throw error;
       }
     },
@@ -267,7 +264,7 @@ builder.mutationFields((t) => ({
         await ctx.tenantDb().department.delete({ where: departmentKey(ctx, id), select: { id: true } });
       } catch (error) {
         if (isRecordNotFound(error)) throw notFound('Department');
-        if (databaseFailure(error)?.sqlState === FOREIGN_KEY_VIOLATION) throw await stillInUse(ctx, id);
+        if (DEPARTMENT_REFERENCES.has(refusalOf(error) ?? '')) throw await stillInUse(ctx, id);
         throw error;
       }
       return { deletedDepartmentId: encodeGlobalID('Department', id) };
@@ -290,7 +287,7 @@ builder.mutationFields((t) => ({
       } catch (error) {
         // Another organization's user is not a member here: RLS hides the row, as for a missing one.
         if (isRecordNotFound(error)) throw notFound('Member');
-        if (databaseFailure(error)?.sqlState === FOREIGN_KEY_VIOLATION) throw notFound('Department');
+        if (refusalOf(error) === 'memberDepartmentKey') throw notFound('Department');
         throw error;
       }
     },

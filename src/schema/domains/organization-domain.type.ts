@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { OrganizationDomain as OrganizationDomainRow } from '../../generated/prisma/client';
 import { builder } from '../../builder';
-import { alreadyExists, databaseFailure } from '../../errors';
+import { refusalOf } from '../../db/database-errors';
+import { alreadyExists } from '../../errors';
 
 /**
  * The organization's domains: Organization.domains lists them, owners and admins
@@ -53,8 +54,7 @@ builder.mutationField('addDomain', (t) =>
           RETURNING organization_id AS "organizationId", domain, verified, verified_at AS "verifiedAt", created_at AS "createdAt"`;
         return { domain };
       } catch (error) {
-        const failure = databaseFailure(error);
-        if (failure?.sqlState === '23505' && failure.constraint === 'organization_domains_pkey') {
+        if (refusalOf(error) === 'domainAlreadyAdded') {
           throw alreadyExists(`The domain ${input.domain} is already added`, { field: 'input.domain' });
         }
         throw error;

@@ -2,7 +2,8 @@ import type { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import type { Prisma } from '../../generated/prisma/client';
 import type { TenantClient } from '../../db/tenant';
-import { badUserInput, databaseFailure, failedPrecondition, isRecordNotFound, notFound } from '../../errors';
+import { isRecordNotFound, refusalOf } from '../../db/database-errors';
+import { badUserInput, failedPrecondition, notFound } from '../../errors';
 import { nameFromEmail } from '../../platform/organizations';
 import type { MembershipRow } from './membership.type';
 
@@ -29,22 +30,19 @@ const OWNER_IS_PROTECTED = 'The owner cannot be removed or demoted: the owner mu
  * None may reach the client as "Unexpected error".
  */
 function ruleViolation(error: unknown): GraphQLError | null {
-  const failure = databaseFailure(error);
-  if (!failure) return null;
-  // At most one owner (a unique partial index, checked per statement).
-  if (failure.sqlState === '23505' && failure.constraint === 'memberships_one_owner') {
-    return failedPrecondition('An organization has exactly one owner: ownership changes hands only through transferOwnership');
+  switch (refusalOf(error)) {
+    // At most one owner (a unique partial index, checked per statement).
+    case 'secondOwner':
+      return failedPrecondition('An organization has exactly one owner: ownership changes hands only through transferOwnership');
+    // Never none (a deferred constraint trigger, checked at COMMIT).
+    case 'ownerRequired':
+      return failedPrecondition(OWNER_IS_PROTECTED);
+    // projects.owner_id references the membership (ON DELETE RESTRICT).
+    case 'projectOwnerKey':
+      return failedPrecondition('This member still owns projects: delete them first');
+    default:
+      return null;
   }
-  // Never none (a deferred constraint trigger, checked at COMMIT). The adapter
-  // drops the constraint name of a check_violation, so the trigger is known by its message.
-  if (failure.sqlState === '23514' && /must keep exactly one owner/.test(failure.message)) {
-    return failedPrecondition(OWNER_IS_PROTECTED);
-  }
-  // projects.owner_id references the membership (ON DELETE RESTRICT).
-  if (failure.sqlState === '23503' && failure.constraint === 'projects_organization_id_owner_id_fkey') {
-    return failedPrecondition('This member still owns projects: delete them first');
-  }
-  return null;
 }
 
 /** Runs a membership write, turning the database's rule violations into FAILED_PRECONDITION. */
@@ -82,8 +80,7 @@ export function addMember(
         // Named, not defaulted (memberships has no default): RLS's WITH CHECK refuses any other organization.
         member = await tx.membership.create({ data: { organizationId, userId, role: input.role } });
       } catch (error) {
-        const failure = databaseFailure(error);
-        if (failure?.sqlState === '23505' && failure.constraint === 'memberships_pkey') {
+        if (refusalOf(error) === 'alreadyMember') {
           throw badUserInput([{ field: 'input.email', message: 'is already a member of this organization' }]);
         }
         throw error;

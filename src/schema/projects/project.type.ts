@@ -4,7 +4,8 @@ import { ProjectStatus } from '../../generated/prisma/enums';
 import type { Prisma } from '../../generated/prisma/client';
 import { builder } from '../../builder';
 import type { Context } from '../../context';
-import { databaseFailure, forbidden, isRecordNotFound, notFound } from '../../errors';
+import { isRecordNotFound, refusalOf } from '../../db/database-errors';
+import { forbidden, notFound } from '../../errors';
 import { Department } from '../departments/department.type';
 import { globalIdOf, optionalRowId } from '../global-id';
 import { asUser, User, USER_COLUMNS } from '../users/user.type';
@@ -127,12 +128,10 @@ async function restrictionRefused(
   departmentId: string | null | undefined,
   department: (id: string) => Promise<{ name: string } | null>,
 ): Promise<unknown> {
-  const failure = databaseFailure(error);
-  if (!departmentId || !failure) return error;
-  if (failure.sqlState === '23503' && failure.constraint === 'projects_organization_id_restricted_to_department_id_fkey') {
-    return notFound('Department');
-  }
-  if (failure.sqlState === '42501') {
+  const refusal = refusalOf(error);
+  if (!departmentId || !refusal) return error;
+  if (refusal === 'projectDepartmentKey') return notFound('Department');
+  if (refusal === 'policyRefused') {
     // RLS checks the row before the foreign key does: a missing department looks the same here.
     const found = await department(departmentId);
     if (!found) return notFound('Department');

@@ -85,7 +85,7 @@ builder.queryFields((t) => ({
     description: "The active organization's usage over a period.",
     args: { period: t.arg({ type: UsagePeriod, required: true }) },
     resolve: async (_root, { period }, ctx) => {
-      const report = await readUsage(ctx.tenantDb(), ctx.viewer!.organizationId, resolvePeriod(period, Date.now()));
+      const report = await readUsage(ctx.tenantDb(), ctx.viewer!.organizationId, resolvePeriod(period, ctx.now()));
       return report ?? Promise.reject(notFound('Organization'));
     },
   }),
@@ -99,6 +99,6 @@ builder.queryFields((t) => ({
       reason: t.arg.string({ required: true, validate: reason }),
     },
     resolve: (_root, args, ctx) =>
-      organizationUsage(ctx.platformDb(), { organizationId: String(args.organizationId), period: resolvePeriod(args.period, Date.now()) }, action(ctx, args.reason)),
+      organizationUsage(ctx.platformDb(), { organizationId: String(args.organizationId), period: resolvePeriod(args.period, ctx.now()) }, action(ctx, args.reason)),
   }),
 }));
