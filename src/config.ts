@@ -49,6 +49,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jwksUrl: env.JWT_JWKS_URL || undefined,
       issuer: env.JWT_ISSUER || undefined,
       audience: env.JWT_AUDIENCE || undefined,
+      production: env.NODE_ENV === 'production',
     },
     production: env.NODE_ENV === 'production',
     dataDir: env.TENANTGATE_DATA_DIR || '.data',

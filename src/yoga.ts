@@ -8,6 +8,7 @@ import { useRequestBodyLimit } from './plugins/use-request-body-limit';
 import { useRequestTransaction } from './plugins/use-request-transaction';
 import { useRequestCacheRelease } from './plugins/use-request-cache-release';
 import { useUsage } from './plugins/use-usage';
+import { createSafeLogger } from './logging';
 import { createUsageRecorder, type UsageRecorder } from './usage/recorder';
 
 export interface GatewayOptions extends Omit<ContextDependencies, 'usage'> {
@@ -59,7 +60,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     graphiql: options.graphiql ?? true,
     // SECURITY: unexpected errors reach the client as "Unexpected error." only.
     maskedErrors: { isDev: options.exposeErrorDetails ?? false },
-    logging: options.logging ?? true,
+    // Escaped and bounded lines (src/logging.ts): error messages carry user text.
+    logging: options.logging === false ? false : createSafeLogger(),
     healthCheckEndpoint: '/healthz',
     landingPage: false,
     // Yoga's limit counts every body as a stream; useRequestBodyLimit (last) trusts a Content-Length.
