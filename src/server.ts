@@ -52,6 +52,7 @@ async function main(): Promise<void> {
       signSupportToken: supportTokenSigner(connections.auth),
       trustedProxies: config.trustedProxies,
       paymentWebhookSecret: config.paymentWebhookSecret,
+      billingGraceDays: config.billingGraceDays,
       exposeErrorDetails: process.env.NODE_ENV === 'development',
     });
     const server = createServer(gateway);

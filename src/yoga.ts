@@ -9,6 +9,9 @@ import { useRequestTransaction } from './plugins/use-request-transaction';
 import { useRequestCacheRelease } from './plugins/use-request-cache-release';
 import { useUsage } from './plugins/use-usage';
 import { createSafeLogger } from './logging';
+import { DEFAULT_GRACE_DAYS } from './billing/entitlements';
+import { useBillingGate } from './plugins/use-billing-gate';
+import { useSupportSessions } from './plugins/use-support-sessions';
 import { createUsageRecorder, type UsageRecorder } from './usage/recorder';
 
 export interface GatewayOptions extends Omit<ContextDependencies, 'usage'> {
@@ -41,6 +44,11 @@ export interface GatewayOptions extends Omit<ContextDependencies, 'usage'> {
    * @default 25_000_000, Yoga's own default
    */
   maxRequestBodySize?: number;
+  /**
+   * Days a PAST_DUE organization keeps writing before it turns read-only (BILLING_GRACE_DAYS).
+   * @default 14
+   */
+  billingGraceDays?: number;
   /** PAYMENT_WEBHOOK_SECRET: serves `POST /webhooks/payments` (src/plugins/use-payment-webhook.ts) on the system client. */
   paymentWebhookSecret?: string;
 }
@@ -70,6 +78,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       useInputErrors(),
       recorder ? useUsage(recorder) : {},
       useRequestTransaction(),
+      useSupportSessions(),
+      useBillingGate({ graceDays: options.billingGraceDays ?? DEFAULT_GRACE_DAYS, now: options.now }),
       useRequestCacheRelease(),
       usePaymentWebhook({ secret: options.paymentWebhookSecret, system: options.system, now: options.now }),
       useReadiness({

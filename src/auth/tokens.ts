@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
+import { randomUUID } from 'node:crypto';
 
 /**
  * Bearer tokens. `sub` is the user, `org` the active organization (both UUIDs).
@@ -248,6 +249,7 @@ export function supportTokenSigner(config: AuthConfig, lifetimeSeconds = 3600) {
     // Whole seconds, so that the reported expiresAt is the token's exp claim exactly.
     const exp = Math.floor(Date.now() / 1000) + lifetimeSeconds;
     const expiresAt = new Date(exp * 1000);
+    // jti: the session's id, written with each of its mutations to the platform audit log.
     const token = await signToken({
       secret,
       userId: operatorId,
@@ -255,7 +257,7 @@ export function supportTokenSigner(config: AuthConfig, lifetimeSeconds = 3600) {
       expiresIn: exp,
       issuer: config.issuer,
       audience: config.audience,
-      extraClaims: { platform: true, support: true },
+      extraClaims: { platform: true, support: true, jti: randomUUID() },
     });
     return { token, expiresAt };
   };

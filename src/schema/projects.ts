@@ -7,6 +7,7 @@ import type { Context } from '../context';
 import { databaseFailure, forbidden, isRecordNotFound, notFound } from '../errors';
 import { Department } from './departments';
 import { globalIdOf, optionalRowId } from './global-id';
+import { ownerForWrites } from '../support/sessions';
 import { asUser, User, USER_COLUMNS } from './users';
 
 export const ProjectStatusEnum = builder.enumType(ProjectStatus, { name: 'ProjectStatus' });
@@ -165,7 +166,8 @@ builder.mutationFields((t) => ({
         // organization_id is not given: the column defaults to app.current_org_id(),
         // and RLS's WITH CHECK refuses any other value.
         const project = await ctx.tenantDb().project.create({
-          data: { name: input.name, status: input.status ?? undefined, ownerId: ctx.viewer!.userId, restrictedToDepartmentId },
+          // A support session's project is the organization owner's (src/support/sessions.ts).
+          data: { name: input.name, status: input.status ?? undefined, ownerId: await ownerForWrites(ctx), restrictedToDepartmentId },
         });
         return { project };
       } catch (error) {
