@@ -96,13 +96,7 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
     nodeQueryOptions: { nullable: true },
     nodesQueryOptions: false,
-    decodeGlobalID: (globalID) => {
-      try {
-        return decodeGlobalID(globalID);
-      } catch {
-        throw badUserInput([{ field: 'id', message: 'is not a valid ID' }]);
-      }
-    },
+    decodeGlobalID: (globalID) => decodeNodeId(globalID),
   },
   quotas: {
     // Mutations run only for a member (the Mutation type's scope), so there is a
@@ -119,6 +113,33 @@ export const builder = new SchemaBuilder<{
       ),
   },
 });
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * `node(id:)`'s decoder. SECURITY: a global ID is user text. One that does not
+ * decode to a known object type and a UUID is BAD_USER_INPUT, before anything
+ * reads it: Pothos otherwise threw an error naming the decoded type (newlines and
+ * terminal escapes included, written to the log as they were), and a row id that
+ * is not a UUID failed in PostgreSQL as an unexpected error.
+ */
+function decodeNodeId(globalID: string): { typename: string; id: string } {
+  let decoded: { typename: string; id: string } | null = null;
+  try {
+    decoded = decodeGlobalID(globalID);
+  } catch {
+    // refused below
+  }
+  // A node type: an object type that the relay plugin can load by id (prismaNode gives it loadWithoutCache).
+  const known = (typename: string) => {
+    if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(typename) || !builder.configStore.hasConfig(typename)) return false;
+    const config = builder.configStore.getTypeConfig(typename);
+    const options = config.pothosOptions as Record<string, unknown>;
+    return config.kind === 'Object' && ['loadMany', 'loadOne', 'loadManyWithoutCache', 'loadWithoutCache'].some((key) => typeof options[key] === 'function');
+  };
+  if (!decoded || !UUID.test(decoded.id) || !known(decoded.typename)) throw badUserInput([{ field: 'id', message: 'is not a valid ID' }]);
+  return { typename: decoded.typename, id: decoded.id.toLowerCase() };
+}
 
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('Date', DateResolver);

@@ -21,6 +21,8 @@ export interface Config {
   embeddedPort: number;
   /** Proxies whose X-Forwarded-For is believed (CIDRs). @default none: the socket address is the client */
   trustedProxies: string[];
+  /** Days a PAST_DUE organization keeps writing before it turns read-only. @default 14 */
+  billingGraceDays: number;
   /** HMAC-SHA256 secret of `POST /webhooks/payments`. @default none: no payment webhook */
   paymentWebhookSecret?: string;
 }
@@ -56,6 +58,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jwksUrl: env.JWT_JWKS_URL || undefined,
       issuer: env.JWT_ISSUER || undefined,
       audience: env.JWT_AUDIENCE || undefined,
+      production: env.NODE_ENV === 'production',
     },
     production: isProduction(env),
     development: env.NODE_ENV === 'development',
@@ -63,5 +66,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedPort: integer(env, 'EMBEDDED_PG_PORT', 54329),
     trustedProxies: cidrList(env, 'TRUSTED_PROXIES'),
     paymentWebhookSecret: env.PAYMENT_WEBHOOK_SECRET || undefined,
+    billingGraceDays: integer(env, 'BILLING_GRACE_DAYS', 14),
   };
 }

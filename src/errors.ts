@@ -29,6 +29,11 @@ export function quotaExceeded(message: string, extra: { resource: string; limit:
   return new GraphQLError(message, { extensions: { code: 'QUOTA_EXCEEDED', ...extra } });
 }
 
+/** The organization's billing does not allow this (read-only after the grace period, a canceled subscription). */
+export function paymentRequired(message: string, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'PAYMENT_REQUIRED', ...extra, http: { status: 402 } } });
+}
+
 /** The same error for "does not exist" and "belongs to another organization": the two must look alike. */
 export function notFound(typeName: string): GraphQLError {
   return new GraphQLError(`${typeName} not found`, { extensions: { code: 'NOT_FOUND' } });

@@ -52,6 +52,7 @@ async function main(): Promise<void> {
       signSupportToken: supportTokenSigner(connections.auth),
       trustedProxies: config.trustedProxies,
       paymentWebhookSecret: config.paymentWebhookSecret,
+      billingGraceDays: config.billingGraceDays,
       exposeErrorDetails: config.development,
     });
     const server = createServer(gateway);

@@ -8,6 +8,10 @@ import { useRequestBodyLimit } from './plugins/use-request-body-limit';
 import { useRequestTransaction } from './plugins/use-request-transaction';
 import { useRequestCacheRelease } from './plugins/use-request-cache-release';
 import { useUsage } from './plugins/use-usage';
+import { createSafeLogger } from './logging';
+import { DEFAULT_GRACE_DAYS } from './billing/entitlements';
+import { useBillingGate } from './plugins/use-billing-gate';
+import { useSupportSessions } from './plugins/use-support-sessions';
 import { createUsageRecorder, type UsageRecorder } from './usage/recorder';
 
 export interface GatewayOptions extends Omit<ContextDependencies, 'usage'> {
@@ -40,6 +44,11 @@ export interface GatewayOptions extends Omit<ContextDependencies, 'usage'> {
    * @default 25_000_000, Yoga's own default
    */
   maxRequestBodySize?: number;
+  /**
+   * Days a PAST_DUE organization keeps writing before it turns read-only (BILLING_GRACE_DAYS).
+   * @default 14
+   */
+  billingGraceDays?: number;
   /** PAYMENT_WEBHOOK_SECRET: serves `POST /webhooks/payments` (src/plugins/use-payment-webhook.ts) on the system client. */
   paymentWebhookSecret?: string;
 }
@@ -59,7 +68,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     graphiql: options.graphiql ?? true,
     // SECURITY: unexpected errors reach the client as "Unexpected error." only.
     maskedErrors: { isDev: options.exposeErrorDetails ?? false },
-    logging: options.logging ?? true,
+    // Escaped and bounded lines (src/logging.ts): error messages carry user text.
+    logging: options.logging === false ? false : createSafeLogger(),
     healthCheckEndpoint: '/healthz',
     landingPage: false,
     // Yoga's limit counts every body as a stream; useRequestBodyLimit (last) trusts a Content-Length.
@@ -68,6 +78,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       useInputErrors(),
       recorder ? useUsage(recorder) : {},
       useRequestTransaction(options.db),
+      useSupportSessions(),
+      useBillingGate({ graceDays: options.billingGraceDays ?? DEFAULT_GRACE_DAYS, now: options.now }),
       useRequestCacheRelease(),
       usePaymentWebhook({ secret: options.paymentWebhookSecret, system: options.system, now: options.now }),
       useReadiness({

@@ -85,6 +85,10 @@ describe('organization', () => {
 });
 
 describe('updateOrganization', () => {
+  beforeEach(async () => {
+    // advancedAnalytics is sold as an add-on (src/billing/entitlements.ts; test/entitlements.test.ts without it).
+    await h.system.prisma.subscription.update({ where: { organizationId: acme.id }, data: { addOns: ['advanced-analytics'] } });
+  });
   it('deep-merges a partial settings patch: what is left out keeps its value', async () => {
     const first = await h.execute(UpdateOrganization, {
       token: acme.admin.token,

@@ -80,6 +80,8 @@ it('a created project\'s owner in the mutation payload: one lookup after the ins
   expect(response.data?.createProject.project.owner.email).toBe(org.admin.email);
   expect(statements.map(summarize)).toEqual([
     ACCESS_CHECK,
+    // The billing gate (src/plugins/use-billing-gate.ts): may this organization write? Once per organization per 10 s.
+    'BEGIN', 'SET LOCAL app.*', 'SELECT subscriptions', 'COMMIT',
     // The quota check and the insert, atomic: advisory lock, count, INSERT.
     'BEGIN', 'SET LOCAL app.*', 'SELECT', 'SELECT', 'INSERT', 'COMMIT',
     // The payload's owner, which the INSERT did not return: Pothos' batched

@@ -100,8 +100,8 @@ it('never caches a failure', async () => {
 
   // A good signature whose claims the verifier refuses (no sub) is not cached either.
   const noSubject = await new jose.SignJWT({ org: ORG }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(T0 + 3600).sign(new TextEncoder().encode(SECRET));
-  await expect(failure(verify(noSubject))).resolves.toEqual({ message: 'Token has no subject (sub)', reason: 'invalid' });
-  await expect(failure(verify(noSubject))).resolves.toEqual({ message: 'Token has no subject (sub)', reason: 'invalid' });
+  await expect(failure(verify(noSubject))).resolves.toEqual({ message: 'Invalid token: sub must be a user id (a UUID)', reason: 'invalid' });
+  await expect(failure(verify(noSubject))).resolves.toEqual({ message: 'Invalid token: sub must be a user id (a UUID)', reason: 'invalid' });
   expect(jwtVerify).toHaveBeenCalledTimes(4);
 
   // The good token was never in the cache because of its tampered twin.

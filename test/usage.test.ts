@@ -306,14 +306,22 @@ describe('the API_CALLS quota', () => {
 describe('the recorder', () => {
   const month = quotaMonth(Date.now());
 
-  /** A pool that can be swapped: first a closed one, then the harness's. */
+  /** A pool that can be swapped: first a closed one, then the harness's. Records each organization's payload. */
   function switchablePool(first: Queryable) {
-    const sent: { counters: unknown[]; activeUsers: unknown[] }[] = [];
+    const sent: { counters: { organization_id: string; api_calls: number }[]; activeUsers: unknown[] }[] = [];
     const target = { pool: first };
     const pool: Queryable = {
-      query: (text, values) => {
-        sent.push(JSON.parse(String(values[0])));
-        return target.pool.query(text, values);
+      connect: async () => {
+        const connection = await target.pool.connect();
+        return {
+          escapeLiteral: (value: string) => connection.escapeLiteral(value),
+          release: (destroy?: boolean | Error) => connection.release(destroy),
+          query: (text: string) => {
+            const json = /app\.record_usage\('(.*)'::jsonb\)/.exec(text)?.[1];
+            if (json) sent.push(JSON.parse(json.replace(/''/g, "'")));
+            return connection.query(text);
+          },
+        };
       },
     };
     return { pool, sent, target };
@@ -347,14 +355,14 @@ describe('the recorder', () => {
     const recorder = createUsageRecorder({ pool: await closedPool(), flushIntervalMs: 10, onError });
     recorder.record({ organizationId: acme.id, userId: acme.member.id, apiCalls: 4, bandwidthBytes: 1, computeMs: 1 });
     await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(onError).toHaveBeenCalledWith(expect.any(Error), { lostApiCalls: 0 });
+    expect(onError).toHaveBeenCalledWith(expect.any(Error), { lostApiCalls: 0, keptApiCalls: 4, failedOrganizations: 1 });
     expect(recorder.unflushedApiCalls(acme.id, month.from)).toBe(4);
     onError.mockClear();
     await expect(recorder.close()).resolves.toBeUndefined();
-    expect(onError).toHaveBeenCalledWith(expect.any(Error), { lostApiCalls: 4 });
+    expect(onError).toHaveBeenCalledWith(expect.any(Error), expect.objectContaining({ lostApiCalls: 4 }));
   });
 
-  it('writes all organizations in one statement, early after flushEveryCalls, and a user once a day', async () => {
+  it('writes each organization in its own scoped transaction, early after flushEveryCalls, and a user once a day', async () => {
     const { pool, sent } = switchablePool(h.db.pool);
     const recorder = createUsageRecorder({ pool, flushIntervalMs: 0, flushEveryCalls: 3 });
     const call = (org: TestOrganization) => recorder.record({ organizationId: org.id, userId: org.member.id, apiCalls: 1, bandwidthBytes: 10, computeMs: 1 });
@@ -363,15 +371,15 @@ describe('the recorder', () => {
     expect(sent).toHaveLength(0);
     call(acme);
     await recorder.flush(); // joins the early flush that the third call started
-    expect(sent).toHaveLength(1);
-    expect(sent[0].counters).toHaveLength(2);
-    expect(sent[0].activeUsers).toHaveLength(2);
+    expect(sent).toHaveLength(2);
+    expect(sent.map((p) => p.counters.map((c) => c.organization_id))).toEqual([[acme.id], [globex.id]]);
+    expect(sent.map((p) => p.activeUsers.length)).toEqual([1, 1]);
 
     call(acme);
     await recorder.flush();
-    expect(sent[1]).toEqual({ counters: [expect.objectContaining({ organization_id: acme.id, api_calls: 1 })], activeUsers: [] });
+    expect(sent[2]).toEqual({ counters: [expect.objectContaining({ organization_id: acme.id, api_calls: 1 })], activeUsers: [] });
     await recorder.flush();
-    expect(sent).toHaveLength(2); // nothing pending, no statement
+    expect(sent).toHaveLength(3); // nothing pending, no statement
     expect(await written(acme.id)).toMatchObject({ apiCalls: 3 });
     expect(await written(globex.id)).toMatchObject({ apiCalls: 1 });
     await recorder.close();

@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
+import { randomUUID } from 'node:crypto';
 
 /**
  * Bearer tokens. `sub` is the user, `org` the active organization (both UUIDs).
@@ -24,8 +25,16 @@ export interface AuthConfig {
   secret?: string;
   /** JWKS endpoint of an identity provider; takes precedence over `secret`. */
   jwksUrl?: string;
+  /** When set, a token must carry exactly this `iss`. Required in production. */
   issuer?: string;
+  /** When set, a token's `aud` must name it. Required in production. */
   audience?: string;
+  /**
+   * Production: the verifier refuses to start without `issuer` and `audience`, so
+   * that a token minted for another service of the same identity provider is refused.
+   * @default false
+   */
+  production?: boolean;
 }
 
 export type TokenVerifier = (token: string) => Promise<TokenClaims>;
@@ -80,6 +89,9 @@ export function createTokenVerifier(config: AuthConfig, options: TokenVerifierOp
   } else {
     throw new Error('No way to verify tokens: set JWT_SECRET (HS256) or JWT_JWKS_URL (an identity provider).');
   }
+  if (config.production && (!config.issuer || !config.audience)) {
+    throw new Error('In production, tokens must be bound to this gateway: set JWT_ISSUER and JWT_AUDIENCE.');
+  }
   const now = options.now ?? Date.now;
   // PERF: verifying a JWT was ~5% of the gateway's CPU per request, and clients re-send the same
   // few tokens. Only successes are cached (a failure is verified again every time), and a hit still
@@ -108,9 +120,10 @@ export function createTokenVerifier(config: AuthConfig, options: TokenVerifierOp
       audience: config.audience,
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       currentDate: new Date(now()),
+      // SECURITY: a token without exp would be valid for ever.
+      requiredClaims: ['exp'],
     });
-    if (typeof payload.sub !== 'string') throw new TokenError('Token has no subject (sub)', 'invalid');
-    return payload as TokenClaims;
+    return readClaims(payload, now());
   };
 
   return async (token) => {
@@ -129,6 +142,48 @@ export function createTokenVerifier(config: AuthConfig, options: TokenVerifierOp
       throw toTokenError(error);
     }
   };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Most `amr` entries read; RFC 8176 defines a dozen values. */
+const MAX_AMR_ENTRIES = 32;
+
+/**
+ * How far ahead of this clock an identity provider's may run. SECURITY: a
+ * session can look younger than it is by at most this much.
+ */
+const IAT_SKEW_SECONDS = 30;
+
+const invalid = (message: string) => new TokenError(`Invalid token: ${message}`, 'invalid');
+
+/**
+ * The verified payload, type-checked, with its ids in canonical form.
+ *
+ * SECURITY: every claim the gateway acts on is checked for its type here, once,
+ * so that no later comparison meets a value of the wrong type: a string `amr`
+ * containing "sso" must not pass for `['sso']`, and an `org` in upper case must
+ * not become a second key for the same organization (the usage recorder held
+ * two, and its flush failed for every organization). Ids are lower-cased UUIDs.
+ * An `iat` in the future would make a session look younger than it is
+ * (sessionTimeout counts from it), so it is refused.
+ */
+export function readClaims(payload: JWTPayload, nowMs: number): TokenClaims {
+  const { sub, org, amr, platform, support, iat } = payload as Record<string, unknown>;
+  if (typeof sub !== 'string' || !UUID.test(sub)) throw invalid('sub must be a user id (a UUID)');
+  if (org !== undefined && (typeof org !== 'string' || !UUID.test(org))) throw invalid('the org claim must be an organization id (a UUID)');
+  if (amr !== undefined && !(Array.isArray(amr) && amr.length <= MAX_AMR_ENTRIES && amr.every((entry) => typeof entry === 'string'))) {
+    throw invalid('amr must be an array of strings');
+  }
+  if (platform !== undefined && typeof platform !== 'boolean') throw invalid('platform must be a boolean');
+  if (support !== undefined && typeof support !== 'boolean') throw invalid('support must be a boolean');
+  // jose has checked that iat, when present, is a number.
+  if (typeof iat === 'number' && iat > Math.floor(nowMs / 1000) + IAT_SKEW_SECONDS) throw invalid('iat is in the future');
+  return {
+    ...payload,
+    sub: sub.toLowerCase(),
+    ...(org === undefined ? {} : { org: org.toLowerCase() }),
+  } as TokenClaims;
 }
 
 /** jose's own `exp`/`nbf` checks and errors, so that a cache hit fails exactly like a verification. */
@@ -194,6 +249,7 @@ export function supportTokenSigner(config: AuthConfig, lifetimeSeconds = 3600) {
     // Whole seconds, so that the reported expiresAt is the token's exp claim exactly.
     const exp = Math.floor(Date.now() / 1000) + lifetimeSeconds;
     const expiresAt = new Date(exp * 1000);
+    // jti: the session's id, written with each of its mutations to the platform audit log.
     const token = await signToken({
       secret,
       userId: operatorId,
@@ -201,7 +257,7 @@ export function supportTokenSigner(config: AuthConfig, lifetimeSeconds = 3600) {
       expiresIn: exp,
       issuer: config.issuer,
       audience: config.audience,
-      extraClaims: { platform: true, support: true },
+      extraClaims: { platform: true, support: true, jti: randomUUID() },
     });
     return { token, expiresAt };
   };

@@ -73,6 +73,8 @@ export function recordPayment(system: SystemDatabase, payment: Payment, audit?: 
                            WHEN ${hasOverdueInvoice(now)} THEN 'PAST_DUE'::"SubscriptionStatus"
                            ELSE 'ACTIVE'::"SubscriptionStatus" END,
              paid_through = ((GREATEST(s.paid_through, ${now}::timestamptz) AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC',
+             -- Still PAST_DUE (another invoice overdue): its grace period keeps its start.
+             past_due_since = CASE WHEN s.status <> 'CANCELED' AND ${hasOverdueInvoice(now)} THEN s.past_due_since ELSE NULL END,
              updated_at = ${now}::timestamptz
        WHERE s.organization_id = ${invoice.organizationId}::uuid
       RETURNING s.status::text AS status, s.paid_through`;
@@ -105,7 +107,7 @@ export async function markPastDue(system: SystemDatabase, now: Date = new Date()
     WITH overdue AS (
       SELECT i.organization_id FROM invoices i WHERE i.status = 'OPEN' AND i.due_date < ${isoDate(now)}::date FOR SHARE
     )
-    UPDATE subscriptions s SET status = 'PAST_DUE', updated_at = ${now}::timestamptz
+    UPDATE subscriptions s SET status = 'PAST_DUE', past_due_since = ${now}::timestamptz, updated_at = ${now}::timestamptz
      WHERE s.status IN ('ACTIVE', 'TRIALING') AND s.organization_id IN (SELECT organization_id FROM overdue)
     RETURNING s.organization_id`;
   return rows.map((row) => row.organization_id);

@@ -1,7 +1,9 @@
 import { lockQuota } from '../quotas/enforce';
 import type { TenantClient } from '../db/tenant';
 import type { Plan } from '../generated/prisma/enums';
-import { badUserInput, notFound, type FieldProblem } from '../errors';
+import { badUserInput, notFound, paymentRequired, type FieldProblem } from '../errors';
+import { readSettings } from '../settings';
+import { withinEntitlements, type PaidSetting } from './entitlements';
 
 /**
  * An organization changes its own subscription (updateSubscription, owners
@@ -26,11 +28,13 @@ export interface SubscriptionChange {
  * added meanwhile is either committed before the count, or added after this
  * change has committed.
  */
-export function updateSubscription(db: TenantClient, organizationId: string, change: SubscriptionChange): Promise<void> {
+export function updateSubscription(db: TenantClient, organizationId: string, change: SubscriptionChange): Promise<{ switchedOff: PaidSetting[] }> {
   return db.$transaction(async (tx) => {
     await lockQuota(tx, 'USERS');
-    const [locked] = await tx.$queryRaw<{ seats: number }[]>`SELECT seats FROM subscriptions WHERE organization_id = ${organizationId}::uuid FOR UPDATE`;
+    const [locked] = await tx.$queryRaw<{ seats: number; status: string }[]>`SELECT seats, status::text AS status FROM subscriptions WHERE organization_id = ${organizationId}::uuid FOR UPDATE`;
     if (!locked) throw notFound('Subscription');
+    // SECURITY: a canceled organization comes back through a payment or a platform operator (src/billing/entitlements.ts).
+    if (locked.status === 'CANCELED') throw paymentRequired('The subscription is canceled: it is renewed through payment or a platform operator, not changed here');
 
     const problems: FieldProblem[] = [];
     if (change.seats !== undefined) {
@@ -45,6 +49,11 @@ export function updateSubscription(db: TenantClient, organizationId: string, cha
     }
     if (problems.length) throw badUserInput(problems);
 
-    await tx.subscription.update({ where: { organizationId }, data: { plan: change.plan, seats: change.seats, addOns: change.addOns } });
+    const updated = await tx.subscription.update({ where: { organizationId }, data: { plan: change.plan, seats: change.seats, addOns: change.addOns } });
+    // What the new subscription no longer includes is switched off with it, in the same transaction.
+    const [row] = await tx.$queryRaw<{ settings: unknown }[]>`SELECT settings FROM organizations WHERE id = ${organizationId}::uuid FOR UPDATE`;
+    const { settings, switchedOff } = withinEntitlements(readSettings(row?.settings), updated);
+    if (switchedOff.length) await tx.organization.update({ where: { id: organizationId }, data: { settings: settings as object } });
+    return { switchedOff };
   });
 }

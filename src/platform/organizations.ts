@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import type { SupportTokenSigner } from '../context';
 import type { SystemDatabase } from '../db/system';
 import type { Prisma } from '../generated/prisma/client';
@@ -216,7 +217,8 @@ export async function startSupportSession(
     ...audit,
     action: 'support.start',
     subjectOrganizationId: organizationId,
-    details: { expiresAt: expiresAt.toISOString(), ...audit.details },
+    // The session's id, the token's jti: its mutations are recorded under it (src/plugins/use-support-sessions.ts).
+    details: { expiresAt: expiresAt.toISOString(), sessionId: decodeJwt(token).jti ?? null, ...audit.details },
   });
   return { token, expiresAt, organization };
 }

@@ -6,6 +6,8 @@ import { z } from 'zod';
  * row id. A malformed id, or one of another type, is BAD_USER_INPUT naming the
  * field (the validation plugin adds the path).
  */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export function globalIdOf(typename: string) {
   return z.string().transform((value, ctx) => {
     let decoded: { typename: string; id: string };
@@ -15,11 +17,12 @@ export function globalIdOf(typename: string) {
       ctx.addIssue({ code: 'custom', message: `is not a valid ID` });
       return z.NEVER;
     }
-    if (decoded.typename !== typename || !/^[0-9a-f-]{36}$/i.test(decoded.id)) {
+    if (decoded.typename !== typename || !UUID.test(decoded.id)) {
       ctx.addIssue({ code: 'custom', message: `is not a ${typename} ID` });
       return z.NEVER;
     }
-    return decoded.id;
+    // Canonical, like the ids of tokens (src/auth/tokens.ts): one spelling per row.
+    return decoded.id.toLowerCase();
   });
 }
 

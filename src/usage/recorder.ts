@@ -6,19 +6,36 @@ import { dayClock } from './days';
  * usage_daily and usage_active_users in batches.
  *
  * PERF: a request only adds to a few numbers here; no database write is on its
- * path. A flush runs every second (and early after 1,000 API calls), as ONE
- * statement for all organizations: `SELECT app.record_usage($1::jsonb)`, a
- * SECURITY DEFINER function, because RLS confines the runtime role to one
- * organization per transaction. What a crash loses is what was counted since
- * the last flush: at most one interval, or 1,000 calls.
+ * path. A flush runs every second (and early after 1,000 API calls): on one
+ * pooled connection, one message per organization with pending counts,
+ * `BEGIN; SET LOCAL app.current_org_id = …; SELECT app.record_usage(…); COMMIT`.
+ * app.record_usage (SECURITY DEFINER) writes the organization of its
+ * transaction only (migration 20261204135100_definer_hardening): the runtime
+ * role cannot add usage to an organization it does not name as its scope, and
+ * one organization's bad row fails that organization's write alone, never
+ * everyone's. What a crash loses is what was counted since the last flush: at
+ * most one interval, or 1,000 calls.
  *
- * A failed flush loses nothing: its counts go back into the pending ones and the
- * next tick tries again (the process keeps running; the error goes to onError).
+ * A failed flush loses nothing that can be written later: its counts go back
+ * into the pending ones and the next tick tries again, so a database outage of a
+ * minute or more costs no counts. Memory is bounded (maxPendingEntries): beyond
+ * it, the counts of organizations and days not yet pending are dropped, and the
+ * log says how many. A write that the database refuses for its content (a data
+ * or integrity error, a privilege error) would fail again: its counts are
+ * dropped and logged. Ids are canonical (lower-case UUIDs); anything else is
+ * dropped at record() and logged, so one spelling cannot become a second key.
  */
 
-/** Anything that runs one parameterized statement: the runtime `pg.Pool` (`db.pool`). */
+/** A pooled connection: what `pg.Pool#connect()` gives. */
+export interface UsageConnection {
+  query(text: string): Promise<unknown>;
+  escapeLiteral(value: string): string;
+  release(destroy?: boolean | Error): void;
+}
+
+/** The runtime `pg.Pool` (`db.pool`), or anything that hands out such connections. */
 export interface Queryable {
-  query(text: string, values: unknown[]): Promise<unknown>;
+  connect(): Promise<UsageConnection>;
 }
 
 export interface UsageRecorderOptions {
@@ -36,8 +53,26 @@ export interface UsageRecorderOptions {
   flushEveryCalls?: number;
   /** @default Date.now */
   now?: () => number;
-  /** A flush that failed (its counts are kept and retried), or the last one on close() (they are lost). */
-  onError?: (error: unknown, context: { lostApiCalls: number }) => void;
+  /**
+   * Most (organization, day) counters and (organization, day, user) entries held
+   * in memory while the database cannot be written; beyond it new ones are dropped.
+   * @default 100000
+   */
+  maxPendingEntries?: number;
+  /**
+   * A flush that failed, or the last one on close(): what it kept for the next
+   * attempt and what it dropped (`lostApiCalls`).
+   */
+  onError?: (error: unknown, context: FlushFailure) => void;
+}
+
+export interface FlushFailure {
+  /** API calls that are gone: refused by the database, over the memory bound, or left on close(). */
+  lostApiCalls: number;
+  /** API calls kept in memory for the next attempt. */
+  keptApiCalls: number;
+  /** Organizations whose write failed in this flush. */
+  failedOrganizations: number;
 }
 
 /** What one request (or a later chunk of a streamed response) adds. */
@@ -98,20 +133,37 @@ function apiCallsSince(counts: Counts | null, organizationId: string, sinceDay: 
   return calls;
 }
 
-/** The argument of app.record_usage(jsonb). */
-function payload(counts: Counts, users: Users) {
+/** The argument of app.record_usage(jsonb) for one organization. */
+function payload(organizationId: string, days: Map<string, Counters> | undefined, users: Users) {
   const counters = [];
-  for (const [organizationId, days] of counts) {
-    for (const [day, c] of days) {
-      // Fractions of a millisecond per request add up in memory; the table keeps whole ones.
-      counters.push({ organization_id: organizationId, day, api_calls: c.apiCalls, bandwidth_bytes: c.bandwidthBytes, compute_ms: Math.round(c.computeMs) });
-    }
+  for (const [day, c] of days ?? []) {
+    // Fractions of a millisecond per request add up in memory; the table keeps whole ones.
+    counters.push({ organization_id: organizationId, day, api_calls: c.apiCalls, bandwidth_bytes: c.bandwidthBytes, compute_ms: Math.round(c.computeMs) });
   }
   const activeUsers = [];
   for (const [day, organizations] of users) {
-    for (const [organizationId, ids] of organizations) for (const userId of ids) activeUsers.push({ organization_id: organizationId, day, user_id: userId });
+    for (const userId of organizations.get(organizationId) ?? []) activeUsers.push({ organization_id: organizationId, day, user_id: userId });
   }
   return { counters, activeUsers };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** SQLSTATE classes of a refusal that a retry would meet again: data (22), integrity (23), privilege (42501). */
+function refusedForContent(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23') || code === '42501');
+}
+
+function callsOf(days: Map<string, Counters> | undefined): number {
+  let calls = 0;
+  for (const counters of days?.values() ?? []) calls += counters.apiCalls;
+  return calls;
+}
+
+function describe(failure: FlushFailure): string {
+  const kept = `kept ${failure.keptApiCalls} API calls for the next attempt`;
+  return failure.lostApiCalls ? `${kept}, dropped ${failure.lostApiCalls}` : `${kept}, dropped none`;
 }
 
 export function createUsageRecorder({
@@ -119,8 +171,9 @@ export function createUsageRecorder({
   flushIntervalMs = 1000,
   flushEveryCalls = 1000,
   now = Date.now,
-  onError = (error, { lostApiCalls }) =>
-    console.error(lostApiCalls ? `Usage: the last flush failed; ${lostApiCalls} API calls are lost:` : 'Usage: a flush failed; its counts are kept for the next one:', error),
+  maxPendingEntries = 100_000,
+  onError = (error, failure) =>
+    console.error(`Usage: writing the counts of ${failure.failedOrganizations} organization(s) failed; ${describe(failure)}:`, String((error as Error)?.message ?? error)),
 }: UsageRecorderOptions): UsageRecorder {
   const today = dayClock(now);
   let pending: Counts = new Map();
@@ -132,6 +185,28 @@ export function createUsageRecorder({
   let writtenDay = '';
   let writtenUsers = new Map<string, Set<string>>();
 
+  /** Counters and user entries held (pending or being written), for the memory bound. */
+  let heldEntries = 0;
+  /** API calls dropped since the last report (memory bound, bad ids). */
+  let droppedCalls = 0;
+
+  function putBack(organizationId: string, days: Map<string, Counters> | undefined, users: Users): void {
+    for (const [day, counters] of days ?? []) addCounters(pending, organizationId, day, counters);
+    for (const [day, organizations] of users) {
+      const ids = organizations.get(organizationId);
+      if (ids) addUsers(inner(pendingUsers, day, () => new Map()), new Map([[organizationId, ids]]));
+    }
+  }
+
+  /** One organization's counts in one transaction scoped to it. */
+  async function writeOrganization(connection: UsageConnection, organizationId: string, days: Map<string, Counters> | undefined, users: Users): Promise<void> {
+    const json = JSON.stringify(payload(organizationId, days, users));
+    // Simple protocol, one round trip; both literals are ours (a checked UUID, JSON we built) and escaped.
+    await connection.query(
+      `BEGIN; SET LOCAL app.current_org_id = ${connection.escapeLiteral(organizationId)}; SELECT app.record_usage(${connection.escapeLiteral(json)}::jsonb); COMMIT`,
+    );
+  }
+
   async function write(): Promise<void> {
     const counts = pending;
     const users = pendingUsers;
@@ -140,16 +215,71 @@ export function createUsageRecorder({
     pendingUsers = new Map();
     callsSinceFlush = 0;
     writing = counts;
+    const organizations = new Set<string>(counts.keys());
+    for (const byOrganization of users.values()) for (const id of byOrganization.keys()) organizations.add(id);
+    const failure: FlushFailure = { lostApiCalls: droppedCalls, keptApiCalls: 0, failedOrganizations: 0 };
+    droppedCalls = 0;
+    let firstError: unknown = null;
+    let connection: UsageConnection | null = null;
+    let broken = false;
     try {
-      await pool.query('SELECT app.record_usage($1::jsonb)', [JSON.stringify(payload(counts, users))]);
-      addUsers(writtenUsers, users.get(writtenDay) ?? new Map());
-    } catch (error) {
-      for (const [organizationId, days] of counts) for (const [day, counters] of days) addCounters(pending, organizationId, day, counters);
-      for (const [day, organizations] of users) addUsers(inner(pendingUsers, day, () => new Map()), organizations);
-      throw error;
+      for (const organizationId of organizations) {
+        const days = counts.get(organizationId);
+        if (!connection && !broken) {
+          connection = await pool.connect().catch((error: unknown) => {
+            firstError ??= error;
+            broken = true;
+            return null;
+          });
+        }
+        if (!connection) {
+          // No connection: everything left is kept for the next attempt.
+          putBack(organizationId, days, users);
+          failure.keptApiCalls += callsOf(days);
+          failure.failedOrganizations += 1;
+          continue;
+        }
+        try {
+          await writeOrganization(connection, organizationId, days, users);
+          addUsers(writtenUsers, new Map([[organizationId, users.get(writtenDay)?.get(organizationId) ?? new Set<string>()]]));
+        } catch (error) {
+          firstError ??= error;
+          failure.failedOrganizations += 1;
+          // The message's transaction is aborted (or the connection gone): roll back or drop the connection.
+          const rolledBack = await connection.query('ROLLBACK').then(() => true, () => false);
+          if (!rolledBack) {
+            connection.release(true);
+            connection = null;
+            broken = true;
+          }
+          if (refusedForContent(error)) {
+            failure.lostApiCalls += callsOf(days);
+          } else {
+            putBack(organizationId, days, users);
+            failure.keptApiCalls += callsOf(days);
+          }
+        }
+      }
     } finally {
+      connection?.release();
       writing = null;
+      heldEntries = countEntries();
     }
+    if (firstError !== null) {
+      lastFailure = failure;
+      throw Object.assign(firstError as object, { usageFailure: failure });
+    }
+    if (failure.lostApiCalls > 0) onError(new Error('Usage: counts dropped'), failure);
+  }
+
+  /** The failure of the last write, for the callers that report it (the timer, close()). */
+  let lastFailure: FlushFailure | null = null;
+
+  function countEntries(): number {
+    let entries = 0;
+    for (const days of pending.values()) entries += days.size;
+    for (const byOrganization of pendingUsers.values()) for (const ids of byOrganization.values()) entries += ids.size;
+    return entries;
   }
 
   // One write at a time; a flush asked for during one runs once after it, with whatever is pending then.
@@ -172,22 +302,42 @@ export function createUsageRecorder({
     return queued;
   }
 
-  const retryLater = (error: unknown) => onError(error, { lostApiCalls: 0 });
+  const retryLater = (error: unknown) => {
+    const failure = lastFailure ?? { lostApiCalls: 0, keptApiCalls: 0, failedOrganizations: 0 };
+    lastFailure = null;
+    onError(error, failure);
+  };
   const timer = flushIntervalMs > 0 ? setInterval(() => flush().catch(retryLater), flushIntervalMs) : null;
   // The timer alone must not keep the process alive; close() writes what is left.
   timer?.unref();
 
   return {
     record(usage) {
-      const { organizationId, userId } = usage;
+      const organizationId = usage.organizationId.toLowerCase();
+      const userId = usage.userId.toLowerCase();
+      if (!UUID.test(organizationId) || !UUID.test(userId)) {
+        droppedCalls += usage.apiCalls;
+        return;
+      }
       const day = today();
+      // Bounded: a new counter while the database is unreachable and memory is full is dropped (and counted).
+      const isNew = !pending.get(organizationId)?.has(day);
+      if (isNew && heldEntries >= maxPendingEntries) {
+        droppedCalls += usage.apiCalls;
+        return;
+      }
+      if (isNew) heldEntries += 1;
       addCounters(pending, organizationId, day, usage);
       if (day !== writtenDay) {
         writtenDay = day;
         writtenUsers = new Map();
       }
-      if (!writtenUsers.get(organizationId)?.has(userId)) {
-        inner(inner(pendingUsers, day, () => new Map<string, Set<string>>()), organizationId, () => new Set<string>()).add(userId);
+      if (!writtenUsers.get(organizationId)?.has(userId) && heldEntries < maxPendingEntries) {
+        const ids = inner(inner(pendingUsers, day, () => new Map<string, Set<string>>()), organizationId, () => new Set<string>());
+        if (!ids.has(userId)) {
+          ids.add(userId);
+          heldEntries += 1;
+        }
       }
       callsSinceFlush += usage.apiCalls;
       if (callsSinceFlush >= flushEveryCalls) {
@@ -195,14 +345,16 @@ export function createUsageRecorder({
         flush().catch(retryLater);
       }
     },
-    unflushedApiCalls: (organizationId, sinceDay) => apiCallsSince(pending, organizationId, sinceDay) + apiCallsSince(writing, organizationId, sinceDay),
+    unflushedApiCalls: (organizationId, sinceDay) =>
+      apiCallsSince(pending, organizationId.toLowerCase(), sinceDay) + apiCallsSince(writing, organizationId.toLowerCase(), sinceDay),
     flush,
     async close() {
       if (timer) clearInterval(timer);
       await flush().catch((error: unknown) => {
-        let lostApiCalls = 0;
-        for (const days of pending.values()) for (const counters of days.values()) lostApiCalls += counters.apiCalls;
-        onError(error, { lostApiCalls });
+        let lostApiCalls = droppedCalls + (lastFailure?.lostApiCalls ?? 0);
+        for (const days of pending.values()) lostApiCalls += callsOf(days);
+        onError(error, { lostApiCalls, keptApiCalls: 0, failedOrganizations: lastFailure?.failedOrganizations ?? 0 });
+        lastFailure = null;
       });
     },
   };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { builder } from '../../builder';
-import { badUserInput, notFound } from '../../errors';
+import { PAID_SETTINGS, unpaidSwitchOns } from '../../billing/entitlements';
+import { badUserInput, forbidden, notFound } from '../../errors';
 import {
   addressAllowed,
   cidr,
@@ -166,7 +167,16 @@ builder.mutationField('updateOrganization', (t) =>
         // FOR UPDATE: two concurrent patches merge one after the other, neither is lost.
         const [row] = await tx.$queryRaw<{ settings: unknown }[]>`SELECT settings FROM organizations WHERE id = ${organizationId}::uuid FOR UPDATE`;
         if (!row) throw notFound('Organization');
-        const merged = deepMerge(readSettings(row.settings), document, defaultSettings());
+        const current = readSettings(row.settings);
+        const merged = deepMerge(current, document, defaultSettings());
+        // Settings switch off what is bought, never switch on what is not (src/billing/entitlements.ts).
+        const subscription = await tx.subscription.findUnique({ where: { organizationId } });
+        const unpaid = subscription ? unpaidSwitchOns(current, merged, subscription) : [];
+        if (unpaid.length) {
+          const [setting] = unpaid;
+          const { addOn, includedIn } = PAID_SETTINGS[setting];
+          throw forbidden(`${setting} needs the ${addOn} add-on (or the ${includedIn.join(' or ')} plan) on an active subscription`, { setting, addOn });
+        }
         await tx.organization.update({
           where: { id: organizationId },
           data: { name: input.name ?? undefined, settings: merged as object },

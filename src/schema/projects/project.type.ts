@@ -9,6 +9,7 @@ import { forbidden, notFound } from '../../errors';
 import { Department } from '../departments/department.type';
 import { globalIdOf, optionalRowId } from '../global-id';
 import { asUser, User, USER_COLUMNS } from '../users/user.type';
+import { ownerForWrites } from '../../support/sessions';
 
 export const ProjectStatusEnum = builder.enumType(ProjectStatus, { name: 'ProjectStatus' });
 
@@ -164,7 +165,8 @@ builder.mutationFields((t) => ({
         // organization_id is not given: the column defaults to app.current_org_id(),
         // and RLS's WITH CHECK refuses any other value.
         const project = await ctx.tenantDb().project.create({
-          data: { name: input.name, status: input.status ?? undefined, ownerId: ctx.viewer!.userId, restrictedToDepartmentId },
+          // A support session's project is the organization owner's (src/support/sessions.ts).
+          data: { name: input.name, status: input.status ?? undefined, ownerId: await ownerForWrites(ctx), restrictedToDepartmentId },
         });
         return { project };
       } catch (error) {
