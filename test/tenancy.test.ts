@@ -1,10 +1,15 @@
 import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { DMMF } from '@prisma/generator-helper';
 import { datamodel } from '../src/generated/tenancy-datamodel';
+import { MIGRATIONS_DIR } from '../src/db/migrate';
 import { assertTenancy, tenancyReport } from '../src/tenancy/check';
+import { reportAfterPendingMigrations, tenancyMigrationSql } from '../src/tenancy/migration';
 import { readTenancy, type TenancyDatamodel } from '../src/tenancy/model';
 import { testUrls } from './helpers/harness';
 import { createScratchDatabase, type ScratchDatabase } from './helpers/scratch-database';
@@ -130,5 +135,29 @@ describe('the catalog check', () => {
       ]);
       await admin.query(`DROP TABLE project_notes; DROP INDEX projects_id_only`);
     });
+  });
+});
+
+describe('npm run tenancy:migration', () => {
+  it('writes, for a CREATE TABLE migration not applied yet, exactly the committed tasks tenancy migration; the database is left as it was', async () => {
+    // The migrations up to the hand-written CREATE TABLE of tasks, applied; that one pending.
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tenantgate-migrations-'));
+    const all = readdirSync(MIGRATIONS_DIR).filter((n) => /^\d{14}_/.test(n)).sort();
+    const upTo = all.indexOf('20261204120100_tasks');
+    for (const name of all.slice(0, upTo)) await cp(path.join(MIGRATIONS_DIR, name), path.join(dir, name), { recursive: true });
+    const scratch = await createScratchDatabase({ migrationsDir: dir });
+    try {
+      await cp(path.join(MIGRATIONS_DIR, all[upTo]), path.join(dir, all[upTo]), { recursive: true });
+      const sql = tenancyMigrationSql(await reportAfterPendingMigrations(scratch.adminUrl, { dir }));
+      expect(sql).toBe(await readFile(path.join(MIGRATIONS_DIR, '20261204120200_tasks_tenancy', 'migration.sql'), 'utf8'));
+      const admin = new pg.Client({ connectionString: scratch.adminUrl });
+      await admin.connect();
+      const { rows } = await admin.query(`SELECT to_regclass('tasks') AS tasks`);
+      await admin.end();
+      expect(rows).toEqual([{ tasks: null }]);
+    } finally {
+      await scratch.drop();
+      await rm(dir, { recursive: true });
+    }
   });
 });
