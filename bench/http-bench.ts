@@ -284,7 +284,7 @@ export async function runHttpBenchmark(
     generator = new LoadGenerator(entries);
     const roundRuns: HttpRoundRun[] = [];
     for (let round = 1; round <= rounds; round++) {
-      for (const scenario of ['projects', 'project'] as const) {
+      for (const scenario of ['projects', 'tasks', 'project'] as const) {
         for (const connections of options.connections) {
           for (const name of options.servers) {
             const run = await measureRun(options, generator, servers.get(name)!, { scenario, server: name, connections, round });
