@@ -9,7 +9,7 @@ import type { DMMF } from '@prisma/generator-helper';
 import { datamodel } from '../src/generated/tenancy-datamodel';
 import { MIGRATIONS_DIR } from '../src/db/migrate';
 import { assertTenancy, tenancyReport } from '../src/tenancy/check';
-import { reportAfterPendingMigrations, tenancyMigrationSql } from '../src/tenancy/migration';
+import { reportAfterPendingMigrations, tenancyMigrationSql, writeTenancyMigration } from '../src/tenancy/migration';
 import { readTenancy, type TenancyDatamodel } from '../src/tenancy/model';
 import { testUrls } from './helpers/harness';
 import { createScratchDatabase, type ScratchDatabase } from './helpers/scratch-database';
@@ -158,6 +158,38 @@ describe('npm run tenancy:migration', () => {
     } finally {
       await scratch.drop();
       await rm(dir, { recursive: true });
+    }
+  });
+});
+
+describe('the migration tenancy:migration writes', () => {
+  it('is named after every existing migration, whatever the clock says (it needs the tables they create)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tenantgate-order-'));
+    try {
+      await cp(path.join(MIGRATIONS_DIR, '20261204120100_tasks'), path.join(dir, '20301231235959_tickets'), { recursive: true });
+      const file = await writeTenancyMigration('SELECT 1;\n', 'tickets_tenancy', { dir, now: new Date('2026-12-04T12:00:00Z') });
+      // One more than the latest as a number, as Prisma only sorts the names.
+      expect(path.basename(path.dirname(file))).toBe('20301231235960_tickets_tenancy');
+      await expect(writeTenancyMigration('SELECT 1;\n', 'Bad Name', { dir, now: new Date() })).rejects.toThrow('--name must be lower-case');
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+  });
+});
+
+describe('tenancy:migration on a database never migrated', () => {
+  it('tries every migration in a transaction it rolls back, and says to apply them first when they cannot run together', async () => {
+    const scratch = await createScratchDatabase({ migrateIt: false });
+    try {
+      // 20261204120300 adds the enum value TASKS and 20261204120400 uses it: not in one transaction.
+      await expect(reportAfterPendingMigrations(scratch.adminUrl)).rejects.toThrow(/Pending migration 20261204120400_tasks_quota fails .*apply them first with `npm run db:migrate`/);
+      const admin = new pg.Client({ connectionString: scratch.adminUrl });
+      await admin.connect();
+      const { rows } = await admin.query(`SELECT to_regclass('_prisma_migrations') AS runner, to_regclass('organizations') AS organizations`);
+      await admin.end();
+      expect(rows).toEqual([{ runner: null, organizations: null }]);
+    } finally {
+      await scratch.drop();
     }
   });
 });

@@ -17,15 +17,17 @@ export async function reportAfterPendingMigrations(adminUrl: string, options: { 
   await client.connect();
   try {
     await client.query('BEGIN');
-    const { rows } = await client.query<{ applied: string[] | null }>(
-      `SELECT CASE WHEN to_regclass('_prisma_migrations') IS NULL THEN NULL
-              ELSE (SELECT array_agg(migration_name) FROM "_prisma_migrations" WHERE rolled_back_at IS NULL) END AS applied`,
-    );
-    const applied = new Set(rows[0].applied ?? []);
+    // A database never migrated has no _prisma_migrations: every migration is pending.
+    const { rows: [{ recorded }] } = await client.query<{ recorded: boolean }>(`SELECT to_regclass('_prisma_migrations') IS NOT NULL AS recorded`);
+    const { rows } = recorded
+      ? await client.query<{ migration_name: string }>(`SELECT migration_name FROM "_prisma_migrations" WHERE rolled_back_at IS NULL`)
+      : { rows: [] };
+    const applied = new Set(rows.map((r) => r.migration_name));
     for (const migration of await readMigrations(options.dir)) {
       if (applied.has(migration.name)) continue;
       await client.query(migration.sql).catch((error: Error) => {
-        throw new Error(`Pending migration ${migration.name} fails: ${error.message}`);
+        // E.g. an enum value added and used by two pending migrations: one transaction cannot do both.
+        throw new Error(`Pending migration ${migration.name} fails when the pending migrations are tried together (${error.message}): apply them first with \`npm run db:migrate\`, then run this again.`);
       });
     }
     return await tenancyReport(client, options.datamodel);
@@ -54,7 +56,12 @@ export function migrationTimestamp(now: Date): string {
 
 export async function writeTenancyMigration(sql: string, name: string, options: { dir?: string; now: Date }): Promise<string> {
   if (!/^[a-z0-9_]{1,80}$/.test(name)) throw new Error(`--name must be lower-case letters, digits and underscores (got ${JSON.stringify(name)})`);
-  const folder = path.join(options.dir ?? MIGRATIONS_DIR, `${migrationTimestamp(options.now)}_${name}`);
+  const dir = options.dir ?? MIGRATIONS_DIR;
+  // After every existing migration, whatever the clock says: it needs the tables they create.
+  const latest = (await readMigrations(dir)).map((m) => m.name.slice(0, 14)).pop();
+  let stamp = migrationTimestamp(options.now);
+  if (latest && stamp <= latest) stamp = String(BigInt(latest) + 1n);
+  const folder = path.join(dir, `${stamp}_${name}`);
   await mkdir(folder, { recursive: false });
   const file = path.join(folder, 'migration.sql');
   await writeFile(file, sql);
