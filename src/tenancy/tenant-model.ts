@@ -68,6 +68,18 @@ export interface TenantModelOptions {
 }
 
 const tenancy = readTenancy(datamodel);
+
+/** The models built with tenantModel and the operations they have: what the isolation suite checks through GraphQL. */
+export interface TenantModelSurface {
+  name: string;
+  /** The connection field, e.g. `tasks`. */
+  plural: string;
+  /** The get field, e.g. `task`. */
+  get: string;
+  update: boolean;
+  delete: boolean;
+}
+export const tenantModelSurfaces: TenantModelSurface[] = [];
 const enumRefs = new Map<string, unknown>();
 const lowerFirst = (s: string) => s[0].toLowerCase() + s.slice(1);
 
@@ -152,6 +164,7 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
   const fieldsOf = scalars(model);
   const delegate = lowerFirst(name);
   const plural = options.plural ?? `${delegate}s`;
+  tenantModelSurfaces.push({ name, plural, get: delegate, update: !!options.update, delete: !!options.delete });
   const db = (ctx: Context) => (ctx.tenantDb() as unknown as Record<string, Record<string, (args: object) => Promise<unknown>>>)[delegate];
   const key = (ctx: Context, id: string) => ({ organizationId_id: { organizationId: ctx.viewer!.organizationId, id } });
   const b = builder as AnyFieldBuilder;

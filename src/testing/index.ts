@@ -22,6 +22,7 @@ import { createGateway } from '../yoga';
 import { checkIsolation, type IsolationOptions } from './isolation';
 import { datamodel as schemaDatamodel } from '../generated/tenancy-datamodel';
 import { readTenancy } from '../tenancy/model';
+import { tenantModelSurfaces } from '../tenancy/tenant-model';
 
 export { checkIsolation, type IsolationCheck, type IsolationOptions } from './isolation';
 
@@ -56,6 +57,8 @@ export interface TestKit {
    * and the outer user is current again when it returns.
    */
   withUser<T>(user: TestUser, fn: () => Promise<T>): Promise<T>;
+  /** A TestUser for an existing membership (e.g. of rows made elsewhere), with a token. */
+  userOf(organizationId: string, userId: string): Promise<TestUser>;
   /** The current user (withUser), or null outside any. */
   currentUser(): TestUser | null;
   /** A GraphQL operation as the current user (anonymous outside withUser), in process: no port. */
@@ -111,6 +114,11 @@ export async function createTestKit(options: { adminUrl: string; runtimeUrl: str
       return { id: org.id, slug, owner: await createUser(org, 'OWNER') };
     },
     createUser,
+    async userOf(organizationId, userId) {
+      const membership = await system.prisma.membership.findUniqueOrThrow({ where: { organizationId_userId: { organizationId, userId } }, include: { user: true } });
+      const token = await signToken({ secret, userId, organizationId, expiresIn: '1h' });
+      return { id: userId, email: membership.user.email, organizationId, role: membership.role, departmentId: membership.departmentId, token };
+    },
     async withUser(user, fn) {
       scopes.set(user, await departmentPath(user));
       return current.run(user, fn);
@@ -147,12 +155,24 @@ export async function createTestKit(options: { adminUrl: string; runtimeUrl: str
  * test per tenant model of the schema, found from the DMMF, so a new model is
  * covered without a line of test code.
  */
-export function isolationSuite(options: Omit<IsolationOptions, 'adminUrl' | 'runtimeUrl'> & { connect: () => { adminUrl: string; runtimeUrl: string } }): void {
+export function isolationSuite(options: Omit<IsolationOptions, 'adminUrl' | 'runtimeUrl' | 'graphql' | 'surfaces'> & { connect: () => { adminUrl: string; runtimeUrl: string } }): void {
   const tenancy = readTenancy(options.datamodel ?? schemaDatamodel);
   describe('tenant isolation, for every tenant model of the schema', () => {
     let results: Awaited<ReturnType<typeof checkIsolation>> = [];
     beforeAll(async () => {
-      results = await checkIsolation({ ...options, ...options.connect() });
+      const urls = options.connect();
+      // Through the API too, for the models built with tenantModel (registered when the schema is built).
+      const kit = await createTestKit(urls);
+      try {
+        results = await checkIsolation({
+          ...options,
+          ...urls,
+          surfaces: tenantModelSurfaces,
+          graphql: async (as, query, variables) => kit.withUser(await kit.userOf(as.organizationId, as.userId), () => kit.graphql(query, variables)),
+        });
+      } finally {
+        await kit.close();
+      }
     }, 120_000);
     it('covers every tenant model', () => {
       expect([...new Set(results.map((r) => r.model))].sort()).toEqual(tenancy.tenant.map((m) => m.name).sort());
@@ -163,6 +183,10 @@ export function isolationSuite(options: Omit<IsolationOptions, 'adminUrl' | 'run
         expect(mine.filter((r) => r.failure)).toEqual([]);
         // rows visible, key lookup, update, delete, foreign insert: at least these five held.
         expect(mine.length).toBeGreaterThanOrEqual(5);
+        // A model built with tenantModel is checked through GraphQL too.
+        const api = mine.filter((r) => r.check.startsWith('GraphQL:')).length;
+        if (tenantModelSurfaces.some((m) => m.name === model.name)) expect(api).toBeGreaterThanOrEqual(4);
+        else expect(api).toBe(0);
       });
     }
   });

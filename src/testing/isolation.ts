@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { datamodel as schemaDatamodel } from '../generated/tenancy-datamodel';
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { ORGANIZATION_COLUMN, readTenancy, type TenancyDatamodel, type TenantModel } from '../tenancy/model';
+import type { TenantModelSurface } from '../tenancy/tenant-model';
 
 /**
  * Isolation, proven on the database for every tenant model of the schema: found
@@ -30,7 +32,21 @@ export interface IsolationOptions {
    * e.g. `{ InvoiceLineItem: { kind: 'SEATS' } }`. @default none
    */
   samples?: Record<string, Row>;
+  /**
+   * Runs a GraphQL operation as the owner of an organization: with it, the models
+   * built with tenantModel are checked through the API too (connection, totalCount,
+   * get, node, update, delete). @default none: the database checks only
+   */
+  graphql?: GraphQLAs;
+  /** The models built with tenantModel (their fields). @default none */
+  surfaces?: TenantModelSurface[];
 }
+
+export type GraphQLAs = (
+  as: { organizationId: string; userId: string },
+  query: string,
+  variables?: Record<string, unknown>,
+) => Promise<{ data?: Record<string, unknown> | null; errors?: { extensions?: Record<string, unknown> }[] }>;
 
 export interface IsolationCheck {
   model: string;
@@ -258,6 +274,9 @@ export async function checkIsolation(options: IsolationOptions): Promise<Isolati
         await refused(`a reference to another organization's ${relation.target} (${relation.field}) is refused`, await make.values(model, a, pointing), ['23503', '42501']);
       }
 
+      const surface = options.surfaces?.find((m) => m.name === model.name);
+      if (options.graphql && surface && rowA.id) await checkApi(options.graphql, surface, admin, model, rowA, a, b, record);
+
       if (model.departmentField) {
         const departments = models.get('Department');
         if (!departments) continue;
@@ -278,4 +297,31 @@ export async function checkIsolation(options: IsolationOptions): Promise<Isolati
     await runtime.end();
   }
   return results;
+}
+
+/** Through GraphQL, as B's owner: A's row is in no list, not counted, not found by id or node, and not updatable or deletable. */
+async function checkApi(graphql: GraphQLAs, surface: TenantModelSurface, admin: pg.Client, model: TenantModel, rowA: Row, a: Org, b: Org, record: (check: string, failure: string | null) => void) {
+  const id = encodeGlobalID(surface.name, String(rowA.id));
+  const asB = { organizationId: b.id, userId: b.ownerId };
+  const read = `query($id: ID!) { list: ${surface.plural}(first: 100) { totalCount edges { node { id } } } one: ${surface.get}(id: $id) { id } node(id: $id) { id } }`;
+  const theirs = await graphql(asB, read, { id });
+  const own = Number((await admin.query(`SELECT count(*)::int AS n FROM ${ident(model.table)} WHERE ${ident(ORGANIZATION_COLUMN)} = $1`, [b.id])).rows[0].n);
+  const list = theirs.data?.list as { totalCount: number; edges: { node: { id: string } }[] } | undefined;
+  record(
+    `GraphQL: ${surface.plural}, totalCount, ${surface.get}(id) and node(id) show nothing of another organization`,
+    theirs.errors?.length ? JSON.stringify(theirs.errors) : !list ? 'no data'
+      : list.edges.some((e) => e.node.id === id) ? 'listed' : list.totalCount !== own ? `totalCount ${list.totalCount}, its own rows ${own}`
+      : theirs.data?.one !== null || theirs.data?.node !== null ? 'found by id' : null,
+  );
+  const mine = await graphql({ organizationId: a.id, userId: a.ownerId }, read, { id });
+  record(`GraphQL: the owner's organization finds the row by ${surface.get}(id) and node(id)`, (mine.data?.one as { id?: string } | null)?.id === id && (mine.data?.node as { id?: string } | null)?.id === id ? null : JSON.stringify(mine).slice(0, 300));
+  for (const verb of ['update', 'delete'] as const) {
+    if (!surface[verb]) continue;
+    const field = `${verb}${surface.name}`;
+    const result = await graphql(asB, `mutation($id: ID!) { ${field}(input: { id: $id }) { __typename } }`, { id });
+    const code = result.errors?.[0]?.extensions?.code;
+    record(`GraphQL: ${field} of another organization's row is NOT_FOUND`, code === 'NOT_FOUND' ? null : `got ${JSON.stringify(result).slice(0, 200)}`);
+  }
+  const still = (await admin.query(`SELECT count(*)::int AS n FROM ${ident(model.table)} WHERE ${keyWhere(model, rowA).sql}`, keyWhere(model, rowA).values)).rows[0].n;
+  record('GraphQL: the row is still there afterwards', still === 1 ? null : 'gone');
 }
