@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { createSchema, createYoga, type YogaInitialContext } from 'graphql-yoga';
 import { jwtVerify } from 'jose';
 import pg from 'pg';
-import { projectGlobalId } from './scenarios';
+import { projectGlobalId, taskGlobalId } from './scenarios';
 import type { Handler } from './http-server';
 
 /**
@@ -49,7 +49,12 @@ const typeDefs = /* GraphQL */ `
   type Project { id: ID! name: String! status: ProjectStatus! owner: User! }
   type ProjectEdge { node: Project! }
   type ProjectConnection { edges: [ProjectEdge!]! }
+  enum TaskStatus { TODO IN_PROGRESS DONE }
+  type Task { id: ID! title: String! status: TaskStatus! assignee: User }
+  type TaskEdge { node: Task! }
+  type TaskConnection { edges: [TaskEdge!]! }
   type Query {
+    tasks(first: Int): TaskConnection!
     projects(first: Int): ProjectConnection!
     project(id: ID!): Project
   }
@@ -62,6 +67,11 @@ export const PAGE_SQL = `
    ORDER BY p.created_at DESC, p.id DESC
    LIMIT $1`;
 // As the gateway's findUnique: by the composite primary key.
+export const TASK_PAGE_SQL = `
+  SELECT t.id, t.title, t.status, u.email
+    FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id
+   ORDER BY t.created_at DESC, t.id DESC
+   LIMIT $1`;
 const ONE_SQL = `
   SELECT p.id, p.name, p.status, u.email
     FROM projects p JOIN users u ON u.id = p.owner_id
@@ -121,6 +131,16 @@ export function createBaseline({ runtimeUrl, secret, poolSize = 10 }: BaselineOp
             const first = Math.min(Math.max(args.first ?? 20, 0), 100);
             const { rows } = await client.query<ProjectRow>(PAGE_SQL, [first]);
             return { edges: rows.map((row) => ({ node: toNode(row) })) };
+          }),
+        tasks: (_root: unknown, args: { first?: number | null }, ctx: BaselineContext) =>
+          inTenantTransaction(ctx.organizationId, async (client) => {
+            const first = Math.min(Math.max(args.first ?? 20, 0), 100);
+            const { rows } = await client.query<{ id: string; title: string; status: string; email: string | null }>(TASK_PAGE_SQL, [first]);
+            return {
+              edges: rows.map((row) => ({
+                node: { id: taskGlobalId(row.id), title: row.title, status: row.status, assignee: row.email === null ? null : { email: row.email } },
+              })),
+            };
           }),
         project: (_root: unknown, args: { id: string }, ctx: BaselineContext) => {
           const [typename, id] = Buffer.from(args.id, 'base64').toString().split(':');

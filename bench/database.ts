@@ -148,6 +148,17 @@ async function applyFixtures(adminUrl: string, log: (line: string) => void): Pro
     return true;
   });
   if (applied) log('  API_CALLS quota: an override of 10^15 calls per organization (the check runs, it never trips)');
+  // The tasks(first: 20) scenario: one task per project, assigned to the project's owner, made once.
+  const tasks = await withClient(adminUrl, async (client) => {
+    const { rowCount } = await client.query(`SELECT 1 FROM pg_class WHERE oid = to_regclass('public.tasks')`);
+    if (rowCount === 0 || (await client.query('SELECT 1 FROM tasks LIMIT 1')).rowCount) return 0;
+    const inserted = await client.query(`
+      INSERT INTO tasks (id, organization_id, project_id, title, status, assignee_id, created_at, updated_at)
+      SELECT gen_random_uuid(), organization_id, id, 'Task of ' || name, 'TODO', owner_id, created_at, updated_at FROM projects`);
+    await client.query('VACUUM (ANALYZE) tasks');
+    return inserted.rowCount ?? 0;
+  });
+  if (tasks) log(`  tasks: ${tasks.toLocaleString('en-US')}, one per project, assigned to its owner`);
 }
 
 function sameSize(marker: SeedMarker | null, size: DatasetSize): marker is SeedMarker {

@@ -86,6 +86,22 @@ function targets(dataset: PreparedDataset, runs: HttpRun[], roundRuns: HttpRound
       note: perRound.length > 0 ? `medians of ${g!.rounds} rounds; per round ${ratioRange(perRound)}` : undefined,
     });
   }
+  // A model of one's own (tenantModel) costs what Project costs: the same statements, the same distance to the bare baseline.
+  const [gp, bp, gt, bt] = [find('projects', 'gateway', 50), find('projects', 'baseline', 50), find('tasks', 'gateway', 50), find('tasks', 'baseline', 50)];
+  const projectsRatio = gp && bp ? gp.requestsPerSecond / bp.requestsPerSecond : Number.NaN;
+  const tasksRatio = gt && bt ? gt.requestsPerSecond / bt.requestsPerSecond : Number.NaN;
+  result.push({
+    name: 'tasks(first: 20) with assignee, 50 connections: ratio to baseline within 10% of the projects page\'s',
+    value: Number.isFinite(tasksRatio / projectsRatio) ? `${fixed(tasksRatio, 2)} x vs ${fixed(projectsRatio, 2)} x` : '-',
+    verdict: verdict(Math.abs(tasksRatio / projectsRatio - 1) <= 0.1, gp, bp, gt, bt),
+  });
+  const g1 = find('projects', 'gateway', 1);
+  const t1 = find('tasks', 'gateway', 1);
+  result.push({
+    name: 'tasks(first: 20) with assignee: statements per request = projects(first: 20)\'s',
+    value: g1 && t1 ? `${fixed(t1.statementsPerRequest, 1)} vs ${fixed(g1.statementsPerRequest, 1)}` : '-',
+    verdict: verdict(!!g1 && !!t1 && Math.abs(t1.statementsPerRequest - g1.statementsPerRequest) < 0.05, g1, t1),
+  });
   return result;
 }
 

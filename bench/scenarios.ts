@@ -4,7 +4,7 @@
  * equivalence check, so both judge responses the same way.
  */
 
-export type ScenarioName = 'projects' | 'project';
+export type ScenarioName = 'projects' | 'project' | 'tasks';
 
 /** One organization's credentials, as the load generator sees them. */
 export interface TokenEntry {
@@ -54,6 +54,8 @@ function dataOf(response: unknown): Record<string, unknown> | string {
   return data;
 }
 
+// The worked example of a model of one's own (tenantModel('Task')): one task per project in the bench dataset, assigned to its owner.
+const TASKS_QUERY = 'query { tasks(first: 20) { edges { node { id title status assignee { email } } } } }';
 const PROJECTS_QUERY = 'query { projects(first: 20) { edges { node { id name status owner { email } } } } }';
 const PROJECT_QUERY = 'query($id: ID!) { project(id: $id) { id name status owner { email } } }';
 
@@ -74,6 +76,26 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       for (const edge of edges) {
         const problem = checkNode(edge.node);
         if (problem) return problem;
+      }
+      return null;
+    },
+  },
+  tasks: {
+    name: 'tasks',
+    title: 'tasks(first: 20)',
+    query: TASKS_QUERY,
+    body() {
+      return { query: TASKS_QUERY };
+    },
+    check(entry, _request, response) {
+      const data = dataOf(response);
+      if (typeof data === 'string') return data;
+      const edges = (data.tasks as { edges?: { node?: { id?: unknown; title?: unknown; assignee?: { email?: unknown } | null } }[] } | null)?.edges;
+      if (!Array.isArray(edges)) return 'tasks.edges missing';
+      if (edges.length !== entry.expectedPageSize) return `expected ${entry.expectedPageSize} edges, got ${edges.length}`;
+      for (const { node } of edges) {
+        if (!node || typeof node.id !== 'string' || typeof node.title !== 'string') return 'task fields missing';
+        if (!node.assignee || typeof node.assignee.email !== 'string') return 'assignee.email missing';
       }
       return null;
     },
@@ -100,4 +122,8 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
 /** Relay global id, as @pothos/plugin-relay's encodeGlobalID makes it (kept here so the worker needs no Pothos). */
 export function projectGlobalId(rowId: string): string {
   return Buffer.from(`Project:${rowId}`).toString('base64');
+}
+
+export function taskGlobalId(rowId: string): string {
+  return Buffer.from(`Task:${rowId}`).toString('base64');
 }

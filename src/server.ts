@@ -5,6 +5,7 @@ import { createDatabase } from './db/client';
 import { resolveConnections } from './db/connections';
 import { ensureRuntimeRole, migrate, redactUrl } from './db/migrate';
 import { assertRuntimeRole } from './db/runtime-role';
+import { assertTenancy } from './tenancy/check';
 import { createSystemDatabase } from './db/system';
 import { demoLogins, seedDemo } from './demo/seed';
 import { createGateway } from './yoga';
@@ -43,6 +44,8 @@ async function main(): Promise<void> {
 
     const db = createDatabase({ url: connections.runtimeUrl, max: config.poolSize });
     await assertRuntimeRole(db.pool);
+    // Fail closed: a table outside forced, organization-scoped RLS, or not declared at all, stops the start.
+    await assertTenancy(db.pool);
     // The system client serves platform operators' cross-organization actions (src/schema/platform/platform.type.ts).
     const system = connections.adminUrl ? createSystemDatabase(connections.adminUrl) : undefined;
     const gateway = createGateway({

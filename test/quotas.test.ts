@@ -100,6 +100,7 @@ describe('organization.quotas', () => {
       STORAGE: { limit: GB, used: 0, remaining: GB },
       API_CALLS: { limit: 1000, used: 0, remaining: 1000 },
       CUSTOM_DOMAINS: { limit: 0, used: 0, remaining: 0 },
+      TASKS: { limit: 100, used: 0, remaining: 100 },
     });
 
     await seedProjects(acme, 4);
@@ -137,6 +138,7 @@ describe('organization.quotas', () => {
       STORAGE: { limit: 100 * GB, used: 5 * GB + 7, remaining: 95 * GB - 7 },
       API_CALLS: { limit: 100_000, used: 0, remaining: 100_000 },
       CUSTOM_DOMAINS: { limit: 3, used: 0, remaining: 3 },
+      TASKS: { limit: 10000, used: 0, remaining: 10000 },
     });
   });
 
@@ -149,6 +151,7 @@ describe('organization.quotas', () => {
       STORAGE: { limit: null, used: 0, remaining: null },
       API_CALLS: { limit: null, used: 0, remaining: null },
       CUSTOM_DOMAINS: { limit: null, used: 0, remaining: null },
+      TASKS: { limit: null, used: 0, remaining: null },
     });
   });
 

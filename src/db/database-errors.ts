@@ -91,3 +91,14 @@ export function refusalOf(error: unknown): Refusal | null {
 export function isRecordNotFound(error: unknown): boolean {
   return (error as { code?: unknown })?.code === 'P2025';
 }
+
+/**
+ * The constraint a foreign-key violation names, for the composite keys that
+ * `tenancy:migration` generates (`<table>_<columns>_fkey`): a tenant model maps
+ * them to its relations' NOT_FOUND itself (src/tenancy/tenant-model.ts), since
+ * they are not known before the user's models are.
+ */
+export function foreignKeyViolation(error: unknown): string | null {
+  const failure = databaseFailure(error);
+  return failure?.sqlState === FOREIGN_KEY_VIOLATION ? failure.constraint : null;
+}

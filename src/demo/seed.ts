@@ -1,5 +1,5 @@
 import type { SystemDatabase } from '../db/system';
-import type { ProjectStatus, Role } from '../generated/prisma/enums';
+import type { ProjectStatus, Role, TaskStatus } from '../generated/prisma/enums';
 import { generateInvoices } from '../billing/invoicing';
 import { isoDate, previousPeriod } from '../billing/period';
 import { createOrganization } from '../platform/organizations';
@@ -58,6 +58,14 @@ export const DEMO = {
     { org: 'globex', owner: 'bob@globex.example', name: 'Hammock Factory', status: 'ACTIVE' as ProjectStatus, restrictedTo: null },
     { org: 'globex', owner: 'bob@globex.example', name: 'Doomsday Device', status: 'ARCHIVED' as ProjectStatus, restrictedTo: null },
   ],
+  /** Tasks (the worked example of a model of your own, src/schema/tasks/), by project name. */
+  tasks: [
+    { org: 'acme', project: 'Website Redesign', title: 'Pick the new typeface', status: 'DONE' as TaskStatus, assignee: 'alice@acme.example', dueDate: '2026-11-20' },
+    { org: 'acme', project: 'Website Redesign', title: 'Write the launch post', status: 'IN_PROGRESS' as TaskStatus, assignee: 'dave@acme.example', dueDate: '2026-12-18' },
+    { org: 'acme', project: 'Mobile App', title: 'Offline mode', status: 'TODO' as TaskStatus, assignee: 'carol@acme.example', dueDate: null },
+    { org: 'acme', project: 'Payments Rewrite', title: 'Idempotency keys', status: 'TODO' as TaskStatus, assignee: 'carol@acme.example', dueDate: '2027-01-15' },
+    { org: 'globex', project: 'Hammock Factory', title: 'Order more canvas', status: 'TODO' as TaskStatus, assignee: null, dueDate: null },
+  ],
 };
 
 export async function seedDemo(system: SystemDatabase): Promise<{ created: boolean }> {
@@ -98,14 +106,28 @@ export async function seedDemo(system: SystemDatabase): Promise<{ created: boole
           data: { departmentId: departments.get(person.department!) },
         });
       }
+      const projects = new Map<string, string>();
       for (const project of DEMO.projects.filter((p) => p.org === org.slug)) {
-        await tx.project.create({
+        const row = await tx.project.create({
           data: {
             organizationId: created.id,
             ownerId: users.get(project.owner)!,
             name: project.name,
             status: project.status,
             restrictedToDepartmentId: project.restrictedTo ? departments.get(project.restrictedTo) : null,
+          },
+        });
+        projects.set(project.name, row.id);
+      }
+      for (const task of DEMO.tasks.filter((t) => t.org === org.slug)) {
+        await tx.task.create({
+          data: {
+            organizationId: created.id,
+            projectId: projects.get(task.project)!,
+            title: task.title,
+            status: task.status,
+            assigneeId: task.assignee ? users.get(task.assignee)! : null,
+            dueDate: task.dueDate ? new Date(task.dueDate) : null,
           },
         });
       }

@@ -46,6 +46,7 @@ const NOUN: Record<QuotaResource, string> = {
   STORAGE: 'Storage',
   API_CALLS: 'API call',
   CUSTOM_DOMAINS: 'Custom domain',
+  TASKS: 'Task',
 };
 
 const BYTE_UNITS: [string, number][] = [['TB', 1024 ** 4], ['GB', 1024 ** 3], ['MB', 1024 ** 2], ['KB', 1024]];

@@ -28,6 +28,7 @@ import './billing/generate-invoices.mutation';
 import './billing/record-payment.mutation';
 import './billing/mark-past-due.mutation';
 import './usage/usage.query';
+import './tasks/task.type';
 
 /** The executable schema, sorted so that its printed form (schema.graphql) is deterministic. */
 export const schema = lexicographicSortSchema(builder.toSchema());

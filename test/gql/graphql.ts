@@ -133,6 +133,8 @@ export type QuotaResource =
   | 'PROJECTS'
   /** Bytes stored. */
   | 'STORAGE'
+  /** Tasks, in every project. */
+  | 'TASKS'
   /** Members of the organization. */
   | 'USERS';
 
@@ -267,6 +269,7 @@ export type InvoiceNodeQuery = { node:
     | { id: string }
     | { id: string }
     | { id: string }
+    | { id: string }
    | null };
 
 export type GenerateInvoicesMutationVariables = Exact<{
@@ -334,6 +337,7 @@ export type DepartmentQuery = { department: { id: string, name: string, parent: 
     | { id: string }
     | { id: string }
     | { id: string }
+    | { id: string }
    | null };
 
 export type DepartmentMembersQueryVariables = Exact<{
@@ -351,6 +355,7 @@ export type ProjectVisibilityQueryVariables = Exact<{
 
 
 export type ProjectVisibilityQuery = { projects: { totalCount: number, edges: Array<{ node: { id: string, name: string } }> }, project: { id: string, name: string, restrictedToDepartment: { name: string } | null } | null, node:
+    | { id: string }
     | { id: string }
     | { id: string }
     | { id: string }
@@ -445,6 +450,7 @@ export type NodeQuery = { node:
     | { id: string }
     | { id: string }
     | { name: string, id: string }
+    | { id: string }
     | { email: string, id: string }
    | null };
 

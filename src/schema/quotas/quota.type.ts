@@ -17,6 +17,7 @@ export const QuotaResourceEnum = builder.enumType('QuotaResource', {
     STORAGE: { value: 'STORAGE', description: 'Bytes stored.' },
     API_CALLS: { value: 'API_CALLS', description: 'API calls this calendar month (UTC).' },
     CUSTOM_DOMAINS: { value: 'CUSTOM_DOMAINS', description: 'Domains of the organization, verified or not.' },
+    TASKS: { value: 'TASKS', description: 'Tasks, in every project.' },
   } as const satisfies Record<QuotaResource, { value: QuotaResource; description: string }>,
 });
 

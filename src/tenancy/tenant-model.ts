@@ -1,0 +1,376 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import type { z } from 'zod';
+import { builder } from '../builder';
+import type { Context } from '../context';
+import { foreignKeyViolation, isRecordNotFound } from '../db/database-errors';
+import { notFound } from '../errors';
+import * as prismaEnums from '../generated/prisma/enums';
+import type { QuotaResource } from '../generated/prisma/enums';
+import type PrismaTypes from '../generated/pothos-types';
+import { datamodel } from '../generated/tenancy-datamodel';
+import { globalIdOf } from '../schema/global-id';
+import { USER_COLUMNS } from '../schema/users/user.type';
+import { ORGANIZATION_FIELD, readTenancy, type TenantModel } from './model';
+
+/**
+ * A tenant model's GraphQL surface from its Prisma model, in one call:
+ *
+ *   tenantModel('Task', { fields, filter, create, update, delete: true, quota: 'TASKS' })
+ *
+ * gives the Relay node `Task` (opaque global ID), the connection `tasks(first,
+ * after, last, before, filter, orderBy)` with totalCount, `task(id)`, and
+ * `createTask` / `updateTask` / `deleteTask` with payload types. Nothing in it
+ * filters by organization: every statement goes through ctx.tenantDb(), where
+ * RLS does, and the composite keys keep references inside the organization. So
+ * another organization's id is the same NOT_FOUND as a missing one.
+ *
+ * Options are data (which fields, which quota, which scopes), so later features
+ * (sharing, domain events) can add options without changing models written with it.
+ */
+
+type ModelName = keyof PrismaTypes & string;
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+/** Scopes as src/builder.ts declares them, e.g. `{ role: ['OWNER', 'ADMIN'] }`. */
+type Scopes = Partial<Types['AuthScopes']>;
+// eslint-like escape hatch kept in one place: Pothos' generic field builders are typed per model name.
+type AnyFieldBuilder = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface TenantModelOptions {
+  /** The node's fields besides `id`, with Pothos' prisma field builder (t.exposeString, t.relation, ...). */
+  fields?: (t: AnyFieldBuilder) => Record<string, unknown>;
+  /** Scalar fields exposed as they are, typed from the model (enums, Date for @db.Date, DateTime, ...). */
+  expose?: string[];
+  /**
+   * Relations exposed as fields by name. A relation to a Membership is exposed as
+   * the member's User, joined into the same statement; any other through Pothos
+   * (joined into the page's statement, or batched).
+   */
+  relations?: string[];
+  /** Fields the connection's `filter` offers: enums (any of), references (one id), dates (a range). */
+  filter?: string[];
+  /**
+   * Fields the connection may be ordered by, besides the indexed ones (fields that
+   * follow organizationId in an index of the model), which are always offered.
+   * PERF: an unindexed order sorts the organization's rows on every page.
+   */
+  orderBy?: string[];
+  /** Fields createX takes, with optional zod rules; a reference field takes the target's global ID. */
+  create?: Record<string, z.ZodType | true>;
+  /** Fields updateX takes (all optional), with optional zod rules. */
+  update?: Record<string, z.ZodType | true>;
+  /** Adds deleteX. @default false */
+  delete?: boolean;
+  /** The quota a create counts against (a QuotaResource, with its plans' limits as data). */
+  quota?: QuotaResource;
+  /** Scopes (src/builder.ts) for reads and writes. @default members for both (the Query and Mutation types' own) */
+  authScopes?: { read?: Scopes; write?: Scopes };
+  /** Plural of the connection's field. @default `${camel(name)}s` */
+  plural?: string;
+}
+
+const tenancy = readTenancy(datamodel);
+
+/** The models built with tenantModel and the operations they have: what the isolation suite checks through GraphQL. */
+export interface TenantModelSurface {
+  name: string;
+  /** The connection field, e.g. `tasks`. */
+  plural: string;
+  /** The get field, e.g. `task`. */
+  get: string;
+  update: boolean;
+  delete: boolean;
+}
+export const tenantModelSurfaces: TenantModelSurface[] = [];
+const enumRefs = new Map<string, unknown>();
+const lowerFirst = (s: string) => s[0].toLowerCase() + s.slice(1);
+
+function enumRef(name: string) {
+  if (!enumRefs.has(name)) {
+    const values = (prismaEnums as unknown as Record<string, Record<string, string>>)[name];
+    enumRefs.set(name, builder.enumType(values, { name }));
+  }
+  return enumRefs.get(name);
+}
+
+/** Pre-registers an enum already defined elsewhere (e.g. ProjectStatus), so the helper does not define it twice. */
+export function registerEnum(name: string, ref: unknown): void {
+  enumRefs.set(name, ref);
+}
+
+interface ScalarInfo {
+  field: string;
+  column: string;
+  graphqlType: unknown;
+  /** The tenant model this scalar references (projectId -> Project), when it is a foreign key's own column. */
+  references?: string;
+  required: boolean;
+  kind: 'enum' | 'scalar';
+  isDate: boolean;
+}
+
+function scalars(model: TenantModel): Map<string, ScalarInfo> {
+  const map = new Map<string, ScalarInfo>();
+  const references = new Map<string, string>();
+  for (const field of model.model.fields) {
+    if (field.kind !== 'object' || !field.relationFromFields) continue;
+    // A member is named by its User's global ID: the membership's key is (organization, user).
+    for (const from of field.relationFromFields) if (from !== ORGANIZATION_FIELD) references.set(from, field.type === 'Membership' ? 'User' : field.type);
+  }
+  for (const field of model.model.fields) {
+    if (field.kind === 'object') continue;
+    const nativeDate = field.nativeType?.[0] === 'Date';
+    const graphqlType =
+      field.kind === 'enum'
+        ? enumRef(field.type)
+        : references.has(field.name) || field.name === 'id'
+          ? 'ID'
+          : ({ String: 'String', Int: 'Int', Float: 'Float', Boolean: 'Boolean', DateTime: nativeDate ? 'Date' : 'DateTime', BigInt: 'SafeInt' } as Record<string, string>)[field.type];
+    map.set(field.name, {
+      field: field.name,
+      column: model.columns[field.name],
+      graphqlType,
+      references: references.get(field.name),
+      required: field.isRequired && !field.hasDefaultValue && !field.isUpdatedAt,
+      kind: field.kind === 'enum' ? 'enum' : 'scalar',
+      isDate: field.type === 'DateTime',
+    });
+  }
+  return map;
+}
+
+let direction: unknown;
+const sortDirection = () => (direction ??= builder.enumType('SortDirection', { values: ['ASC', 'DESC'] as const }));
+
+const dateRanges: { Date?: unknown; DateTime?: unknown } = {};
+function rangeInput(scalar: 'Date' | 'DateTime') {
+  dateRanges[scalar] ??= builder.inputType(`${scalar}Bounds`, {
+    description: 'From `gte` (included) to `lt` (excluded); either may be left out.',
+    fields: (t) => ({ gte: t.field({ type: scalar }), lt: t.field({ type: scalar }) }),
+  });
+  return dateRanges[scalar];
+}
+
+/** The input field of `info`, validated: a reference takes the target's global ID and yields its row id. */
+function inputField(t: AnyFieldBuilder, info: ScalarInfo, rule: z.ZodType | true, required: boolean) {
+  const validate = info.references ? globalIdOf(info.references) : rule === true ? undefined : rule;
+  return t.field({ type: info.graphqlType, required, ...(validate ? { validate } : {}) });
+}
+
+export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
+  const model = tenancy.tenant.find((m) => m.name === name);
+  if (!model) throw new Error(`tenantModel('${name}'): not a tenant model of prisma/schema.prisma (it needs ${ORGANIZATION_FIELD})`);
+  if (model.primaryKeyFields.join(',') !== `${ORGANIZATION_FIELD},id`) {
+    throw new Error(`tenantModel('${name}'): the primary key must be @@id([${ORGANIZATION_FIELD}, id])`);
+  }
+  const fieldsOf = scalars(model);
+  const delegate = lowerFirst(name);
+  const plural = options.plural ?? `${delegate}s`;
+  tenantModelSurfaces.push({ name, plural, get: delegate, update: !!options.update, delete: !!options.delete });
+  const db = (ctx: Context) => (ctx.tenantDb() as unknown as Record<string, Record<string, (args: object) => Promise<unknown>>>)[delegate];
+  const key = (ctx: Context, id: string) => ({ organizationId_id: { organizationId: ctx.viewer!.organizationId, id } });
+  const b = builder as AnyFieldBuilder;
+
+  const exposed = (t: AnyFieldBuilder) =>
+    Object.fromEntries(
+      (options.expose ?? []).map((f) => {
+        const info = fieldsOf.get(f);
+        // A foreign key's raw id would bypass the target's global ID: expose the relation instead.
+        if (!info || info.references || f === ORGANIZATION_FIELD) throw new Error(`tenantModel('${name}'): cannot expose ${f}`);
+        return [f, t.expose(f, { type: info.graphqlType, nullable: !model.model.fields.find((m) => m.name === f)!.isRequired })];
+      }),
+    );
+
+  const relationFields = (t: AnyFieldBuilder) => {
+    const result: Record<string, unknown> = {};
+    for (const relation of options.relations ?? []) {
+      const field = model.model.fields.find((f) => f.name === relation && f.kind === 'object');
+      if (!field) throw new Error(`tenantModel('${name}'): no relation ${relation}`);
+      result[relation] =
+        field.type === 'Membership'
+          ? t.field({
+              type: 'User',
+              nullable: !field.isRequired,
+              description: 'A member of the same organization (composite foreign key).',
+              // PERF: joined into the statement of the row (or of the page), like Project.owner.
+              select: { [relation]: { select: { user: { select: USER_COLUMNS } } } },
+              resolve: (row: Record<string, { user: unknown } | null>) => row[relation]?.user ?? null,
+            })
+          : // Nullable whatever the foreign key: RLS may hide the target from this caller (a department-restricted project).
+            t.relation(relation, { nullable: true, description: `Null when it is hidden from you.` });
+    }
+    return result;
+  };
+
+  const node = b.prismaNode(name, {
+    // The primary key is (organization_id, id); the global ID carries only the id.
+    id: { resolve: (row: { id: string }) => row.id },
+    // Missing and another organization's look alike: RLS makes them the same query result.
+    nullable: true,
+    findUnique: (id: string, ctx: Context) => key(ctx, id),
+    fields: (t: AnyFieldBuilder) => ({ ...exposed(t), ...relationFields(t), ...(options.fields?.(t) ?? {}) }),
+  });
+
+  // Filter ------------------------------------------------------------------
+  const filterFields = (options.filter ?? []).map((f) => {
+    const info = fieldsOf.get(f);
+    if (!info) throw new Error(`tenantModel('${name}'): no scalar field ${f} to filter on`);
+    return info;
+  });
+  const Filter = filterFields.length
+    ? b.inputType(`${name}Filter`, {
+        fields: (t: AnyFieldBuilder) =>
+          Object.fromEntries(
+            filterFields.map((info) => [
+              info.field,
+              info.kind === 'enum'
+                ? t.field({ type: [info.graphqlType], description: 'Any of these.' })
+                : info.isDate
+                  ? t.field({ type: rangeInput(info.graphqlType as 'Date' | 'DateTime') })
+                  : info.references
+                    ? t.field({ type: 'ID', validate: globalIdOf(info.references) })
+                    : t.field({ type: info.graphqlType }),
+            ]),
+          ),
+      })
+    : undefined;
+  const where = (filter: Record<string, unknown> | null | undefined) => {
+    const result: Record<string, unknown> = {};
+    for (const info of filterFields) {
+      const value = filter?.[info.field];
+      if (value == null) continue;
+      if (info.kind === 'enum') result[info.field] = { in: value };
+      else if (info.isDate) {
+        const range = value as { gte?: Date | null; lt?: Date | null };
+        result[info.field] = { ...(range.gte ? { gte: range.gte } : {}), ...(range.lt ? { lt: range.lt } : {}) };
+      } else result[info.field] = value;
+    }
+    return result;
+  };
+
+  // Order -------------------------------------------------------------------
+  // PERF: only fields an index leads with (after organization_id), unless declared.
+  const indexed = model.indexes.filter((i) => i.columns[0] === 'organization_id' && i.columns[1]).map((i) => i.columns[1]);
+  const orderable = [...fieldsOf.values()].filter((info) => indexed.includes(info.column) || options.orderBy?.includes(info.field)).map((i) => i.field);
+  for (const f of options.orderBy ?? []) if (!fieldsOf.has(f)) throw new Error(`tenantModel('${name}'): no scalar field ${f} to order by`);
+  const defaultOrder = orderable.includes('createdAt') ? 'createdAt' : orderable[0] ?? 'id';
+  const OrderField = b.enumType(`${name}OrderField`, { values: Object.fromEntries([...new Set([defaultOrder, ...orderable])].map((f) => [f.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase(), { value: f }])) });
+  const Direction = sortDirection();
+  const OrderBy = b.inputType(`${name}OrderBy`, {
+    fields: (t: AnyFieldBuilder) => ({ field: t.field({ type: OrderField, required: true }), direction: t.field({ type: Direction, defaultValue: 'DESC' }) }),
+  });
+  const orderBy = (order: { field: string; direction?: string | null } | null | undefined) => {
+    const direction = (order?.direction ?? 'DESC').toLowerCase();
+    // The id last: a stable order for the cursor, whatever the field's ties.
+    return [{ [order?.field ?? defaultOrder]: direction }, ...(order?.field === 'id' ? [] : [{ id: direction }])];
+  };
+
+  builder.queryFields((t) => {
+    const q = t as AnyFieldBuilder;
+    return {
+      [plural]: q.prismaConnection(
+        {
+          type: name,
+          cursor: 'organizationId_id',
+          ...(options.authScopes?.read ? { authScopes: options.authScopes.read } : {}),
+          args: { ...(Filter ? { filter: q.arg({ type: Filter }) } : {}), orderBy: q.arg({ type: OrderBy }) },
+          // No organization filter here, on purpose: RLS adds it.
+          resolve: (query: object, _root: unknown, args: { filter?: Record<string, unknown>; orderBy?: { field: string; direction?: string } }, ctx: Context) =>
+            db(ctx).findMany({ ...query, where: where(args.filter), orderBy: orderBy(args.orderBy) }),
+          totalCount: (_root: unknown, args: { filter?: Record<string, unknown> }, ctx: Context) => db(ctx).count({ where: where(args.filter) }),
+        },
+        {},
+      ),
+      [delegate]: q.prismaField({
+        type: name,
+        nullable: true,
+        ...(options.authScopes?.read ? { authScopes: options.authScopes.read } : {}),
+        args: { id: q.arg.id({ required: true, validate: globalIdOf(name) }) },
+        resolve: (query: object, _root: unknown, args: { id: string }, ctx: Context) => db(ctx).findUnique({ ...query, where: key(ctx, String(args.id)) }),
+      }),
+    };
+  });
+
+  // Mutations ---------------------------------------------------------------
+  const payload = b.objectRef(`Create${name}Payload`).implement({
+    fields: (t: AnyFieldBuilder) => ({ [delegate]: t.field({ type: node, resolve: (p: Record<string, unknown>) => p[delegate] }) }),
+  });
+  const updatePayload = b.objectRef(`Update${name}Payload`).implement({
+    fields: (t: AnyFieldBuilder) => ({ [delegate]: t.field({ type: node, resolve: (p: Record<string, unknown>) => p[delegate] }) }),
+  });
+
+  /** A refused reference (a composite foreign key matches only the organization's own rows) is the target's NOT_FOUND. */
+  const refused = (error: unknown): unknown => {
+    if (isRecordNotFound(error)) return notFound(name);
+    const constraint = foreignKeyViolation(error);
+    if (constraint) {
+      const relation = model.relations.find((r) => constraint === `${model.table}_${r.columns.join('_')}_fkey`);
+      if (relation) return notFound(relation.target === 'Membership' ? 'Member' : relation.target);
+    }
+    return error;
+  };
+  const data = (input: Record<string, unknown>, fields: string[]) => {
+    const result: Record<string, unknown> = {};
+    // undefined leaves a column alone; null clears it (only where the column is nullable: GraphQL's types say which).
+    for (const f of fields) if (input[f] !== undefined) result[f] = input[f];
+    return result;
+  };
+  const writeScopes = options.authScopes?.write ? { authScopes: options.authScopes.write } : {};
+
+  const mutations: Record<string, (t: AnyFieldBuilder) => unknown> = {};
+  if (options.create) {
+    const fields = Object.keys(options.create);
+    const Input = b.inputType(`Create${name}Input`, {
+      fields: (t: AnyFieldBuilder) =>
+        Object.fromEntries(fields.map((f) => [f, inputField(t, fieldsOf.get(f)!, options.create![f], fieldsOf.get(f)!.required)])),
+    });
+    mutations[`create${name}`] = (t) =>
+      t.field({
+        type: payload,
+        ...writeScopes,
+        ...(options.quota ? { quota: options.quota } : {}),
+        args: { input: t.arg({ type: Input, required: true }) },
+        resolve: async (_root: unknown, { input }: { input: Record<string, unknown> }, ctx: Context) => {
+          // organization_id is not given: it defaults to app.current_org_id(), and RLS's WITH CHECK refuses any other.
+          const row = await db(ctx).create({ data: data(input, fields) }).catch((e) => Promise.reject(refused(e)));
+          return { [delegate]: row };
+        },
+      });
+  }
+  if (options.update) {
+    const fields = Object.keys(options.update);
+    const Input = b.inputType(`Update${name}Input`, {
+      fields: (t: AnyFieldBuilder) => ({
+        id: t.id({ required: true, validate: globalIdOf(name) }),
+        ...Object.fromEntries(fields.map((f) => [f, inputField(t, fieldsOf.get(f)!, options.update![f], false)])),
+      }),
+    });
+    mutations[`update${name}`] = (t) =>
+      t.field({
+        type: updatePayload,
+        ...writeScopes,
+        args: { input: t.arg({ type: Input, required: true }) },
+        resolve: async (_root: unknown, { input }: { input: Record<string, unknown> }, ctx: Context) => {
+          const row = await db(ctx).update({ where: key(ctx, String(input.id)), data: data(input, fields) }).catch((e) => Promise.reject(refused(e)));
+          return { [delegate]: row };
+        },
+      });
+  }
+  if (options.delete) {
+    const DeletePayload = b.objectRef(`Delete${name}Payload`).implement({
+      fields: (t: AnyFieldBuilder) => ({ [`deleted${name}Id`]: t.exposeID(`deleted${name}Id`) }),
+    });
+    const Input = b.inputType(`Delete${name}Input`, { fields: (t: AnyFieldBuilder) => ({ id: t.id({ required: true, validate: globalIdOf(name) }) }) });
+    mutations[`delete${name}`] = (t) =>
+      t.field({
+        type: DeletePayload,
+        ...writeScopes,
+        args: { input: t.arg({ type: Input, required: true }) },
+        resolve: async (_root: unknown, { input }: { input: { id: string } }, ctx: Context) => {
+          const row = (await db(ctx).delete({ where: key(ctx, String(input.id)) }).catch((e) => Promise.reject(refused(e)))) as { id: string };
+          return { [`deleted${name}Id`]: encodeGlobalID(name, row.id) };
+        },
+      });
+  }
+  builder.mutationFields((t) => Object.fromEntries(Object.entries(mutations).map(([field, make]) => [field, make(t)])) as never);
+  return node;
+}

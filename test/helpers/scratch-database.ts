@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { ensureRuntimeRole, migrate } from '../../src/db/migrate';
+import { TEST_RUNTIME_ROLE } from '../setup/global-setup';
+import { withDatabase } from '../setup/database';
+
+/**
+ * A database of its own, migrated, for a test that changes the schema (a table
+ * made by hand): the suite's shared database stays as the migrations left it,
+ * so other test files running at the same time never see such a table.
+ */
+export interface ScratchDatabase {
+  adminUrl: string;
+  runtimeUrl: string;
+  drop(): Promise<void>;
+}
+
+export async function createScratchDatabase(options: { migrationsDir?: string; migrateIt?: boolean } = {}): Promise<ScratchDatabase> {
+  const serverUrl = process.env.TENANTGATE_TEST_SERVER_URL;
+  if (!serverUrl) throw new Error('The test server is not set up: run the suite with `npm test`.');
+  const database = `tenantgate_scratch_${randomUUID().slice(0, 8)}`;
+  const server = new pg.Client({ connectionString: serverUrl });
+  await server.connect();
+  await server.query(`CREATE DATABASE ${database}`);
+  await server.end();
+  const adminUrl = withDatabase(serverUrl, database);
+  const runtimeUrl = withDatabase(serverUrl, database, TEST_RUNTIME_ROLE);
+  if (options.migrateIt !== false) {
+    await migrate(adminUrl, { dir: options.migrationsDir });
+    await ensureRuntimeRole(adminUrl, runtimeUrl);
+  }
+  return {
+    adminUrl,
+    runtimeUrl,
+    async drop() {
+      const client = new pg.Client({ connectionString: serverUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
