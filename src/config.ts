@@ -21,6 +21,19 @@ export interface Config {
   trustedProxies: string[];
   /** HMAC-SHA256 secret of `POST /webhooks/payments`. @default none: no payment webhook */
   paymentWebhookSecret?: string;
+  /** DNS_SERVERS: resolvers for domain verification (`1.1.1.1,127.0.0.1:5353`). @default the system's */
+  dnsServers: string[];
+  /** SMTP_URL: where mail goes (`smtp://user:pass@host:587`). @default none: .eml files under <dataDir>/mail */
+  smtpUrl?: string;
+  /** MAIL_FROM: the sender of invitations and verification mail. @default "tenantgate <no-reply@localhost>" */
+  mailFrom: string;
+  /** PUBLIC_URL: the gateway's address as people reach it, for links in mail. @default http://localhost:<PORT> */
+  publicUrl: string;
+  /**
+   * DOMAIN_VERIFY_ALLOW_PRIVATE: let HTTP domain verification reach private,
+   * loopback and link-local addresses. Tests and local setups only. @default false
+   */
+  domainVerifyAllowPrivate: boolean;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -36,6 +49,13 @@ function cidrList(env: NodeJS.ProcessEnv, name: string): string[] {
   const bad = entries.filter((entry) => parseCidr(entry) === null);
   if (bad.length) throw new Error(`${name} must be a comma-separated list of CIDRs; not valid: ${bad.join(', ')}`);
   return entries;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new Error(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -55,5 +75,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedPort: integer(env, 'EMBEDDED_PG_PORT', 54329),
     trustedProxies: cidrList(env, 'TRUSTED_PROXIES'),
     paymentWebhookSecret: env.PAYMENT_WEBHOOK_SECRET || undefined,
+    dnsServers: (env.DNS_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.MAIL_FROM || 'tenantgate <no-reply@localhost>',
+    publicUrl: (env.PUBLIC_URL || `http://localhost:${integer(env, 'PORT', 4000)}`).replace(/\/+$/, ''),
+    domainVerifyAllowPrivate: flag(env, 'DOMAIN_VERIFY_ALLOW_PRIVATE'),
   };
 }

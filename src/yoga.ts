@@ -8,6 +8,7 @@ import { useRequestBodyLimit } from './plugins/use-request-body-limit';
 import { useRequestTransaction } from './plugins/use-request-transaction';
 import { useRequestCacheRelease } from './plugins/use-request-cache-release';
 import { useUsage } from './plugins/use-usage';
+import { useDomainEmailLink } from './plugins/use-domain-email-link';
 import { createUsageRecorder, type UsageRecorder } from './usage/recorder';
 
 export interface GatewayOptions extends Omit<ContextDependencies, 'usage'> {
@@ -70,6 +71,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       useRequestTransaction(),
       useRequestCacheRelease(),
       usePaymentWebhook({ secret: options.paymentWebhookSecret, system: options.system, now: options.now }),
+      useDomainEmailLink({ pool: options.db.pool }),
       useReadiness({
         endpoint: '/readyz',
         check: async () => {

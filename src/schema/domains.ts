@@ -2,11 +2,12 @@ import { z } from 'zod';
 import type { OrganizationDomain as OrganizationDomainRow } from '../generated/prisma/client';
 import { builder } from '../builder';
 import { alreadyExists, databaseFailure } from '../errors';
+import { startVerification } from '../domains/domain-verification';
 
 /**
  * The organization's domains: Organization.domains lists them, owners and admins
- * add one with addDomain (unverified; verification comes with a later issue),
- * counted against the CUSTOM_DOMAINS quota.
+ * add one with addDomain (unverified, with a fresh token: src/schema/domains/
+ * verifies it), counted against the CUSTOM_DOMAINS quota.
  */
 
 /** Hostnames as organization_domains accepts them (its CHECK constraint), lowercased. */
@@ -51,7 +52,7 @@ builder.mutationField('addDomain', (t) =>
         const [domain] = await ctx.tenantDb().$queryRaw<OrganizationDomainRow[]>`
           INSERT INTO organization_domains (domain) VALUES (${input.domain})
           RETURNING organization_id AS "organizationId", domain, verified, verified_at AS "verifiedAt", created_at AS "createdAt"`;
-        return { domain };
+        return { domain: await startVerification(ctx.tenantDb(), ctx.viewer!.organizationId, domain.domain, ctx.services) };
       } catch (error) {
         const failure = databaseFailure(error);
         if (failure?.sqlState === '23505' && failure.constraint === 'organization_domains_pkey') {
