@@ -60,6 +60,8 @@ export const builder = new SchemaBuilder<{
     feature: Feature;
     /** A platform operator: not an organization role, a separate scope (see platform_operators). */
     platform: boolean;
+    /** A verified token, with or without an organization (signup, invitations). */
+    signedIn: boolean;
   };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
@@ -80,6 +82,7 @@ export const builder = new SchemaBuilder<{
       role: (roles) => ctx.viewer !== null && roles.includes(ctx.viewer.role),
       feature: (feature) => ctx.organization?.settings.features[feature] === true,
       platform: ctx.platformOperator !== null,
+      signedIn: ctx.claims !== null,
     }),
     unauthorizedError: (_parent, ctx, _info, result) => scopeError(ctx, result.failure),
   },
@@ -163,7 +166,7 @@ function failedScope(failure: AuthFailure): { scope: string; parameter: unknown 
 
 function scopeError(ctx: Context, failure: AuthFailure): GraphQLError {
   const failed = failedScope(failure);
-  if (!ctx.viewer && !ctx.platformOperator) return unauthenticated();
+  if (!ctx.viewer && !ctx.platformOperator && !ctx.claims) return unauthenticated();
   switch (failed?.scope) {
     case 'feature':
       return forbidden(`This organization does not have the ${String(failed.parameter)} feature`, { feature: failed.parameter });

@@ -25,6 +25,19 @@ export interface Config {
   billingGraceDays: number;
   /** HMAC-SHA256 secret of `POST /webhooks/payments`. @default none: no payment webhook */
   paymentWebhookSecret?: string;
+  /** DNS_SERVERS: resolvers for domain verification (`1.1.1.1,127.0.0.1:5353`). @default the system's */
+  dnsServers: string[];
+  /** SMTP_URL: where mail goes (`smtp://user:pass@host:587`). @default none: .eml files under <dataDir>/mail */
+  smtpUrl?: string;
+  /** MAIL_FROM: the sender of invitations and verification mail. @default "tenantgate <no-reply@localhost>" */
+  mailFrom: string;
+  /** PUBLIC_URL: the gateway's address as people reach it, for links in mail. @default http://localhost:<PORT> */
+  publicUrl: string;
+  /**
+   * DOMAIN_VERIFY_ALLOW_PRIVATE: let HTTP domain verification reach private,
+   * loopback and link-local addresses. Tests and local setups only. @default false
+   */
+  domainVerifyAllowPrivate: boolean;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -47,6 +60,13 @@ export function isProduction(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.NODE_ENV === 'production';
 }
 
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new Error(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     databaseUrl: env.DATABASE_URL || undefined,
@@ -67,5 +87,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustedProxies: cidrList(env, 'TRUSTED_PROXIES'),
     paymentWebhookSecret: env.PAYMENT_WEBHOOK_SECRET || undefined,
     billingGraceDays: integer(env, 'BILLING_GRACE_DAYS', 14),
+    dnsServers: (env.DNS_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.MAIL_FROM || 'tenantgate <no-reply@localhost>',
+    publicUrl: (env.PUBLIC_URL || `http://localhost:${integer(env, 'PORT', 4000)}`).replace(/\/+$/, ''),
+    domainVerifyAllowPrivate: flag(env, 'DOMAIN_VERIFY_ALLOW_PRIVATE'),
   };
 }

@@ -16,6 +16,7 @@ import { createLoaders, type Loaders } from './loaders';
 import { readSettings, type OrganizationSettings } from './settings';
 import { quotaMonth } from './usage/api-calls-quota';
 import type { UsageRecorder } from './usage/recorder';
+import { createServices, type Services } from './domains/services';
 
 /** Who is calling: verified from the bearer token, membership checked on this request. */
 export interface Viewer {
@@ -60,6 +61,15 @@ export interface Context {
   signSupportToken?: SupportTokenSigner;
   /** The gateway's clock (milliseconds since the epoch): resolvers read the time here, so tests can set it. */
   now(): number;
+  /** Mail, DNS and HTTP for domains, invitations and signup (src/domains/services.ts). */
+  services: Services;
+  /**
+   * A tenant client for an organization the caller is not (yet) a member of:
+   * the one an invitation or a verified domain lets them join.
+   * SECURITY: only for a write that a SECURITY DEFINER function has just vouched
+   * for (app.invitation_by_token, app.verified_domain_owner); see src/signup/join.ts.
+   */
+  joiningDb(organizationId: string): TenantClient;
 }
 
 export type SupportTokenSigner = (input: { operatorId: string; organizationId: string }) => Promise<{ token: string; expiresAt: Date }>;
@@ -80,6 +90,8 @@ export interface ContextDependencies {
    * enforced (QUOTA_EXCEEDED, 429). Without it, there is no quota check.
    */
   usage?: Pick<UsageRecorder, 'unflushedApiCalls'>;
+  /** See Context.services. @default createServices() with its defaults */
+  services?: Services;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -91,7 +103,7 @@ export interface RequestInitialContext {
   requestScope?: RequestScope;
 }
 
-export function createContextFactory({ db, verifyToken, system, trustedProxies = [], now = Date.now, signSupportToken, usage }: ContextDependencies) {
+export function createContextFactory({ db, verifyToken, system, trustedProxies = [], now = Date.now, signSupportToken, usage, services = createServices() }: ContextDependencies) {
   const platformDb = (operator: Context['platformOperator']) => () => {
     if (!operator) throw forbidden('Only platform operators may do this');
     if (!system) throw new Error('Platform operations need DATABASE_ADMIN_URL');
@@ -116,6 +128,8 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
         claims,
         signSupportToken,
         now,
+        services,
+        joiningDb: (organizationId) => createTenantClient(db.prisma, { organizationId, userId: claims?.sub ?? null }),
       };
     };
     if (!token) return anonymous(null, null);
@@ -134,6 +148,9 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
       if (!operator) throw forbidden('You are not a platform operator');
       return anonymous(claims, { userId: claims.sub });
     }
+    // Signed in, no organization yet: completeSignUp, acceptInvitation and
+    // suggestedOrganizations are open to it, nothing else (src/signup/).
+    if (claims.org === undefined) return anonymous(claims, null);
     if (typeof claims.org !== 'string' || !UUID.test(claims.org)) {
       throw unauthenticated('Invalid token: the org claim must name the active organization');
     }
@@ -197,6 +214,8 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
       claims,
       signSupportToken,
       now,
+      services,
+      joiningDb: (organizationId) => createTenantClient(db.prisma, { organizationId, userId: claims.sub }),
     };
   };
 }

@@ -9,6 +9,7 @@ import { assertTenancy } from './tenancy/check';
 import { createSystemDatabase } from './db/system';
 import { demoLogins, seedDemo } from './demo/seed';
 import { createGateway } from './yoga';
+import { createServices } from './domains/services';
 
 /** Starts the gateway: database, migrations, demo data, then HTTP. */
 async function main(): Promise<void> {
@@ -57,6 +58,15 @@ async function main(): Promise<void> {
       paymentWebhookSecret: config.paymentWebhookSecret,
       billingGraceDays: config.billingGraceDays,
       exposeErrorDetails: config.development,
+      // Mail (SMTP_URL, else .eml files under <dataDir>/mail), DNS and HTTP for domains and invitations.
+      services: createServices({
+        dnsServers: config.dnsServers,
+        allowPrivate: config.domainVerifyAllowPrivate,
+        smtpUrl: config.smtpUrl,
+        mailFrom: config.mailFrom,
+        mailDirectory: `${config.dataDir}/mail`,
+        publicUrl: config.publicUrl,
+      }),
     });
     const server = createServer(gateway);
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.port, resolve));

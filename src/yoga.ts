@@ -12,6 +12,7 @@ import { createSafeLogger } from './logging';
 import { DEFAULT_GRACE_DAYS } from './billing/entitlements';
 import { useBillingGate } from './plugins/use-billing-gate';
 import { useSupportSessions } from './plugins/use-support-sessions';
+import { useDomainEmailLink } from './plugins/use-domain-email-link';
 import { createUsageRecorder, type UsageRecorder } from './usage/recorder';
 
 export interface GatewayOptions extends Omit<ContextDependencies, 'usage'> {
@@ -82,6 +83,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       useBillingGate({ graceDays: options.billingGraceDays ?? DEFAULT_GRACE_DAYS, now: options.now }),
       useRequestCacheRelease(),
       usePaymentWebhook({ secret: options.paymentWebhookSecret, system: options.system, now: options.now }),
+      useDomainEmailLink({ pool: options.db.pool }),
       useReadiness({
         endpoint: '/readyz',
         check: async () => {

@@ -46,13 +46,18 @@ describe('a token that does not verify', () => {
     ['another secret', async () => new SignJWT({ org: acme.id }).setProtectedHeader({ alg: 'HS256' }).setSubject(acme.owner.id).setExpirationTime('1h').sign(new TextEncoder().encode('some-other-secret-of-enough-length')), 'Invalid token'],
     ['an expired token', async () => h.token(acme.owner.id, acme.id, { expiresIn: Math.floor(Date.now() / 1000) - 60 }), 'Token expired'],
     ['alg none', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: acme.owner.id, org: acme.id })).toString('base64url')}.`, 'Invalid token'],
-    ['no org claim', async () => h.token(acme.owner.id, undefined), 'Invalid token: the org claim must name the active organization'],
     ['garbage', async () => 'not.a.jwt', 'Invalid token'],
   ])('refuses %s: UNAUTHENTICATED, 401, no data', async (_, makeToken, message) => {
     const response = await h.execute(ViewerQuery, { token: await makeToken() });
     expect(response.status).toBe(401);
     expect(response.errors).toEqual([expect.objectContaining({ message, extensions: { code: 'UNAUTHENTICATED' } })]);
     expect(response.data).toBeUndefined();
+  });
+
+  it('lets a token without an org claim in for signup only: everything else is FORBIDDEN, 403, "needs an active organization"', async () => {
+    const response = await h.execute(ViewerQuery, { token: await h.token(acme.owner.id, undefined) });
+    expect(response.status).toBe(403);
+    expect(response.errors).toEqual([expect.objectContaining({ message: 'This needs an active organization: a token with an org claim', extensions: { code: 'FORBIDDEN' } })]);
   });
 
   it('refuses an Authorization header that is not a bearer token', async () => {

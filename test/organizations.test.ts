@@ -95,14 +95,16 @@ describe('updateOrganization', () => {
       variables: { input: { name: 'Acme Corp', settings: { branding: { logo: 'https://cdn.acme.example/logo.png', primaryColor: '#FF6B35' }, features: { advancedAnalytics: true } } } },
     });
     expect(first.errors).toBeUndefined();
+    // A custom domain must be under a verified domain of the organization (test/domains.test.ts).
+    await h.system.prisma.organizationDomain.create({ data: { organizationId: acme.id, domain: `${acme.slug}.example`, verified: true, verifiedMethod: 'DNS' } });
     const second = await h.execute(UpdateOrganization, {
       token: acme.owner.token,
-      variables: { input: { settings: { branding: { customDomain: 'App.Acme.Example' }, security: { sessionTimeout: 3600 } } } },
+      variables: { input: { settings: { branding: { customDomain: `App.${acme.slug}.Example` }, security: { sessionTimeout: 3600 } } } },
     });
     expect(second.data?.updateOrganization.organization).toMatchObject({
       name: 'Acme Corp',
       settings: {
-        branding: { logo: 'https://cdn.acme.example/logo.png', primaryColor: '#FF6B35', customDomain: 'app.acme.example' },
+        branding: { logo: 'https://cdn.acme.example/logo.png', primaryColor: '#FF6B35', customDomain: `app.${acme.slug}.example` },
         security: { enforceSSO: false, sessionTimeout: 3600, allowedIPs: [] },
         features: { advancedAnalytics: true, apiAccess: true, customIntegrations: false, webhooks: false },
       },

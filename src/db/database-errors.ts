@@ -35,6 +35,10 @@ export const REFUSALS = {
   departmentParentKey: { sqlState: FOREIGN_KEY_VIOLATION, constraint: 'departments_organization_id_parent_id_fkey' },
   /** memberships.department_id → departments. */
   memberDepartmentKey: { sqlState: FOREIGN_KEY_VIOLATION, constraint: 'memberships_organization_id_department_id_fkey' },
+  /** Another organization verified this domain first (a unique partial index; migration 20261204140100). */
+  domainVerifiedElsewhere: { sqlState: UNIQUE_VIOLATION, constraint: 'organization_domains_verified_once' },
+  /** app.ensure_signed_in_user(): the signed-in user's email belongs to another account (migration 20261204140100). */
+  emailOtherAccount: { sqlState: 'TG003', constraint: null },
   /** A row that RLS's WITH CHECK refuses (a policy, not a missing grant: the gateway grants what it uses). */
   policyRefused: { sqlState: INSUFFICIENT_PRIVILEGE, constraint: null },
 } as const satisfies Record<string, { sqlState: string; constraint: string | null }>;

@@ -3,11 +3,12 @@ import type { OrganizationDomain as OrganizationDomainRow } from '../../generate
 import { builder } from '../../builder';
 import { refusalOf } from '../../db/database-errors';
 import { alreadyExists } from '../../errors';
+import { startVerification } from '../../domains/domain-verification';
 
 /**
  * The organization's domains: Organization.domains lists them, owners and admins
- * add one with addDomain (unverified; verification comes with a later issue),
- * counted against the CUSTOM_DOMAINS quota.
+ * add one with addDomain (unverified, with a fresh token: src/schema/domains/
+ * verifies it), counted against the CUSTOM_DOMAINS quota.
  */
 
 /** Hostnames as organization_domains accepts them (its CHECK constraint), lowercased. */
@@ -52,7 +53,7 @@ builder.mutationField('addDomain', (t) =>
         const [domain] = await ctx.tenantDb().$queryRaw<OrganizationDomainRow[]>`
           INSERT INTO organization_domains (domain) VALUES (${input.domain})
           RETURNING organization_id AS "organizationId", domain, verified, verified_at AS "verifiedAt", created_at AS "createdAt"`;
-        return { domain };
+        return { domain: await startVerification(ctx.tenantDb(), ctx.viewer!.organizationId, domain.domain, ctx.services) };
       } catch (error) {
         if (refusalOf(error) === 'domainAlreadyAdded') {
           throw alreadyExists(`The domain ${input.domain} is already added`, { field: 'input.domain' });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { builder } from '../../builder';
 import { PAID_SETTINGS, unpaidSwitchOns } from '../../billing/entitlements';
 import { badUserInput, forbidden, notFound } from '../../errors';
+import { assertCustomDomainAllowed } from '../../domains/custom-domain';
 import {
   addressAllowed,
   cidr,
@@ -162,6 +163,9 @@ builder.mutationField('updateOrganization', (t) =>
           { field: 'input.settings.security.allowedIPs', message: `must include your own address (${ctx.clientAddress ?? 'unknown'})` },
         ]);
       }
+
+      const customDomain = input.settings?.branding?.customDomain;
+      if (customDomain) await assertCustomDomainAllowed(ctx.tenantDb(), customDomain);
 
       await ctx.tenantDb().$transaction(async (tx) => {
         // FOR UPDATE: two concurrent patches merge one after the other, neither is lost.
