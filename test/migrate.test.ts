@@ -62,3 +62,26 @@ it('rolls a failing migration back whole and says which one failed', async () =>
   expect(leftovers.rows[0].t).toBeNull();
   expect(recorded.rowCount).toBe(0);
 });
+
+it('refuses, before any change, when a name a pending migration creates is taken by something else (a users table of the application)', async () => {
+  const name = `tenantgate_taken_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  const server = new pg.Client({ connectionString: process.env.TENANTGATE_TEST_SERVER_URL });
+  await server.connect();
+  await server.query(`CREATE DATABASE ${name}`);
+  const url = withDatabase(process.env.TENANTGATE_TEST_SERVER_URL!, name);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`CREATE TABLE users (id serial PRIMARY KEY, login text)`);
+    await client.query(`CREATE TYPE "Role" AS ENUM ('reader')`);
+    await expect(migrate(url)).rejects.toThrow(
+      /^Refusing to migrate: names tenantgate needs are taken by objects it did not create: table "users" \(owned by \w+\), which migration 20261127000000_gateway_core creates; type "Role" \(owned by \w+\), which migration 20261127000000_gateway_core creates\. No migration was applied\./,
+    );
+    const { rows } = await client.query(`SELECT to_regclass('organizations') AS organizations, (SELECT count(*)::int FROM "_prisma_migrations") AS recorded`);
+    expect(rows).toEqual([{ organizations: null, recorded: 0 }]);
+  } finally {
+    await client.end();
+    await server.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await server.end();
+  }
+});

@@ -70,8 +70,10 @@ export async function migrate(adminUrl: string, options: { dir?: string } = {}):
     );
     const recorded = new Map(rows.map((r) => [r.migration_name, r]));
     const result: MigrationResult = { applied: [], alreadyApplied: [] };
+    const migrations = await readMigrations(options.dir);
+    await assertNamesFree(client, migrations.filter((m) => !recorded.has(m.name)));
 
-    for (const migration of await readMigrations(options.dir)) {
+    for (const migration of migrations) {
       const record = recorded.get(migration.name);
       if (record && !record.finished_at) {
         throw new Error(
@@ -108,6 +110,48 @@ export async function migrate(adminUrl: string, options: { dir?: string } = {}):
     await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
     await client.end();
   }
+}
+
+/** What a pending migration creates, read from its SQL: `CREATE TABLE "users"`, `CREATE TYPE "Role"`, `CREATE SCHEMA app`. */
+export function namesCreated(sql: string): { kind: 'table' | 'type' | 'schema'; name: string }[] {
+  const names: { kind: 'table' | 'type' | 'schema'; name: string }[] = [];
+  const pattern = /^\s*CREATE\s+(TABLE|TYPE|SCHEMA)\s+(?!IF\s+NOT\s+EXISTS)(?:"?public"?\.)?"?([A-Za-z_][\w$]*)"?/gim;
+  for (const match of sql.matchAll(pattern)) names.push({ kind: match[1].toLowerCase() as 'table' | 'type' | 'schema', name: match[2] });
+  return names;
+}
+
+/**
+ * Before any change: the names the pending migrations create must be free. A
+ * database that already has a `users` table of its own would otherwise fail half
+ * way with `relation "users" already exists`; this says which names are taken,
+ * by what, and that nothing was changed.
+ */
+async function assertNamesFree(client: pg.Client, pending: MigrationFile[]): Promise<void> {
+  const wanted = pending.flatMap((m) => namesCreated(m.sql).map((n) => ({ ...n, migration: m.name })));
+  if (wanted.length === 0) return;
+  const { rows } = await client.query<{ kind: string; name: string; owner: string }>(
+    `SELECT 'table' AS kind, c.relname AS name, pg_get_userbyid(c.relowner) AS owner FROM pg_class c
+      WHERE c.relnamespace = 'public'::regnamespace AND c.relname = ANY($1)
+     UNION ALL
+     SELECT 'type', t.typname, pg_get_userbyid(t.typowner) FROM pg_type t
+      WHERE t.typnamespace = 'public'::regnamespace AND t.typname = ANY($2) AND t.typtype <> 'c'
+     UNION ALL
+     SELECT 'schema', n.nspname, pg_get_userbyid(n.nspowner) FROM pg_namespace n WHERE n.nspname = ANY($3)`,
+    [
+      wanted.filter((n) => n.kind === 'table').map((n) => n.name),
+      wanted.filter((n) => n.kind === 'type').map((n) => n.name),
+      wanted.filter((n) => n.kind === 'schema').map((n) => n.name),
+    ],
+  );
+  if (rows.length === 0) return;
+  const taken = rows.map((r) => {
+    const by = wanted.find((n) => n.kind === r.kind && n.name === r.name)!;
+    return `${r.kind} "${r.name}" (owned by ${r.owner}), which migration ${by.migration} creates`;
+  });
+  throw new Error(
+    `Refusing to migrate: names tenantgate needs are taken by objects it did not create: ${taken.join('; ')}. No migration was applied. ` +
+      'tenantgate cannot yet keep its own tables in a schema of their own: point DATABASE_URL and DATABASE_ADMIN_URL at a database of its own (or rename those objects).',
+  );
 }
 
 /**
