@@ -14,6 +14,7 @@ import type { Feature } from './settings';
 import QuotasPlugin from './quotas/pothos-plugin';
 import { withinQuota } from './quotas/enforce';
 import { isProduction } from './config';
+import { PATCHES, patchApplies } from './patches';
 
 /**
  * The Pothos builder: plugins and scalars, no types. Types live in src/schema/,
@@ -30,23 +31,25 @@ import { isProduction } from './config';
  * plugin's). test/schema.test.ts checks that a node's id resolves synchronously.
  */
 type GlobalIDResult = { type: string | object; id: string | number | bigint } | string | null | undefined;
-(RootFieldBuilder.prototype as unknown as { globalID: unknown }).globalID = function globalID(
-  this: RootFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<object>, unknown>,
-  { resolve, ...options }: { resolve: (...args: unknown[]) => GlobalIDResult | Promise<GlobalIDResult> },
-) {
-  const { builder } = this as unknown as { builder: { configStore: { getTypeConfig(ref: unknown): { name: string } }; options: { relay?: { encodeGlobalID?: (typename: string, id: string, ctx: unknown) => string } } } };
-  return (this as unknown as { field(config: object): unknown }).field({
-    ...options,
-    type: 'ID',
-    resolve: (parent: unknown, args: unknown, context: unknown, info: unknown) =>
-      completeValue(resolve(parent, args, context, info), (result) => {
-        if (!result || typeof result !== 'object') return result;
-        const typename = builder.configStore.getTypeConfig(result.type).name;
-        const encode = builder.options.relay?.encodeGlobalID;
-        return encode ? encode(typename, String(result.id), context) : encodeGlobalID(typename, String(result.id));
-      }),
-  });
-};
+if (patchApplies(PATCHES.relayGlobalId)) {
+  (RootFieldBuilder.prototype as unknown as { globalID: unknown }).globalID = function globalID(
+    this: RootFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<object>, unknown>,
+    { resolve, ...options }: { resolve: (...args: unknown[]) => GlobalIDResult | Promise<GlobalIDResult> },
+  ) {
+    const { builder } = this as unknown as { builder: { configStore: { getTypeConfig(ref: unknown): { name: string } }; options: { relay?: { encodeGlobalID?: (typename: string, id: string, ctx: unknown) => string } } } };
+    return (this as unknown as { field(config: object): unknown }).field({
+      ...options,
+      type: 'ID',
+      resolve: (parent: unknown, args: unknown, context: unknown, info: unknown) =>
+        completeValue(resolve(parent, args, context, info), (result) => {
+          if (!result || typeof result !== 'object') return result;
+          const typename = builder.configStore.getTypeConfig(result.type).name;
+          const encode = builder.options.relay?.encodeGlobalID;
+          return encode ? encode(typename, String(result.id), context) : encodeGlobalID(typename, String(result.id));
+        }),
+    });
+  };
+}
 
 export const builder = new SchemaBuilder<{
   Context: Context;

@@ -176,15 +176,14 @@ describe('the runtime role', () => {
   });
 
   it('refuses a role that owns a table, even without superuser or BYPASSRLS', async () => {
-    await admin.query(`DO $$ BEGIN
-      IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tenantgate_test_owner') THEN
-        CREATE ROLE tenantgate_test_owner LOGIN PASSWORD 'tenantgate_test_owner' NOSUPERUSER NOBYPASSRLS;
-      END IF; END $$`);
+    // A role of this run only, dropped at the end: suites running at once never share it.
+    const role = `${new URL(testUrls().adminUrl).pathname.slice(1)}_owner`;
+    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${role}' NOSUPERUSER NOBYPASSRLS`);
     await admin.query('CREATE TABLE owned_by_test_owner (id int)');
-    await admin.query('ALTER TABLE owned_by_test_owner OWNER TO tenantgate_test_owner');
+    await admin.query(`ALTER TABLE owned_by_test_owner OWNER TO ${role}`);
     const url = new URL(testUrls().adminUrl);
-    url.username = 'tenantgate_test_owner';
-    url.password = 'tenantgate_test_owner';
+    url.username = role;
+    url.password = role;
     const owner = new pg.Pool({ connectionString: url.toString(), max: 1 });
     try {
       await expect(assertRuntimeRole(owner)).rejects.toThrow(
@@ -193,6 +192,7 @@ describe('the runtime role', () => {
     } finally {
       await owner.end();
       await admin.query('DROP TABLE owned_by_test_owner');
+      await admin.query(`DROP ROLE ${role}`);
     }
   });
 });

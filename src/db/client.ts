@@ -2,6 +2,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
+import { PATCHES, patchApplies } from '../patches';
 import { installPlainPrismaPromises } from './prisma-promise';
 import { BoundClients, HeldTransaction } from './request-transaction';
 
@@ -21,6 +22,12 @@ export interface Database {
    * (src/context.ts): its reads run on a PrismaClient bound to that connection.
    */
   holdTransaction(connection: pg.PoolClient): HeldTransaction;
+  /**
+   * Whether a query's reads run in the access check's transaction (the held
+   * transaction). False when the bound adapter's patch does not apply to the
+   * installed @prisma/adapter-pg (src/patches.ts), or when turned off.
+   */
+  readonly heldReads: boolean;
   /** Statements sent to PostgreSQL since start, BEGIN and COMMIT included: the round trips. */
   statementCount(): number;
   close(): Promise<void>;
@@ -38,6 +45,11 @@ export interface DatabaseOptions {
   applicationName?: string;
   /** Called with the text of every statement sent (tests assert the list; debugging). */
   onStatement?: (sql: string) => void;
+  /**
+   * Run a query's reads in the access check's transaction.
+   * @default true when the installed @prisma/adapter-pg is one src/patches.ts knows
+   */
+  heldReads?: boolean;
 }
 
 /**
@@ -66,21 +78,25 @@ function preparedStatementNames(cap = 2_000): (query: { sql: string; args: unkno
   };
 }
 
-export function createDatabase({ url, max = 10, applicationName = 'tenantgate', onStatement }: DatabaseOptions): Database {
+export function createDatabase({ url, max = 10, applicationName = 'tenantgate', onStatement, heldReads }: DatabaseOptions): Database {
   const pool = new pg.Pool({ connectionString: url, max, application_name: applicationName });
   let statements = 0;
   // PERF: counting every statement at the driver is how the tests prove "no N+1"
   // and how the benchmark reports round trips per request. It costs one increment.
   pool.on('connect', (client) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      statements += 1;
-      if (onStatement) {
-        const first = args[0];
-        onStatement(typeof first === 'string' ? first : String((first as { text?: string })?.text ?? ''));
-      }
-      return query(...args);
-    };
+    const send = client.query;
+    Object.defineProperty(client, 'query', {
+      configurable: true,
+      writable: true,
+      value(...args: unknown[]): unknown {
+        statements += 1;
+        if (onStatement) {
+          const first = args[0];
+          onStatement(typeof first === 'string' ? first : String((first as { text?: string })?.text ?? ''));
+        }
+        return Reflect.apply(send, client, args);
+      },
+    });
   });
   // An idle client that errors (e.g. the server restarted) must not crash the process.
   pool.on('error', () => undefined);
@@ -98,9 +114,13 @@ export function createDatabase({ url, max = 10, applicationName = 'tenantgate', 
   } as const;
   // PERF: PrismaPromises without a getter, whose results V8 would keep through
   // young-generation collections (src/db/prisma-promise.ts).
+  const plainPromises = patchApplies(PATCHES.prismaPromise);
   const newClient = (clientAdapter: typeof adapter) => {
     const client = new PrismaClient({ adapter: clientAdapter, ...options });
-    installPlainPrismaPromises(client);
+    if (plainPromises && !installPlainPrismaPromises(client)) {
+      // In the version range, yet not the shape it copies: said once, like a version out of range.
+      patchApplies(PATCHES.prismaPromise, { version: 'an unrecognized _createPrismaPromise' });
+    }
     return client;
   };
   const prisma = newClient(adapter);
@@ -110,6 +130,7 @@ export function createDatabase({ url, max = 10, applicationName = 'tenantgate', 
     prisma,
     pool,
     holdTransaction: (connection) => new HeldTransaction(connection, bound),
+    heldReads: heldReads ?? patchApplies(PATCHES.boundAdapter),
     statementCount: () => statements,
     async close() {
       await prisma.$disconnect();

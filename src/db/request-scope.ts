@@ -32,9 +32,9 @@ export class RequestScope {
     readonly operationType: OperationTypeNode | undefined,
   ) {}
 
-  /** A query's reads run in the transaction its access check opens. */
+  /** A query's reads run in the transaction its access check opens (unless the database has held reads off). */
   get holds(): boolean {
-    return this.operationType === 'query';
+    return this.operationType === 'query' && this.db.heldReads;
   }
 
   /** The held transaction, while there is one. */

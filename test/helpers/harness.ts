@@ -85,6 +85,8 @@ export interface HarnessOptions {
   onStatement?: (sql: string) => void;
   trustedProxies?: string[];
   now?: () => number;
+  /** See DatabaseOptions.heldReads. */
+  heldReads?: boolean;
   /** Options of the usage recorder over the harness's defaults (no timer, no early flush, `db.pool`). */
   usage?: Partial<UsageRecorderOptions>;
   /** Mail, DNS and HTTP for domains and invitations (test/helpers/mail-dns.ts starts real ones). */
@@ -93,7 +95,7 @@ export interface HarnessOptions {
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const { adminUrl, runtimeUrl } = testUrls();
-  const db = createDatabase({ url: runtimeUrl, max: options.poolSize ?? 10, onStatement: options.onStatement, applicationName: options.applicationName });
+  const db = createDatabase({ url: runtimeUrl, max: options.poolSize ?? 10, onStatement: options.onStatement, applicationName: options.applicationName, heldReads: options.heldReads });
   const system = createSystemDatabase(adminUrl);
   const usage = createUsageRecorder({ pool: db.pool, flushIntervalMs: 0, flushEveryCalls: Infinity, now: options.now, ...options.usage });
   const gateway = createGateway({

@@ -2,8 +2,14 @@ import pg from 'pg';
 import { ensureRuntimeRole, migrate } from '../../src/db/migrate';
 import { chooseTestServer, withDatabase } from './database';
 
-/** The runtime login role of the suite: not superuser, owns nothing, no BYPASSRLS. */
-export const TEST_RUNTIME_ROLE = { user: 'tenantgate_test_app', password: 'tenantgate_test_app' };
+/**
+ * The runtime login role of a run: not superuser, owns nothing, no BYPASSRLS.
+ * Named after the run's database, so that suites running at once on one server
+ * never share it, and dropped with the database at the end.
+ */
+function runtimeRole(database: string) {
+  return { user: `${database}_app`, password: `${database}_app` };
+}
 
 /**
  * One fresh database per run, migrated once. Tests keep out of each other's way
@@ -18,7 +24,8 @@ export default async function globalSetup(): Promise<void> {
   await admin.end();
 
   const adminUrl = withDatabase(server.url, database);
-  const runtimeUrl = withDatabase(server.url, database, TEST_RUNTIME_ROLE);
+  const role = runtimeRole(database);
+  const runtimeUrl = withDatabase(server.url, database, role);
   await migrate(adminUrl);
   await ensureRuntimeRole(adminUrl, runtimeUrl);
 
@@ -31,6 +38,7 @@ export default async function globalSetup(): Promise<void> {
     const client = new pg.Client({ connectionString: server.url });
     await client.connect();
     await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await client.query(`DROP ROLE IF EXISTS ${role.user}`);
     await client.end();
   };
   console.log(`\ntenantgate tests: database ${database} on ${server.label}`);

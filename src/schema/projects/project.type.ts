@@ -69,7 +69,7 @@ builder.queryFields((t) => ({
     resolve: (query, _root, args, ctx) =>
       ctx.tenantDb().project.findUnique({
         ...query,
-        where: { organizationId_id: { organizationId: ctx.viewer!.organizationId, id: args.id as unknown as string } },
+        where: { organizationId_id: { organizationId: ctx.viewer!.organizationId, id: String(args.id) } },
       }),
   }),
 }));

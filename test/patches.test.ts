@@ -1,0 +1,68 @@
+import { installedVersion, inRange, PATCHES, patchApplies } from '../src/patches';
+import { startHarness, type Harness, type TestOrganization } from './helpers/harness';
+import { ProjectPageWithOwners } from './operations';
+
+/**
+ * Every patch of a library's internals is pinned (src/patches.ts): it applies
+ * to the versions it was written for, and outside them the gateway takes the
+ * public path and says so once.
+ */
+
+it.each(Object.entries(PATCHES))('%s applies to the installed version (an upgrade fails here first: re-check the patch, then its range)', (_, patch) => {
+  const warn = jest.fn();
+  expect(installedVersion(patch.package)).toMatch(/^\d+\.\d+\.\d+/);
+  expect(patchApplies(patch, { warn })).toBe(true);
+  expect(warn).not.toHaveBeenCalled();
+});
+
+it('compares major.minor.x ranges', () => {
+  expect(inRange('7.10.0', '7.10.x')).toBe(true);
+  expect(inRange('7.10.12', '7.10.x')).toBe(true);
+  expect(inRange('7.11.0', '7.10.x')).toBe(false);
+  expect(inRange('7.1.0', '7.10.x')).toBe(false);
+  expect(inRange('7.10.0-dev.3', '7.10.x')).toBe(false);
+});
+
+it('refuses a version out of range and says so once, with the fallback', () => {
+  const warn = jest.fn();
+  const patch = { ...PATCHES.boundAdapter, name: `${PATCHES.boundAdapter.name} (test)` };
+  expect(patchApplies(patch, { version: '8.0.0', warn })).toBe(false);
+  expect(patchApplies(patch, { version: '8.0.0', warn })).toBe(false);
+  expect(warn).toHaveBeenCalledTimes(1);
+  expect(warn.mock.calls[0][0]).toContain('8.0.0');
+  expect(warn.mock.calls[0][0]).toContain(PATCHES.boundAdapter.fallback);
+});
+
+describe('the fallback of the bound adapter: held reads off', () => {
+  let h: Harness;
+  let acme: TestOrganization;
+  let globex: TestOrganization;
+  const statements: string[] = [];
+
+  beforeAll(async () => {
+    h = await startHarness({ heldReads: false, poolSize: 3, onStatement: (sql) => statements.push(sql) });
+    acme = await h.createOrganization('Acme');
+    globex = await h.createOrganization('Globex');
+    await h.system.prisma.project.createMany({
+      data: [
+        { organizationId: acme.id, ownerId: acme.owner.id, name: 'acme-0' },
+        { organizationId: globex.id, ownerId: globex.owner.id, name: 'globex-0' },
+      ],
+    });
+  });
+  afterAll(() => h.close());
+
+  it('answers queries the same, each read in a scoped transaction of its own, both sides', async () => {
+    expect(h.db.heldReads).toBe(false);
+    statements.length = 0;
+    const mine = await h.execute(ProjectPageWithOwners, { token: acme.member.token, variables: { first: 10 } });
+    expect(mine.errors).toBeUndefined();
+    expect(mine.data!.projects.edges.map((e) => e.node.name)).toEqual(['acme-0']);
+    // The access check commits in its own message; the reads open scoped transactions (SET LOCAL).
+    expect(statements[0]).toMatch(/^BEGIN READ ONLY; SET LOCAL .*request_access.*; COMMIT$/s);
+    expect(statements.some((sql) => /^SET LOCAL app\.current_org_id/.test(sql))).toBe(true);
+    const theirs = await h.execute(ProjectPageWithOwners, { token: globex.member.token, variables: { first: 10 } });
+    expect(theirs.data!.projects.edges.map((e) => e.node.name)).toEqual(['globex-0']);
+    expect(h.db.pool.idleCount).toBe(h.db.pool.totalCount);
+  });
+});
