@@ -17,6 +17,7 @@ import './domains/release-domain.mutation';
 import './invitations/invitation.type';
 import './invitations/invitations.mutation';
 import './invitations/invitations.query';
+import './signup/signup';
 import './organization-settings';
 import './analytics';
 import './departments';
