@@ -1,14 +1,18 @@
 /**
  * npm run token -- --email <email> [--org <slug>] [--expires 12h]
  * npm run token -- --platform-admin [--email <email>] [--expires 12h]
+ * npm run token -- --signed-in --email <email> [--expires 12h]
  *
  * Prints a signed bearer token for that user in that organization (the user's
  * only organization when --org is left out), or, with --platform-admin, a
  * platform operator's token: the platform scope and no organization (the user
  * must be listed in platform_operators; the only operator when --email is left
- * out). Works while the gateway runs: it attaches to the same embedded
+ * out), or, with --signed-in, what an identity provider issues at a first sign-in:
+ * a verified email claim and no organization (completeSignUp, acceptInvitation;
+ * the user's id when the email has one, else a new one). Works while the gateway runs: it attaches to the same embedded
  * PostgreSQL, or uses DATABASE_ADMIN_URL.
  */
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config';
 import { signToken } from '../src/auth/tokens';
@@ -19,6 +23,7 @@ import { findPlatformOperator } from '../src/platform/operators';
 const USAGE = [
   'usage: npm run token -- --email <email> [--org <slug>] [--expires <duration, e.g. 12h>]',
   '       npm run token -- --platform-admin [--email <email>] [--expires <duration>]',
+  '       npm run token -- --signed-in --email <email> [--expires <duration>]',
 ].join('\n');
 
 type SigningAuth = { secret: string; issuer?: string; audience?: string };
@@ -30,6 +35,7 @@ async function main() {
       org: { type: 'string' },
       expires: { type: 'string', default: '12h' },
       'platform-admin': { type: 'boolean', default: false },
+      'signed-in': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -48,7 +54,8 @@ async function main() {
     const system = createSystemDatabase(connections.adminUrl);
     try {
       const auth = { secret, issuer, audience };
-      if (email && !platformAdmin) await printMemberToken(system, auth, email, values.org, values.expires);
+      if (email && values['signed-in']) await printSignedInToken(system, auth, email, values.expires);
+      else if (email && !platformAdmin) await printMemberToken(system, auth, email, values.org, values.expires);
       else await printPlatformToken(system, auth, email, values.expires);
     } finally {
       await system.close();
@@ -83,6 +90,14 @@ async function printMemberToken(system: SystemDatabase, auth: SigningAuth, email
   }
   const token = await signToken({ ...auth, userId: user.id, organizationId: membership.organizationId, expiresIn: expires });
   console.error(`${email}, ${membership.role.toLowerCase()} of ${membership.organization.slug}, expires in ${expires}:`);
+  console.log(token);
+}
+
+/** A first sign-in's token: a verified email claim and no organization. */
+async function printSignedInToken(system: SystemDatabase, auth: SigningAuth, email: string, expires: string): Promise<void> {
+  const user = await system.prisma.user.findUnique({ where: { email }, select: { id: true } });
+  const token = await signToken({ ...auth, userId: user?.id ?? randomUUID(), expiresIn: expires, extraClaims: { email, email_verified: true } });
+  console.error(`${email}, signed in with no organization, expires in ${expires}:`);
   console.log(token);
 }
 

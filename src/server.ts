@@ -49,6 +49,14 @@ async function main(): Promise<void> {
     await assertTenancy(db.pool);
     // The system client serves platform operators' cross-organization actions (src/schema/platform/platform.type.ts).
     const system = connections.adminUrl ? createSystemDatabase(connections.adminUrl) : undefined;
+    const services = createServices({
+      dnsServers: config.dnsServers,
+      allowPrivate: config.domainVerifyAllowPrivate,
+      smtpUrl: config.smtpUrl,
+      mailFrom: config.mailFrom,
+      mailDirectory: `${config.dataDir}/mail`,
+      publicUrl: config.publicUrl,
+    });
     const gateway = createGateway({
       db,
       system,
@@ -59,14 +67,7 @@ async function main(): Promise<void> {
       billingGraceDays: config.billingGraceDays,
       exposeErrorDetails: config.development,
       // Mail (SMTP_URL, else .eml files under <dataDir>/mail), DNS and HTTP for domains and invitations.
-      services: createServices({
-        dnsServers: config.dnsServers,
-        allowPrivate: config.domainVerifyAllowPrivate,
-        smtpUrl: config.smtpUrl,
-        mailFrom: config.mailFrom,
-        mailDirectory: `${config.dataDir}/mail`,
-        publicUrl: config.publicUrl,
-      }),
+      services,
     });
     const server = createServer(gateway);
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.port, resolve));
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
       await new Promise((resolve) => server.close(resolve));
       // Writes the usage counted since the last flush (src/usage/recorder.ts) while the pool is still open.
       await gateway.dispose();
+      services.mailer.close();
       await db.close();
       await system?.close();
       await stopDatabase();

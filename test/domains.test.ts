@@ -232,6 +232,12 @@ describe('the SSRF guard', () => {
     expect(web.requests.length).toBe(requestsBefore);
   });
 
+  it('refuses an address literal (what a redirect may name) like a name', async () => {
+    for (const literal of ['169.254.169.254', '10.0.0.1', '[::1]']) {
+      await expect(guarded().fetchProof(literal, HTTP_PROOF_PATH)).rejects.toMatchObject({ reason: 'REFUSED_ADDRESS' });
+    }
+  });
+
   it('refuses a name with one private address among public ones', async () => {
     const domain = freshDomain();
     dns.a.set(domain, ['93.184.216.34', '10.0.0.1']);

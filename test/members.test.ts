@@ -23,6 +23,8 @@ beforeAll(async () => {
 beforeEach(async () => {
   acme = await h.createOrganization('Acme');
   globex = await h.createOrganization('Globex');
+  // addMember adds addresses of the organization's verified domains only (src/invitations/add-member-rule.ts).
+  await h.system.prisma.organizationDomain.create({ data: { organizationId: acme.id, domain: `${acme.slug}.example`, verified: true, verifiedMethod: 'DNS' } });
 });
 afterAll(() => h.close());
 
@@ -145,17 +147,30 @@ describe('addMember', () => {
     expect(member.role).toBe('MEMBER');
   });
 
-  it('adds an existing identity of another organization: one user, member of both', async () => {
-    const member = await addMember(acme.admin, globex.member.email.toUpperCase(), 'ADMIN');
-    expect(member.user).toEqual({ id: gid(globex.member), email: globex.member.email, name: 'Test member' });
-    expect(await roleOf(acme, globex.member)).toBe('ADMIN');
-    expect(await roleOf(globex, globex.member)).toBe('MEMBER');
-    expect(await h.system.prisma.user.count({ where: { email: globex.member.email } })).toBe(1);
+  it('refuses an address outside its verified domains (inviteMember is for those), the same whether or not it has an account', async () => {
+    const unknown = `nobody-${Date.now()}@example.test`;
+    for (const email of [globex.member.email.toUpperCase(), unknown]) {
+      const response = await h.execute(AddMember, { token: acme.admin.token, variables: { input: { email, role: 'ADMIN' } } });
+      expect(errorCodes(response)).toEqual(['FAILED_PRECONDITION']);
+      expect(response.errors?.[0].message).toBe(`addMember adds people with an email of the organization's verified domains only; invite ${email.trim().toLowerCase()} with inviteMember`);
+    }
+    expect(await roleOf(acme, globex.member)).toBeNull();
+    expect(await h.system.prisma.user.count({ where: { email: unknown } })).toBe(0);
+  });
+
+  it("lets a platform operator's support session add any address", async () => {
+    const operator = await h.createPlatformOperator();
+    const support = await h.token(operator.id, acme.id, { extraClaims: { platform: true, support: true } });
+    const member = await addMember({ ...acme.admin, token: support }, globex.member.email, 'MEMBER');
+    expect(member.user.id).toBe(gid(globex.member));
+    expect(await roleOf(acme, globex.member)).toBe('MEMBER');
   });
 
   it('refuses a member of the organization with BAD_USER_INPUT naming input.email, and changes nothing', async () => {
+    const email = `twice@${acme.slug}.example`;
+    await addMember(acme.admin, email);
     const before = await rolesIn(acme);
-    const response = await h.execute(AddMember, { token: acme.admin.token, variables: { input: { email: acme.member.email.toUpperCase(), role: 'ADMIN' } } });
+    const response = await h.execute(AddMember, { token: acme.admin.token, variables: { input: { email: email.toUpperCase(), role: 'ADMIN' } } });
     expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
     expect(response.errors?.[0].extensions?.fields).toEqual([{ field: 'input.email', message: 'is already a member of this organization' }]);
     expect(await rolesIn(acme)).toEqual(before);
@@ -395,7 +410,7 @@ describe('the database backstops', () => {
 
 describe('viewer.organizations', () => {
   it('lists every organization of a user of two, with its role there, marking the active one', async () => {
-    await addMember(acme.admin, globex.member.email, 'ADMIN');
+    await h.system.prisma.membership.create({ data: { organizationId: acme.id, userId: globex.member.id, role: 'ADMIN' } });
     const expected = (active: string) => [
       { id: encodeGlobalID('Organization', acme.id), slug: acme.slug, name: 'Acme', role: 'ADMIN', joinedAt: expect.any(String), active: active === acme.id },
       { id: encodeGlobalID('Organization', globex.id), slug: globex.slug, name: 'Globex', role: 'MEMBER', joinedAt: expect.any(String), active: active === globex.id },
@@ -414,7 +429,7 @@ describe('viewer.organizations', () => {
 describe('seats follow members', () => {
   it('adds a seat when a member joins past the paid seats, and never touches another organization', async () => {
     await h.system.prisma.subscription.update({ where: { organizationId: acme.id }, data: { seats: 3 } });
-    const response = await h.execute(AddMember, { token: acme.admin.token, variables: { input: { email: `seat-${Date.now()}@example.test`, role: 'MEMBER' } } });
+    const response = await h.execute(AddMember, { token: acme.admin.token, variables: { input: { email: `seat-${Date.now()}@${acme.slug}.example`, role: 'MEMBER' } } });
     expect(response.errors).toBeUndefined();
     const [ours, theirs] = await Promise.all([
       h.system.prisma.subscription.findUniqueOrThrow({ where: { organizationId: acme.id } }),
@@ -426,7 +441,7 @@ describe('seats follow members', () => {
 
   it('leaves the seats alone while there are enough', async () => {
     await h.system.prisma.subscription.update({ where: { organizationId: acme.id }, data: { seats: 5 } });
-    await h.execute(AddMember, { token: acme.admin.token, variables: { input: { email: `seat-${Date.now()}@example.test`, role: 'MEMBER' } } });
+    await h.execute(AddMember, { token: acme.admin.token, variables: { input: { email: `seat-${Date.now()}@${acme.slug}.example`, role: 'MEMBER' } } });
     expect((await h.system.prisma.subscription.findUniqueOrThrow({ where: { organizationId: acme.id } })).seats).toBe(5);
   });
 });

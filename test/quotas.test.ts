@@ -250,11 +250,13 @@ describe('enforcement', () => {
   });
 
   it('members: at the limit, addMember fails with QUOTA_EXCEEDED, and neither the membership nor the user is written', async () => {
+    // addMember adds addresses of the organization's verified domains only.
+    await h.system.prisma.organizationDomain.create({ data: { organizationId: acme.id, domain: `${acme.slug}.example`, verified: true, verifiedMethod: 'DNS' } });
     for (const name of ['fourth', 'fifth']) {
-      const added = await h.execute(AddMember, { token: acme.admin.token, variables: { input: { email: `${name}-${randomUUID()}@example.test` } } });
+      const added = await h.execute(AddMember, { token: acme.admin.token, variables: { input: { email: `${name}-${randomUUID()}@${acme.slug}.example` } } });
       expect(added.errors).toBeUndefined();
     }
-    const email = `sixth-${randomUUID()}@example.test`;
+    const email = `sixth-${randomUUID()}@${acme.slug}.example`;
     const response = await h.execute(AddMember, { token: acme.owner.token, variables: { input: { email } } });
     expectQuotaExceeded(response, 'Member limit reached (5). Upgrade to create more.', { resource: 'USERS', limit: 5, used: 5 });
     expect(await h.system.prisma.membership.count({ where: { organizationId: acme.id } })).toBe(5);

@@ -1,7 +1,7 @@
 import { Resolver } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { isPublicAddress } from './addresses';
 
 /**
@@ -65,7 +65,8 @@ export function createNetwork(options: NetworkOptions = {}): Network {
    * before any connection is attempted.
    */
   const pinnedAddress = async (host: string): Promise<string> => {
-    const found = await addresses(host).catch(() => [] as string[]);
+    // A redirect may name an address rather than a name: it is checked all the same.
+    const found = isIP(host) ? [host] : await addresses(host).catch(() => [] as string[]);
     if (found.length === 0) throw new ProbeError('NOT_RESOLVED', `${host} does not resolve`);
     const refused = found.filter((a) => !isPublicAddress(a));
     if (refused.length && !allowPrivate) {

@@ -62,18 +62,22 @@ export async function inviteMember(db: TenantClient, inviter: Inviter, input: In
   return invitation;
 }
 
+/**
+ * The invitation mail. It carries the token, not a link: accepting needs the
+ * invitee signed in through the application's identity provider, which is the
+ * application's page to show (it calls acceptInvitation with the token).
+ */
 async function mailInvitation(services: Services, organizationName: string, invitation: Invitation, token: string): Promise<void> {
-  const link = `${services.publicUrl}/invitations/accept?token=${encodeURIComponent(token)}`;
   await services.mailer.send({
     to: invitation.email,
     subject: `You are invited to join ${organizationName}`,
     text: [
       `You are invited to join ${organizationName} as ${invitation.role === 'ADMIN' ? 'an admin' : 'a member'}.`,
-      `Sign in with ${invitation.email} and accept (valid until ${invitation.expiresAt.toISOString()}):`,
+      `Sign in with ${invitation.email} and accept with this invitation token (valid until ${invitation.expiresAt.toISOString()}):`,
       '',
-      link,
+      `Invitation token (acceptInvitation / declineInvitation): ${token}`,
       '',
-      `The invitation's token, for the API (acceptInvitation / declineInvitation): ${token}`,
+      'If you do not want to join, decline it or ignore this message.',
     ].join('\n'),
   });
 }

@@ -20,6 +20,7 @@ import './domains/release-domain.mutation';
 import './invitations/invitation.type';
 import './invitations/invitations.mutation';
 import './invitations/invitations.query';
+import './signup/signup';
 import './members/membership.type';
 import './members/members.query';
 import './members/add-member.mutation';

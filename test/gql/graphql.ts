@@ -10,7 +10,7 @@ export type AddDomainInput = {
 };
 
 export type AddMemberInput = {
-  /** Stored lowercased. A new address creates the user. */
+  /** Stored lowercased. Must be of one of the organization's verified domains (others: inviteMember). A new address creates the user. */
   email: string;
   /** ADMIN or MEMBER. */
   role?: Role;

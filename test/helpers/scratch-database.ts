@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { ensureRuntimeRole, migrate } from '../../src/db/migrate';
-import { TEST_RUNTIME_ROLE } from '../setup/global-setup';
 import { withDatabase } from '../setup/database';
 
 /**
@@ -24,7 +23,9 @@ export async function createScratchDatabase(options: { migrationsDir?: string; m
   await server.query(`CREATE DATABASE ${database}`);
   await server.end();
   const adminUrl = withDatabase(serverUrl, database);
-  const runtimeUrl = withDatabase(serverUrl, database, TEST_RUNTIME_ROLE);
+  // The run's own runtime role (test/setup/global-setup.ts), dropped with the run.
+  const runRuntime = new URL(process.env.TENANTGATE_TEST_RUNTIME_URL ?? '');
+  const runtimeUrl = withDatabase(serverUrl, database, { user: decodeURIComponent(runRuntime.username), password: decodeURIComponent(runRuntime.password) });
   if (options.migrateIt !== false) {
     await migrate(adminUrl, { dir: options.migrationsDir });
     await ensureRuntimeRole(adminUrl, runtimeUrl);

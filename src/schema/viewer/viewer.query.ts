@@ -37,7 +37,7 @@ const ViewerOrganization = builder.objectRef<MyOrganizationRow & { active: boole
   }),
 });
 
-const Viewer = builder.objectRef<ViewerShape>('Viewer').implement({
+export const Viewer = builder.objectRef<ViewerShape>('Viewer').implement({
   description: 'The caller: its user, its active organization and its role there.',
   fields: (t) => ({
     user: t.field({
