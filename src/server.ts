@@ -41,7 +41,12 @@ async function main(): Promise<void> {
       }
     }
 
-    const db = createDatabase({ url: connections.runtimeUrl, max: config.poolSize });
+    const db = createDatabase({
+      url: connections.runtimeUrl,
+      max: config.poolSize,
+      statementTimeoutMs: config.statementTimeoutMs,
+      idleInTransactionTimeoutMs: config.idleInTransactionTimeoutMs,
+    });
     await assertRuntimeRole(db.pool);
     // The system client serves platform operators' cross-organization actions (src/schema/platform.ts).
     const system = connections.adminUrl ? createSystemDatabase(connections.adminUrl) : undefined;
@@ -52,6 +57,11 @@ async function main(): Promise<void> {
       signSupportToken: supportTokenSigner(connections.auth),
       trustedProxies: config.trustedProxies,
       paymentWebhookSecret: config.paymentWebhookSecret,
+      // Issue 13: limits and fairness (docs/drafts/issue-13a.md).
+      operationLimits: { anonymousMaxTokens: config.anonymousMaxTokens, costPerApiCall: config.operationCostPerApiCall },
+      organizationConcurrency: { limit: config.organizationConcurrency, queue: config.organizationQueue, maxWaitMs: config.organizationQueueWaitMs, anonymousLimit: config.anonymousConcurrency },
+      maxRequestBodySize: config.maxRequestBodyBytes,
+      maxResponseBytes: config.maxResponseBytes,
       exposeErrorDetails: process.env.NODE_ENV === 'development',
     });
     const server = createServer(gateway);

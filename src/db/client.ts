@@ -36,6 +36,14 @@ export interface DatabaseOptions {
   max?: number;
   /** Name shown in pg_stat_activity. */
   applicationName?: string;
+  /**
+   * PostgreSQL's statement_timeout for every statement of this pool, in ms
+   * (issue 13: no request holds a connection for minutes). 0: none.
+   * @default 0
+   */
+  statementTimeoutMs?: number;
+  /** idle_in_transaction_session_timeout of this pool's sessions, in ms. 0: none. @default 0 */
+  idleInTransactionTimeoutMs?: number;
   /** Called with the text of every statement sent (tests assert the list; debugging). */
   onStatement?: (sql: string) => void;
 }
@@ -66,12 +74,26 @@ function preparedStatementNames(cap = 2_000): (query: { sql: string; args: unkno
   };
 }
 
-export function createDatabase({ url, max = 10, applicationName = 'tenantgate', onStatement }: DatabaseOptions): Database {
-  const pool = new pg.Pool({ connectionString: url, max, application_name: applicationName });
+export function createDatabase({ url, max = 10, applicationName = 'tenantgate', onStatement, statementTimeoutMs, idleInTransactionTimeoutMs }: DatabaseOptions): Database {
+  // The timeouts are startup parameters: set once per connection, no statement per
+  // request. PgBouncer refuses unknown startup parameters: behind it, list them in
+  // its ignore_startup_parameters and set them on the role instead (docs/drafts/issue-13a.md).
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    application_name: applicationName,
+    ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
+    ...(idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: idleInTransactionTimeoutMs } : {}),
+  });
   let statements = 0;
   // PERF: counting every statement at the driver is how the tests prove "no N+1"
   // and how the benchmark reports round trips per request. It costs one increment.
   pool.on('connect', (client) => {
+    // SECURITY/availability: a checked-out connection that the server ends (a
+    // restart, idle_in_transaction_session_timeout) emits 'error'; without a
+    // listener that would end the process. Its next statement fails instead,
+    // and the request releases it as broken.
+    client.on('error', () => undefined);
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
       statements += 1;
