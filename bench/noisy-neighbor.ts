@@ -12,7 +12,6 @@
  * a superuser): creates and drops its own database, tenantgate_noisy_bench.
  */
 import { spawn } from 'node:child_process';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import pg from 'pg';
@@ -117,17 +116,21 @@ async function main() {
     return { requests: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
   }
 
+  await victim(2); // warm-up: JIT, prepared statements, the plan limits
   console.log(`quiet phase: ${QUIET_SECONDS} s of projects(first: 20) from the quiet organization on one connection`);
   const quietPhase = await victim(QUIET_SECONDS);
-  console.log(`attack phase: ${ATTACK_SECONDS} s, the same alongside the attack loops (a worker thread)`);
-  // The attackers run on a thread of their own: building and sending megabytes must not delay the victim's client.
-  const worker = new Worker(__filename, { execArgv: ['--import', 'tsx'], workerData: { base, noisyToken: noisy.token } });
-  const outcomesReady = new Promise<Map<string, { count: number; latencies: number[]; bodyBytes: number }>>((resolve) => worker.once('message', resolve));
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  console.log(`attack phase: ${ATTACK_SECONDS} s, the same alongside the attack loops (a process of their own)`);
+  // The attackers run in a process of their own: building and sending megabytes must not delay the victim's client.
+  const attacker = spawn(process.execPath, ['--import', 'tsx', __filename, '--attacker', base, noisy.token], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const outcomesReady = new Promise<[string, { count: number; latencies: number[]; bodyBytes: number }][]>((resolve, reject) => {
+    attacker.once('message', (message) => resolve(message as [string, { count: number; latencies: number[]; bodyBytes: number }][]));
+    attacker.once('error', reject);
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
   const attackPhase = await victim(ATTACK_SECONDS);
-  worker.postMessage('stop');
-  const outcomes = await outcomesReady;
-  await worker.terminate();
+  attacker.send('stop');
+  const outcomes = new Map(await outcomesReady);
+  attacker.kill();
   clearInterval(rssTimer);
   const hwm = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${gateway.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
   gateway.kill('SIGTERM');
@@ -151,7 +154,7 @@ async function main() {
   await admin.end();
 }
 
-/** The attack loops, on a worker thread; posts their outcomes when told to stop. */
+/** The attack loops, in a child process; sends their outcomes when told to stop. */
 async function attackers({ base, noisyToken }: { base: string; noisyToken: string }) {
   const post = (body: string, token: string | null) =>
     fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body });
@@ -165,7 +168,7 @@ async function attackers({ base, noisyToken }: { base: string; noisyToken: strin
   ];
   const outcomes = new Map<string, { count: number; latencies: number[]; bodyBytes: number }>();
   let attacking = true;
-  parentPort!.once('message', () => (attacking = false));
+  process.once('message', () => (attacking = false));
   async function attackLoop(attack: (typeof attacks)[number]) {
     while (attacking) {
       const started = performance.now();
@@ -186,16 +189,16 @@ async function attackers({ base, noisyToken }: { base: string; noisyToken: strin
   }
 
   const loops = attacks.flatMap((attack) => Array.from({ length: attack.loops }, () => attackLoop(attack)));
-  await new Promise<void>((resolve) => parentPort!.once('message', () => resolve()));
+  await new Promise<void>((resolve) => process.once('message', () => resolve()));
   await Promise.all(loops);
-  parentPort!.postMessage(outcomes);
+  process.send!([...outcomes]);
 }
 
-if (isMainThread) {
+if (args[0] === '--attacker') {
+  void attackers({ base: args[1], noisyToken: args[2] });
+} else {
   main().catch((error) => {
     console.error(error);
     process.exit(1);
   });
-} else {
-  void attackers(workerData);
 }

@@ -29,6 +29,8 @@ export interface Config {
   organizationQueue: number;
   /** How long a request may wait for its organization's turn, ms. @default 20000 */
   organizationQueueWaitMs: number;
+  /** Name Prisma's statements (prepared once per connection); false behind PgBouncer < 1.21 in transaction mode. @default true */
+  namedStatements: boolean;
   /** Requests without a valid token processed at once, all together. @default 2 */
   anonymousConcurrency: number;
   /** Token budget of a request without a token. @default 1000 */
@@ -88,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     organizationConcurrency: env.ORGANIZATION_CONCURRENCY ? integer(env, 'ORGANIZATION_CONCURRENCY', 1) : undefined,
     organizationQueue: nonNegative(env, 'ORGANIZATION_QUEUE', 1_000),
     organizationQueueWaitMs: integer(env, 'ORGANIZATION_QUEUE_WAIT_MS', 20_000),
+    namedStatements: env.DATABASE_NAMED_STATEMENTS !== 'false',
     anonymousConcurrency: integer(env, 'ANONYMOUS_CONCURRENCY', 2),
     anonymousMaxTokens: integer(env, 'ANONYMOUS_MAX_TOKENS', 1_000),
     operationCostPerApiCall: integer(env, 'OPERATION_COST_PER_API_CALL', 1_000),

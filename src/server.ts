@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       max: config.poolSize,
       statementTimeoutMs: config.statementTimeoutMs,
       idleInTransactionTimeoutMs: config.idleInTransactionTimeoutMs,
+      namedStatements: config.namedStatements,
     });
     await assertRuntimeRole(db.pool);
     // The system client serves platform operators' cross-organization actions (src/schema/platform.ts).

@@ -42,6 +42,13 @@ export interface DatabaseOptions {
    * @default 0
    */
   statementTimeoutMs?: number;
+  /**
+   * Name Prisma's statements so each connection prepares them once. Off behind
+   * PgBouncer in transaction mode before 1.21 (a statement prepared on one
+   * server connection is unknown on the next): DATABASE_NAMED_STATEMENTS=false.
+   * @default true
+   */
+  namedStatements?: boolean;
   /** idle_in_transaction_session_timeout of this pool's sessions, in ms. 0: none. @default 0 */
   idleInTransactionTimeoutMs?: number;
   /** Called with the text of every statement sent (tests assert the list; debugging). */
@@ -74,7 +81,7 @@ function preparedStatementNames(cap = 2_000): (query: { sql: string; args: unkno
   };
 }
 
-export function createDatabase({ url, max = 10, applicationName = 'tenantgate', onStatement, statementTimeoutMs, idleInTransactionTimeoutMs }: DatabaseOptions): Database {
+export function createDatabase({ url, max = 10, applicationName = 'tenantgate', onStatement, statementTimeoutMs, idleInTransactionTimeoutMs, namedStatements = true }: DatabaseOptions): Database {
   // The timeouts are startup parameters: set once per connection, no statement per
   // request. PgBouncer refuses unknown startup parameters: behind it, list them in
   // its ignore_startup_parameters and set them on the role instead (docs/drafts/issue-13a.md).
@@ -106,7 +113,7 @@ export function createDatabase({ url, max = 10, applicationName = 'tenantgate', 
   });
   // An idle client that errors (e.g. the server restarted) must not crash the process.
   pool.on('error', () => undefined);
-  const adapter = new PrismaPg(pool, { statementNameGenerator: preparedStatementNames() });
+  const adapter = new PrismaPg(pool, namedStatements ? { statementNameGenerator: preparedStatementNames() } : {});
   const options = {
     // Every tenant operation is a transaction, so under load it waits for a pooled
     // connection here. Prisma's default (2 s) fails requests that would be served
