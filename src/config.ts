@@ -23,6 +23,28 @@ export interface Config {
   trustedProxies: string[];
   /** Days a PAST_DUE organization keeps writing before it turns read-only. @default 14 */
   billingGraceDays: number;
+  /** statement_timeout of the runtime pool's sessions, ms; 0 for none. @default 10000 */
+  statementTimeoutMs: number;
+  /** idle_in_transaction_session_timeout of the runtime pool's sessions, ms; 0 for none. @default 15000 */
+  idleInTransactionTimeoutMs: number;
+  /** Requests of one organization on the database at once. @default half of DATABASE_POOL_SIZE, at least 2 */
+  organizationConcurrency?: number;
+  /** Requests of one organization that may wait for a turn. @default 1000 */
+  organizationQueue: number;
+  /** How long a request may wait for its organization's turn, ms. @default 20000 */
+  organizationQueueWaitMs: number;
+  /** Name Prisma's statements (prepared once per connection); false behind PgBouncer < 1.21 in transaction mode. @default true */
+  namedStatements: boolean;
+  /** Requests without a valid token processed at once, all together. @default 2 */
+  anonymousConcurrency: number;
+  /** Token budget of a request without a token. @default 1000 */
+  anonymousMaxTokens: number;
+  /** Cost units per counted API call: an operation counts ceil(cost / this), at least 1. @default 1000 */
+  operationCostPerApiCall: number;
+  /** Largest request body, bytes. @default 1000000 */
+  maxRequestBodyBytes: number;
+  /** Largest response, bytes. @default 10000000 */
+  maxResponseBytes: number;
   /** HMAC-SHA256 secret of `POST /webhooks/payments`. @default none: no payment webhook */
   paymentWebhookSecret?: string;
   /** DNS_SERVERS: resolvers for domain verification (`1.1.1.1,127.0.0.1:5353`). @default the system's */
@@ -45,6 +67,14 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function nonNegative(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -92,5 +122,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: env.MAIL_FROM || 'tenantgate <no-reply@localhost>',
     publicUrl: (env.PUBLIC_URL || `http://localhost:${integer(env, 'PORT', 4000)}`).replace(/\/+$/, ''),
     domainVerifyAllowPrivate: flag(env, 'DOMAIN_VERIFY_ALLOW_PRIVATE'),
+    statementTimeoutMs: nonNegative(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000),
+    idleInTransactionTimeoutMs: nonNegative(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 15_000),
+    organizationConcurrency: env.ORGANIZATION_CONCURRENCY ? integer(env, 'ORGANIZATION_CONCURRENCY', 1) : undefined,
+    organizationQueue: nonNegative(env, 'ORGANIZATION_QUEUE', 1_000),
+    organizationQueueWaitMs: integer(env, 'ORGANIZATION_QUEUE_WAIT_MS', 20_000),
+    namedStatements: env.DATABASE_NAMED_STATEMENTS !== 'false',
+    anonymousConcurrency: integer(env, 'ANONYMOUS_CONCURRENCY', 2),
+    anonymousMaxTokens: integer(env, 'ANONYMOUS_MAX_TOKENS', 1_000),
+    operationCostPerApiCall: integer(env, 'OPERATION_COST_PER_API_CALL', 1_000),
+    maxRequestBodyBytes: integer(env, 'MAX_REQUEST_BODY_BYTES', 1_000_000),
+    maxResponseBytes: integer(env, 'MAX_RESPONSE_BYTES', 10_000_000),
   };
 }

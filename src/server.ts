@@ -43,7 +43,13 @@ async function main(): Promise<void> {
       }
     }
 
-    const db = createDatabase({ url: connections.runtimeUrl, max: config.poolSize });
+    const db = createDatabase({
+      url: connections.runtimeUrl,
+      max: config.poolSize,
+      statementTimeoutMs: config.statementTimeoutMs,
+      idleInTransactionTimeoutMs: config.idleInTransactionTimeoutMs,
+      namedStatements: config.namedStatements,
+    });
     await assertRuntimeRole(db.pool);
     // Fail closed: a table outside forced, organization-scoped RLS, or not declared at all, stops the start.
     await assertTenancy(db.pool);
@@ -68,6 +74,11 @@ async function main(): Promise<void> {
       exposeErrorDetails: config.development,
       // Mail (SMTP_URL, else .eml files under <dataDir>/mail), DNS and HTTP for domains and invitations.
       services,
+      // Issue 13: limits and fairness (docs/drafts/issue-13a.md).
+      operationLimits: { anonymousMaxTokens: config.anonymousMaxTokens, costPerApiCall: config.operationCostPerApiCall },
+      organizationConcurrency: { limit: config.organizationConcurrency, queue: config.organizationQueue, maxWaitMs: config.organizationQueueWaitMs, anonymousLimit: config.anonymousConcurrency },
+      maxRequestBodySize: config.maxRequestBodyBytes,
+      maxResponseBytes: config.maxResponseBytes,
     });
     const server = createServer(gateway);
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.port, resolve));

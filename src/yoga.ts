@@ -1,7 +1,11 @@
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, useExecutionCancellation, type YogaServerInstance } from 'graphql-yoga';
 import { schema } from './schema/index';
 import { createContextFactory, type Context, type ContextDependencies } from './context';
 import { useInputErrors } from './plugins/use-input-errors';
+import { useOperationLimits } from './plugins/use-operation-limits';
+import { PlanLimits } from './limits/plan-limits';
+import { useOrganizationConcurrency } from './plugins/use-organization-concurrency';
+import { useResponseSizeLimit } from './plugins/use-response-size-limit';
 import { usePaymentWebhook } from './plugins/use-payment-webhook';
 import { useReadiness } from './plugins/use-readiness';
 import { useRequestBodyLimit } from './plugins/use-request-body-limit';
@@ -50,6 +54,19 @@ export interface GatewayOptions extends Omit<ContextDependencies, 'usage'> {
    * @default 14
    */
   billingGraceDays?: number;
+  /** Operation limits (src/plugins/use-operation-limits.ts): ANONYMOUS_MAX_TOKENS and OPERATION_COST_PER_API_CALL. */
+  operationLimits?: { anonymousMaxTokens?: number; costPerApiCall?: number };
+  /**
+   * Per-organization concurrency (src/plugins/use-organization-concurrency.ts): ORGANIZATION_CONCURRENCY,
+   * ORGANIZATION_QUEUE, ORGANIZATION_QUEUE_WAIT_MS, ANONYMOUS_CONCURRENCY. `false`: no limit.
+   * @default half the pool (at least 2) per organization, 2 for all anonymous callers, a queue of 1,000, 20 s of waiting
+   */
+  organizationConcurrency?: { limit?: number; queue?: number; maxWaitMs?: number; anonymousLimit?: number } | false;
+  /**
+   * MAX_RESPONSE_BYTES: the largest response sent; larger ones are replaced by RESPONSE_TOO_LARGE.
+   * @default 10_000_000
+   */
+  maxResponseBytes?: number;
   /** PAYMENT_WEBHOOK_SECRET: serves `POST /webhooks/payments` (src/plugins/use-payment-webhook.ts) on the system client. */
   paymentWebhookSecret?: string;
 }
@@ -62,6 +79,16 @@ export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
  */
 export function createGateway(options: GatewayOptions): Gateway {
   const { usage = true } = options;
+  const planLimits = new PlanLimits({ pool: options.db.pool, anonymousMaxTokens: options.operationLimits?.anonymousMaxTokens, now: options.now });
+  void planLimits.refresh();
+  const fairness =
+    options.organizationConcurrency === false
+      ? {}
+      : useOrganizationConcurrency({
+          ...options.organizationConcurrency,
+          verifyToken: options.verifyToken,
+          limit: options.organizationConcurrency?.limit ?? Math.max(2, Math.ceil((options.db.pool.options.max ?? 10) / 2)),
+        });
   const recorder = usage === true ? createUsageRecorder({ pool: options.db.pool, now: options.now }) : usage || null;
   return createYoga<Record<string, unknown>, Context>({
     schema,
@@ -76,8 +103,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     // Yoga's limit counts every body as a stream; useRequestBodyLimit (last) trusts a Content-Length.
     maxRequestBodySize: false,
     plugins: [
+      // A client that goes away stops its operation: no resolver starts after that.
+      useExecutionCancellation(),
+      // First: a request waiting for its organization's turn has cost nothing yet.
+      fairness,
       useInputErrors(),
-      recorder ? useUsage(recorder) : {},
+      // Before the request transaction: a refused operation opens none.
+      useOperationLimits(planLimits),
+      recorder ? useUsage(recorder, { costPerApiCall: options.operationLimits?.costPerApiCall }) : {},
       useRequestTransaction(options.db),
       useSupportSessions(),
       useBillingGate({ graceDays: options.billingGraceDays ?? DEFAULT_GRACE_DAYS, now: options.now }),
@@ -95,6 +128,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           }
         },
       }),
+      useResponseSizeLimit(options.maxResponseBytes ?? 10_000_000),
       // After every request parser: it wraps the one selected.
       useRequestBodyLimit(options.maxRequestBodySize ?? 25_000_000),
     ],

@@ -43,6 +43,21 @@ export interface DatabaseOptions {
   max?: number;
   /** Name shown in pg_stat_activity. */
   applicationName?: string;
+  /**
+   * PostgreSQL's statement_timeout for every statement of this pool, in ms
+   * (issue 13: no request holds a connection for minutes). 0: none.
+   * @default 0
+   */
+  statementTimeoutMs?: number;
+  /**
+   * Name Prisma's statements so each connection prepares them once. Off behind
+   * PgBouncer in transaction mode before 1.21 (a statement prepared on one
+   * server connection is unknown on the next): DATABASE_NAMED_STATEMENTS=false.
+   * @default true
+   */
+  namedStatements?: boolean;
+  /** idle_in_transaction_session_timeout of this pool's sessions, in ms. 0: none. @default 0 */
+  idleInTransactionTimeoutMs?: number;
   /** Called with the text of every statement sent (tests assert the list; debugging). */
   onStatement?: (sql: string) => void;
   /**
@@ -78,12 +93,26 @@ function preparedStatementNames(cap = 2_000): (query: { sql: string; args: unkno
   };
 }
 
-export function createDatabase({ url, max = 10, applicationName = 'tenantgate', onStatement, heldReads }: DatabaseOptions): Database {
-  const pool = new pg.Pool({ connectionString: url, max, application_name: applicationName });
+export function createDatabase({ url, max = 10, applicationName = 'tenantgate', onStatement, statementTimeoutMs, idleInTransactionTimeoutMs, namedStatements = true, heldReads }: DatabaseOptions): Database {
+  // The timeouts are startup parameters: set once per connection, no statement per
+  // request. PgBouncer refuses unknown startup parameters: behind it, list them in
+  // its ignore_startup_parameters and set them on the role instead (docs/drafts/issue-13a.md).
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    application_name: applicationName,
+    ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
+    ...(idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: idleInTransactionTimeoutMs } : {}),
+  });
   let statements = 0;
   // PERF: counting every statement at the driver is how the tests prove "no N+1"
   // and how the benchmark reports round trips per request. It costs one increment.
   pool.on('connect', (client) => {
+    // SECURITY/availability: a checked-out connection that the server ends (a
+    // restart, idle_in_transaction_session_timeout) emits 'error'; without a
+    // listener that would end the process. Its next statement fails instead,
+    // and the request releases it as broken.
+    client.on('error', () => undefined);
     const send = client.query;
     Object.defineProperty(client, 'query', {
       configurable: true,
@@ -100,7 +129,7 @@ export function createDatabase({ url, max = 10, applicationName = 'tenantgate', 
   });
   // An idle client that errors (e.g. the server restarted) must not crash the process.
   pool.on('error', () => undefined);
-  const adapter = new PrismaPg(pool, { statementNameGenerator: preparedStatementNames() });
+  const adapter = new PrismaPg(pool, namedStatements ? { statementNameGenerator: preparedStatementNames() } : {});
   const options = {
     // Every tenant operation is a transaction, so under load it waits for a pooled
     // connection here. Prisma's default (2 s) fails requests that would be served

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { SystemDatabase } from '../db/system';
 import { expectedAmount, recordPayment, type PaymentOutcome } from '../billing/payments';
 import { globalIdOf } from '../schema/global-id';
+import { CLOSE_CONNECTION, readBodyLimited } from '../limits/body';
 
 /**
  * `POST /webhooks/payments`: the payment provider reports a paid invoice.
@@ -87,9 +88,10 @@ export function usePaymentWebhook({ secret, system, toleranceSeconds = 300, now 
 
   async function handle(request: Request): Promise<[number, Record<string, unknown>]> {
     if (request.method !== 'POST') return [405, { error: 'Use POST' }];
-    if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) return [413, { error: 'Body too large' }];
-    const body = await request.text();
-    if (Buffer.byteLength(body) > MAX_BODY_BYTES) return [413, { error: 'Body too large' }];
+    // SECURITY: at most MAX_BODY_BYTES are ever held, chunked or not (src/limits/body.ts).
+    const read = await readBodyLimited(request, MAX_BODY_BYTES);
+    if (!read.ok) return read.reason === 'too-large' ? [413, { error: 'Body too large' }] : [400, { error: 'Content-Length header is invalid' }];
+    const body = read.bytes.toString('utf8');
     if (!signatureValid(secret!, body, request.headers.get(PAYMENT_SIGNATURE_HEADER))) return [401, { error: 'Invalid signature' }];
 
     const payload = PaymentBody.safeParse(parseJson(body));
@@ -109,7 +111,9 @@ export function usePaymentWebhook({ secret, system, toleranceSeconds = 300, now 
         console.error('payment webhook:', error);
         return [500, { error: 'Unexpected error.' }] as [number, Record<string, unknown>];
       });
-      endResponse(new fetchAPI.Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } }));
+      // A refused body may still be streaming in: closing the connection stops it.
+      const close = status === 413 || status === 400 ? CLOSE_CONNECTION : {};
+      endResponse(new fetchAPI.Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...close } }));
     },
   };
 }

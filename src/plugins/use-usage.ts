@@ -1,6 +1,7 @@
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { Context } from '../context';
 import type { UsageRecorder } from '../usage/recorder';
+import { operationCost } from './use-operation-limits';
 
 /**
  * Counts each organization's usage into the recorder (src/usage/recorder.ts):
@@ -12,6 +13,10 @@ import type { UsageRecorder } from '../usage/recorder';
  * platform operator outside one), requests refused before execution (bad token,
  * not a member, invalid document, QUOTA_EXCEEDED), and support sessions (the
  * platform's work, not the organization's).
+ *
+ * API calls: an operation counts ceil(cost / costPerApiCall) calls, at least
+ * one (its cost: src/plugins/use-operation-limits.ts), so that 2,000 aliases
+ * in one document are not one call.
  *
  * Bytes: the Content-Length that Yoga's fetch API sets on every regular JSON
  * response. A streamed response (SSE, multipart) has none; its body is passed
@@ -25,7 +30,7 @@ interface Execution {
   computeMs: number;
 }
 
-export function useUsage(recorder: UsageRecorder): Plugin<Context & YogaInitialContext> {
+export function useUsage(recorder: UsageRecorder, { costPerApiCall = 1000 }: { costPerApiCall?: number } = {}): Plugin<Context & YogaInitialContext> {
   // Yoga's context carries the request, and onResponse gets the same object.
   const executions = new WeakMap<Request, Execution>();
   return {
@@ -37,7 +42,7 @@ export function useUsage(recorder: UsageRecorder): Plugin<Context & YogaInitialC
         onExecuteDone() {
           let execution = executions.get(request);
           if (!execution) executions.set(request, (execution = { organizationId: viewer.organizationId, userId: viewer.userId, operations: 0, computeMs: 0 }));
-          execution.operations += 1;
+          execution.operations += Math.max(1, Math.ceil((operationCost(request) ?? 0) / costPerApiCall));
           execution.computeMs += performance.now() - started;
         },
       };

@@ -1,0 +1,204 @@
+/**
+ * Noisy neighbour (issue 13, item 2): replays the issue's resource attacks from
+ * one organization (and anonymously) against the real gateway (src/server.ts in
+ * a child process, as deployed) while a second organization reads
+ * `projects(first: 20)` on one connection, and prints the second
+ * organization's quiet and under-attack latency, its errors, what the attacks
+ * got back, and the gateway's peak RSS.
+ *
+ *   npx tsx bench/noisy-neighbor.ts [--seconds 30] [--quiet-seconds 10]
+ *
+ * Needs PostgreSQL at BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres,
+ * a superuser): creates and drops its own database, tenantgate_noisy_bench.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import pg from 'pg';
+import { signToken } from '../src/auth/tokens';
+import { migrate, ensureRuntimeRole } from '../src/db/migrate';
+import { createSystemDatabase } from '../src/db/system';
+import { createOrganization } from '../src/platform/organizations';
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: number) => {
+  const index = args.indexOf(`--${name}`);
+  return index >= 0 ? Number(args[index + 1]) : fallback;
+};
+const ATTACK_SECONDS = option('seconds', 30);
+const QUIET_SECONDS = option('quiet-seconds', 10);
+const SECRET = 'noisy-neighbor-bench-secret-long-enough';
+const DATABASE = 'tenantgate_noisy_bench';
+const ROLE = 'tenantgate_noisy_app';
+
+const serverUrl = process.env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
+const withDb = (url: string, database: string, user?: { name: string; password: string }) => {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  if (user) [parsed.username, parsed.password] = [user.name, user.password];
+  return parsed.toString();
+};
+const adminUrl = withDb(serverUrl, DATABASE);
+const runtimeUrl = withDb(serverUrl, DATABASE, { name: ROLE, password: 'noisy-bench-password' });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function setUp() {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${DATABASE}`);
+  await admin.end();
+  await migrate(adminUrl);
+  await ensureRuntimeRole(adminUrl, runtimeUrl);
+  const system = createSystemDatabase(adminUrl);
+  const orgs = [];
+  for (const slug of ['noisy', 'quiet']) {
+    const org = await createOrganization(system, { slug, name: slug });
+    const user = await system.prisma.user.create({ data: { email: `member@${slug}.bench`, name: 'Member' } });
+    await system.prisma.membership.create({ data: { organizationId: org.id, userId: user.id, role: 'MEMBER' } });
+    await system.prisma.$transaction(async (tx) => {
+      await tx.$executeRawUnsafe(`SET LOCAL app.current_org_id = '${org.id}'`);
+      await tx.project.createMany({ data: Array.from({ length: 200 }, (_, i) => ({ organizationId: org.id, name: `Project ${i}`, ownerId: user.id })) });
+    });
+    orgs.push({ id: org.id, token: await signToken({ secret: SECRET, userId: user.id, organizationId: org.id, expiresIn: '2h' }) });
+  }
+  await system.close();
+  return { noisy: orgs[0], quiet: orgs[1] };
+}
+
+async function main() {
+  const { noisy, quiet } = await setUp();
+  const port = await freePort();
+  const gateway = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: runtimeUrl, DATABASE_ADMIN_URL: adminUrl, JWT_SECRET: SECRET, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i += 1) {
+    if (i > 300) throw new Error('the gateway did not become ready');
+    const ready = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
+    if (ready) break;
+    await sleep(100);
+  }
+  let peakRss = 0;
+  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${gateway.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, rss())), 50);
+
+  const post = (body: string, token: string | null) =>
+    fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body });
+
+  // The victim: one connection, one request after another.
+  const victimBody = JSON.stringify({ query: '{ projects(first: 20) { edges { node { id name } } } }' });
+  async function victim(seconds: number) {
+    const latencies: number[] = [];
+    let errors = 0;
+    const until = performance.now() + seconds * 1000;
+    while (performance.now() < until) {
+      const started = performance.now();
+      const response = await post(victimBody, quiet.token).catch(() => null);
+      const body = response ? ((await response.json().catch(() => null)) as { errors?: unknown[]; data?: { projects?: { edges: unknown[] } } } | null) : null;
+      latencies.push(performance.now() - started);
+      if (!response || response.status !== 200 || body?.errors || body?.data?.projects?.edges.length !== 20) errors += 1;
+    }
+    latencies.sort((a, b) => a - b);
+    return { requests: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+  }
+
+  await victim(2); // warm-up: JIT, prepared statements, the plan limits
+  console.log(`quiet phase: ${QUIET_SECONDS} s of projects(first: 20) from the quiet organization on one connection`);
+  const quietPhase = await victim(QUIET_SECONDS);
+  console.log(`attack phase: ${ATTACK_SECONDS} s, the same alongside the attack loops (a process of their own)`);
+  // The attackers run in a process of their own: building and sending megabytes must not delay the victim's client.
+  const attacker = spawn(process.execPath, ['--import', 'tsx', __filename, '--attacker', base, noisy.token], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const outcomesReady = new Promise<[string, { count: number; latencies: number[]; bodyBytes: number }][]>((resolve, reject) => {
+    attacker.once('message', (message) => resolve(message as [string, { count: number; latencies: number[]; bodyBytes: number }][]));
+    attacker.once('error', reject);
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const attackPhase = await victim(ATTACK_SECONDS);
+  attacker.send('stop');
+  const outcomes = new Map(await outcomesReady);
+  attacker.kill();
+  clearInterval(rssTimer);
+  const hwm = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${gateway.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+  gateway.kill('SIGTERM');
+
+  const ms = (value: number) => `${value.toFixed(1)} ms`;
+  console.log('\nsecond organization, projects(first: 20), 1 connection:');
+  console.log(`  quiet:        ${quietPhase.requests} requests, p50 ${ms(quietPhase.p50)}, p99 ${ms(quietPhase.p99)}, errors ${quietPhase.errors}`);
+  console.log(`  under attack: ${attackPhase.requests} requests, p50 ${ms(attackPhase.p50)}, p99 ${ms(attackPhase.p99)}, errors ${attackPhase.errors}`);
+  console.log(`  p99 ratio:    ${(attackPhase.p99 / quietPhase.p99).toFixed(2)}× (target < 3×)`);
+  console.log('\nattacks (outcome: count, median latency):');
+  for (const [key, { count, latencies, bodyBytes }] of outcomes) {
+    latencies.sort((a, b) => a - b);
+    console.log(`  ${key}: ${count} × ${(bodyBytes / 1e6).toFixed(2)} MB, median ${ms(percentile(latencies, 50))}`);
+  }
+  console.log(`\ngateway RSS: peak sampled ${(peakRss / 2 ** 20).toFixed(0)} MiB, VmHWM ${(hwm / 2 ** 20).toFixed(0)} MiB (target < 1 GiB)`);
+
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await sleep(500);
+  await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+  await admin.end();
+}
+
+/** The attack loops, in a child process; sends their outcomes when told to stop. */
+async function attackers({ base, noisyToken }: { base: string; noisyToken: string }) {
+  const post = (body: string, token: string | null) =>
+    fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body });
+  const aliases = (n: number, field: string) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${field}`).join(' ')} }`;
+  const attacks = [
+    { name: '12,000 aliases of projects(first: 100), member', loops: 4, token: noisyToken, body: JSON.stringify({ query: aliases(12_000, 'projects(first: 100) { edges { node { id name } } }') }) },
+    { name: '2,000 aliases of projects(first: 100), member', loops: 10, token: noisyToken, body: JSON.stringify({ query: aliases(2_000, 'projects(first: 100) { edges { node { id name } } }') }) },
+    { name: '30 aliases of projects(first: 100), member (within FREE limits but for cost)', loops: 4, token: noisyToken, body: JSON.stringify({ query: aliases(30, 'projects(first: 100) { edges { node { id name } } }') }) },
+    { name: '500,000 __typename, anonymous', loops: 4, token: null, body: JSON.stringify({ query: `{ ${'__typename '.repeat(500_000)}}` }) },
+    { name: '100,000 fragment definitions, member', loops: 2, token: noisyToken, body: JSON.stringify({ query: `{ ...F0 }\n${Array.from({ length: 100_000 }, (_, i) => `fragment F${i} on Query { __typename }`).join('\n')}` }) },
+  ];
+  const outcomes = new Map<string, { count: number; latencies: number[]; bodyBytes: number }>();
+  let attacking = true;
+  process.once('message', () => (attacking = false));
+  async function attackLoop(attack: (typeof attacks)[number]) {
+    while (attacking) {
+      const started = performance.now();
+      const response = await post(attack.body, attack.token).catch((error: Error) => error);
+      let outcome: string;
+      if (response instanceof Error) outcome = `network error: ${response.message}`;
+      else {
+        const body = (await response.json().catch(() => null)) as { errors?: { extensions?: { code?: string; measure?: string } }[] } | null;
+        const error = body?.errors?.[0]?.extensions;
+        outcome = `${response.status} ${error?.code ?? (body?.errors ? 'error' : 'data')}${error?.measure ? ` (${error.measure})` : ''}`;
+      }
+      const key = `${attack.name}: ${outcome}`;
+      const entry = outcomes.get(key) ?? { count: 0, latencies: [], bodyBytes: Buffer.byteLength(attack.body) };
+      entry.count += 1;
+      entry.latencies.push(performance.now() - started);
+      outcomes.set(key, entry);
+    }
+  }
+
+  const loops = attacks.flatMap((attack) => Array.from({ length: attack.loops }, () => attackLoop(attack)));
+  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  await Promise.all(loops);
+  process.send!([...outcomes]);
+}
+
+if (args[0] === '--attacker') {
+  void attackers({ base: args[1], noisyToken: args[2] });
+} else {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
