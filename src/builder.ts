@@ -13,6 +13,7 @@ import { badUserInput, forbidden, unauthenticated } from './errors';
 import type { Feature } from './settings';
 import QuotasPlugin from './quotas/pothos-plugin';
 import { withinQuota } from './quotas/enforce';
+import type { FileUpload } from './storage/upload';
 
 /**
  * The Pothos builder: plugins and scalars, no types. Types live in src/schema/,
@@ -66,6 +67,8 @@ export const builder = new SchemaBuilder<{
     Date: { Input: Date; Output: Date };
     /** Integers beyond GraphQL's 32-bit Int (bytes, minor units of money), up to 2^53 - 1. */
     SafeInt: { Input: number; Output: number | bigint };
+    /** A file part of a multipart request (src/schema/files/upload.scalar.ts). */
+    Upload: { Input: FileUpload; Output: never };
   };
   DefaultFieldNullability: false;
 }>({

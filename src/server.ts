@@ -8,6 +8,7 @@ import { assertRuntimeRole } from './db/runtime-role';
 import { createSystemDatabase } from './db/system';
 import { demoLogins, seedDemo } from './demo/seed';
 import { createGateway } from './yoga';
+import { fileStore } from './storage/from-config';
 
 /** Starts the gateway: database, migrations, demo data, then HTTP. */
 async function main(): Promise<void> {
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
       signSupportToken: supportTokenSigner(connections.auth),
       trustedProxies: config.trustedProxies,
       paymentWebhookSecret: config.paymentWebhookSecret,
+      files: fileStore(config.storage),
       exposeErrorDetails: process.env.NODE_ENV === 'development',
     });
     const server = createServer(gateway);

@@ -9,6 +9,9 @@ import { useRequestTransaction } from './plugins/use-request-transaction';
 import { useRequestCacheRelease } from './plugins/use-request-cache-release';
 import { useUsage } from './plugins/use-usage';
 import { createUsageRecorder, type UsageRecorder } from './usage/recorder';
+import { useFileDownloads } from './plugins/use-file-downloads';
+import { useStreamingUpload } from './plugins/use-streaming-upload';
+import type { FileStore } from './storage/file-store';
 
 export interface GatewayOptions extends Omit<ContextDependencies, 'usage'> {
   /**
@@ -42,6 +45,17 @@ export interface GatewayOptions extends Omit<ContextDependencies, 'usage'> {
   maxRequestBodySize?: number;
   /** PAYMENT_WEBHOOK_SECRET: serves `POST /webhooks/payments` (src/plugins/use-payment-webhook.ts) on the system client. */
   paymentWebhookSecret?: string;
+  /**
+   * Per-organization files (src/storage/): uploadFile, files, deleteFile and the
+   * signed downloads of `GET /files/…`. Without it those fields fail.
+   */
+  files?: FileStore;
+  /**
+   * The largest file any plan allows, in bytes (plan_upload_limits): the bound of
+   * a multipart request's body; each plan's own limit is checked by uploadFile.
+   * @default 5 GiB
+   */
+  maxUploadBytes?: number;
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
@@ -53,9 +67,11 @@ export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
 export function createGateway(options: GatewayOptions): Gateway {
   const { usage = true } = options;
   const recorder = usage === true ? createUsageRecorder({ pool: options.db.pool, now: options.now }) : usage || null;
+  const createContext = createContextFactory({ ...options, usage: recorder ?? undefined });
+  const { files, maxUploadBytes = 5 * 1024 ** 3 } = options;
   return createYoga<Record<string, unknown>, Context>({
     schema,
-    context: createContextFactory({ ...options, usage: recorder ?? undefined }),
+    context: files ? async (initial) => Object.assign(await createContext(initial), { files }) : createContext,
     graphiql: options.graphiql ?? true,
     // SECURITY: unexpected errors reach the client as "Unexpected error." only.
     maskedErrors: { isDev: options.exposeErrorDetails ?? false },
@@ -81,8 +97,10 @@ export function createGateway(options: GatewayOptions): Gateway {
           }
         },
       }),
+      useFileDownloads({ files, prisma: options.db.prisma, usage: recorder }),
+      useStreamingUpload({ maxFileBytes: maxUploadBytes }),
       // After every request parser: it wraps the one selected.
-      useRequestBodyLimit(options.maxRequestBodySize ?? 25_000_000),
+      useRequestBodyLimit(options.maxRequestBodySize ?? 25_000_000, { multipartLimit: maxUploadBytes + 1024 * 1024 }),
     ],
   });
 }

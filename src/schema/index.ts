@@ -28,6 +28,11 @@ import './billing/generate-invoices.mutation';
 import './billing/record-payment.mutation';
 import './billing/mark-past-due.mutation';
 import './usage';
+import './files/upload.scalar';
+import './files/file.type';
+import './files/files.query';
+import './files/upload-file.mutation';
+import './files/delete-file.mutation';
 
 /** The executable schema, sorted so that its printed form (schema.graphql) is deterministic. */
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -8,6 +8,7 @@ import { createSystemDatabase, type SystemDatabase } from '../../src/db/system';
 import type { Role } from '../../src/generated/prisma/enums';
 import { createGateway, type Gateway } from '../../src/yoga';
 import { createOrganization } from '../../src/platform/organizations';
+import type { FileStore } from '../../src/storage/file-store';
 import { createUsageRecorder, type UsageRecorder, type UsageRecorderOptions } from '../../src/usage/recorder';
 
 /**
@@ -86,6 +87,8 @@ export interface HarnessOptions {
   now?: () => number;
   /** Options of the usage recorder over the harness's defaults (no timer, no early flush, `db.pool`). */
   usage?: Partial<UsageRecorderOptions>;
+  /** A file store (src/storage/): the harness has none unless given one. */
+  files?: FileStore;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -103,6 +106,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logging: false,
     graphiql: false,
     usage,
+    files: options.files,
   });
 
   const token: Harness['token'] = (userId, organizationId, extra = {}) =>
