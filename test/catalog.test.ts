@@ -83,7 +83,16 @@ describe('every tenant table', () => {
       [await tenantTables()],
     );
     // memberships_user_id_idx serves "which organizations does this user belong to", across tenants, by design.
-    const allowed = new Set(['memberships_user_id_idx']);
+    // Sharing (migration 20261204150200_sharing): the rows shared with an organization, the public rows, and
+    // a grantee's grants (its deletion) are lookups across tenants, by design.
+    const allowed = new Set([
+      'memberships_user_id_idx',
+      'share_grants_grantee_id_idx',
+      'projects_shared_read_org_ids_idx',
+      'projects_public_idx',
+      'templates_shared_read_org_ids_idx',
+      'templates_public_idx',
+    ]);
     expect(rows.filter((r) => r.first !== 'organization_id' && !allowed.has(r.index))).toEqual([]);
   });
 
@@ -118,7 +127,7 @@ describe('the helper functions', () => {
       `SELECT proname AS name, proconfig AS config, has_function_privilege('public', p.oid, 'EXECUTE') AS public_can
          FROM pg_proc p WHERE pronamespace = 'app'::regnamespace AND prosecdef ORDER BY 1`,
     );
-    expect(rows.map((r) => r.name)).toEqual(['ensure_user', 'files_track_storage', 'is_platform_operator', 'my_organizations', 'quota_usage', 'record_usage']);
+    expect(rows.map((r) => r.name)).toEqual(['ensure_user', 'files_track_storage', 'is_platform_operator', 'my_organizations', 'quota_usage', 'record_usage', 'share', 'share_grants_sync', 'shareable_drop_grants', 'unshare']);
     for (const fn of rows) {
       expect(fn.config).toEqual(expect.arrayContaining([expect.stringMatching(/^search_path=/)]));
       expect(fn.public_can).toBe(false);

@@ -33,6 +33,8 @@ import './files/file.type';
 import './files/files.query';
 import './files/upload-file.mutation';
 import './files/delete-file.mutation';
+import './sharing/sharing.type';
+import './sharing/share.mutation';
 
 /** The executable schema, sorted so that its printed form (schema.graphql) is deterministic. */
 export const schema = lexicographicSortSchema(builder.toSchema());
