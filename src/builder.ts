@@ -15,6 +15,7 @@ import QuotasPlugin from './quotas/pothos-plugin';
 import { withinQuota } from './quotas/enforce';
 import { isProduction } from './config';
 import { PATCHES, patchApplies } from './patches';
+import type { FileUpload } from './storage/upload';
 
 /**
  * The Pothos builder: plugins and scalars, no types. Types live in src/schema/,
@@ -72,6 +73,8 @@ export const builder = new SchemaBuilder<{
     Date: { Input: Date; Output: Date };
     /** Integers beyond GraphQL's 32-bit Int (bytes, minor units of money), up to 2^53 - 1. */
     SafeInt: { Input: number; Output: number | bigint };
+    /** A file part of a multipart request (src/schema/files/upload.scalar.ts). */
+    Upload: { Input: FileUpload; Output: never };
   };
   DefaultFieldNullability: false;
 }>({

@@ -60,6 +60,19 @@ export interface Config {
    * loopback and link-local addresses. Tests and local setups only. @default false
    */
   domainVerifyAllowPrivate: boolean;
+  storage: StorageConfig;
+}
+
+/** File storage (src/storage/): where files go and how download URLs are signed. */
+export interface StorageConfig {
+  /** STORAGE_URL: `s3://bucket/prefix`, or a directory of the local file system. @default <dataDir>/storage */
+  url: string;
+  /** STORAGE_SIGNING_SECRET: HMAC secret of download URLs. @default random per process: URLs then work only on the process that made them */
+  signingSecret?: string;
+  /** STORAGE_URL_TTL_SECONDS: how long a download URL is valid. @default 300 */
+  urlTtlSeconds: number;
+  /** The usual AWS variables, for s3:// only. */
+  s3: { region: string; endpoint?: string; accessKeyId?: string; secretAccessKey?: string; sessionToken?: string; forcePathStyle: boolean };
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -133,5 +146,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     operationCostPerApiCall: integer(env, 'OPERATION_COST_PER_API_CALL', 1_000),
     maxRequestBodyBytes: integer(env, 'MAX_REQUEST_BODY_BYTES', 1_000_000),
     maxResponseBytes: integer(env, 'MAX_RESPONSE_BYTES', 10_000_000),
+    storage: {
+      url: env.STORAGE_URL || `${env.TENANTGATE_DATA_DIR || '.data'}/storage`,
+      signingSecret: env.STORAGE_SIGNING_SECRET || undefined,
+      urlTtlSeconds: integer(env, 'STORAGE_URL_TTL_SECONDS', 300),
+      s3: {
+        region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+        endpoint: env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined,
+        accessKeyId: env.AWS_ACCESS_KEY_ID || undefined,
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY || undefined,
+        sessionToken: env.AWS_SESSION_TOKEN || undefined,
+        // An S3-compatible store at an endpoint of its own rarely has bucket subdomains.
+        forcePathStyle: env.S3_FORCE_PATH_STYLE ? env.S3_FORCE_PATH_STYLE === 'true' : Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL),
+      },
+    },
   };
 }

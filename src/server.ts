@@ -10,6 +10,7 @@ import { createSystemDatabase } from './db/system';
 import { demoLogins, seedDemo } from './demo/seed';
 import { createGateway } from './yoga';
 import { createServices } from './domains/services';
+import { fileStore } from './storage/from-config';
 
 /** Starts the gateway: database, migrations, demo data, then HTTP. */
 async function main(): Promise<void> {
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
       organizationConcurrency: { limit: config.organizationConcurrency, queue: config.organizationQueue, maxWaitMs: config.organizationQueueWaitMs, anonymousLimit: config.anonymousConcurrency },
       maxRequestBodySize: config.maxRequestBodyBytes,
       maxResponseBytes: config.maxResponseBytes,
+      files: fileStore(config.storage),
     });
     const server = createServer(gateway);
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.port, resolve));

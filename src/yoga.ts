@@ -18,6 +18,9 @@ import { useBillingGate } from './plugins/use-billing-gate';
 import { useSupportSessions } from './plugins/use-support-sessions';
 import { useDomainEmailLink } from './plugins/use-domain-email-link';
 import { createUsageRecorder, type UsageRecorder } from './usage/recorder';
+import { useFileDownloads } from './plugins/use-file-downloads';
+import { useStreamingUpload } from './plugins/use-streaming-upload';
+import type { FileStore } from './storage/file-store';
 
 export interface GatewayOptions extends Omit<ContextDependencies, 'usage'> {
   /**
@@ -69,6 +72,17 @@ export interface GatewayOptions extends Omit<ContextDependencies, 'usage'> {
   maxResponseBytes?: number;
   /** PAYMENT_WEBHOOK_SECRET: serves `POST /webhooks/payments` (src/plugins/use-payment-webhook.ts) on the system client. */
   paymentWebhookSecret?: string;
+  /**
+   * Per-organization files (src/storage/): uploadFile, files, deleteFile and the
+   * signed downloads of `GET /files/…`. Without it those fields fail.
+   */
+  files?: FileStore;
+  /**
+   * The largest file any plan allows, in bytes (plan_upload_limits): the bound of
+   * a multipart request's body; each plan's own limit is checked by uploadFile.
+   * @default 5 GiB
+   */
+  maxUploadBytes?: number;
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
@@ -90,9 +104,11 @@ export function createGateway(options: GatewayOptions): Gateway {
           limit: options.organizationConcurrency?.limit ?? Math.max(2, Math.ceil((options.db.pool.options.max ?? 10) / 2)),
         });
   const recorder = usage === true ? createUsageRecorder({ pool: options.db.pool, now: options.now }) : usage || null;
+  const createContext = createContextFactory({ ...options, usage: recorder ?? undefined });
+  const { files, maxUploadBytes = 5 * 1024 ** 3 } = options;
   return createYoga<Record<string, unknown>, Context>({
     schema,
-    context: createContextFactory({ ...options, usage: recorder ?? undefined }),
+    context: files ? async (initial) => Object.assign(await createContext(initial), { files }) : createContext,
     graphiql: options.graphiql ?? true,
     // SECURITY: unexpected errors reach the client as "Unexpected error." only.
     maskedErrors: { isDev: options.exposeErrorDetails ?? false },
@@ -129,8 +145,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         },
       }),
       useResponseSizeLimit(options.maxResponseBytes ?? 10_000_000),
+      useFileDownloads({ files, prisma: options.db.prisma, usage: recorder }),
+      useStreamingUpload({ maxFileBytes: maxUploadBytes }),
       // After every request parser: it wraps the one selected.
-      useRequestBodyLimit(options.maxRequestBodySize ?? 25_000_000),
+      useRequestBodyLimit(options.maxRequestBodySize ?? 25_000_000, { multipartLimit: maxUploadBytes + 1024 * 1024 }),
     ],
   });
 }

@@ -84,13 +84,20 @@ describe('every tenant table', () => {
       [await tenantTables()],
     );
     // memberships_user_id_idx serves "which organizations does this user belong to", across tenants, by design.
-    // Domains and invitations are found across tenants by design: the first verified wins a
-    // domain (organization_domains_verified_once), and a link's token names its row.
+    // Found across tenants by design: the first verified wins a domain
+    // (organization_domains_verified_once), a link's token names its row, and
+    // sharing (migration 20261204150200_sharing) looks up the rows shared with an
+    // organization, the public rows, and a grantee's grants (its deletion).
     const allowed = new Set([
       'memberships_user_id_idx',
       'organization_domains_verified_once',
       'organization_domains_email_token_hash',
       'invitations_token_hash_key',
+      'share_grants_grantee_id_idx',
+      'projects_shared_read_org_ids_idx',
+      'projects_public_idx',
+      'templates_shared_read_org_ids_idx',
+      'templates_public_idx',
     ]);
     expect(rows.filter((r) => r.first !== 'organization_id' && !allowed.has(r.index))).toEqual([]);
   });
@@ -131,11 +138,16 @@ describe('the helper functions', () => {
       'create_signup_organization',
       'ensure_signed_in_user',
       'ensure_user',
+      'files_track_storage',
       'invitation_by_token',
       'is_platform_operator',
       'my_organizations',
       'quota_usage',
       'record_usage',
+      'share',
+      'share_grants_sync',
+      'shareable_drop_grants',
+      'unshare',
       'verified_domain_owner',
     ]);
     for (const fn of rows) {
@@ -214,6 +226,8 @@ describe('the database refusals the gateway explains (src/db/database-errors.ts)
       // 23505: a unique or primary-key constraint, or a unique index; 23503: a foreign key.
       if (sqlState === '23505') expect(kinds.some((k) => ['u', 'p', 'unique index'].includes(k))).toBe(true);
       else if (sqlState === '23503') expect(kinds).toContain('f');
+      // 23514: a CHECK constraint.
+      else if (sqlState === '23514') expect(kinds).toContain('c');
       else throw new Error(`no catalog rule for SQLSTATE ${sqlState}`);
     },
   );

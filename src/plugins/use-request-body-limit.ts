@@ -16,15 +16,21 @@ import { createGraphQLError, type Plugin } from 'graphql-yoga';
  * still counted as it streams in. Must come after every request parser (Yoga
  * places user plugins there) so it wraps the one that was selected.
  */
-export function useRequestBodyLimit(limit: number): Plugin {
+export function useRequestBodyLimit(bodyLimit: number, options: { multipartLimit?: number } = {}): Plugin {
   return {
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+      // A multipart request carries a file (src/plugins/use-streaming-upload.ts), which streams: its own, larger limit.
+      const multipart = /^multipart\/form-data\b/i.test(request.headers.get('content-type') ?? '');
+      const limit = multipart && options.multipartLimit !== undefined ? options.multipartLimit : bodyLimit;
       const contentLength = request.headers.get('content-length');
       if (contentLength !== null) {
         if (!/^\d+$/.test(contentLength)) throw invalidContentLength();
         if (Number(contentLength) > limit) throw tooLarge();
         return;
       }
+      // PERF: the counting stream below reads ahead of its consumer, a whole file's worth; the streaming
+      // upload parser counts multipart bodies itself, as they are read.
+      if (multipart && options.multipartLimit !== undefined) return;
       if (!requestParser || !request.body) return;
       const parse = requestParser;
       setRequestParser((req) => parse(countingBody(req, limit, fetchAPI)));

@@ -37,6 +37,13 @@ import './billing/record-payment.mutation';
 import './billing/mark-past-due.mutation';
 import './usage/usage.query';
 import './tasks/task.type';
+import './files/upload.scalar';
+import './files/file.type';
+import './files/files.query';
+import './files/upload-file.mutation';
+import './files/delete-file.mutation';
+import './sharing/sharing.type';
+import './sharing/share.mutation';
 
 /** The executable schema, sorted so that its printed form (schema.graphql) is deterministic. */
 export const schema = lexicographicSortSchema(builder.toSchema());

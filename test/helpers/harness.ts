@@ -9,6 +9,7 @@ import type { Role } from '../../src/generated/prisma/enums';
 import { createGateway, type Gateway } from '../../src/yoga';
 import { createOrganization } from '../../src/platform/organizations';
 import type { Services } from '../../src/domains/services';
+import type { FileStore } from '../../src/storage/file-store';
 import { createUsageRecorder, type UsageRecorder, type UsageRecorderOptions } from '../../src/usage/recorder';
 
 /**
@@ -91,6 +92,8 @@ export interface HarnessOptions {
   usage?: Partial<UsageRecorderOptions>;
   /** Mail, DNS and HTTP for domains and invitations (test/helpers/mail-dns.ts starts real ones). */
   services?: Services;
+  /** A file store (src/storage/): the harness has none unless given one. */
+  files?: FileStore;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -109,6 +112,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     graphiql: false,
     usage,
     services: options.services,
+    files: options.files,
   });
 
   const token: Harness['token'] = (userId, organizationId, extra = {}) =>

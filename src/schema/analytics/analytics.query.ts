@@ -40,7 +40,7 @@ builder.queryField('analytics', (t) =>
       // One transaction, three aggregates; RLS scopes each to the organization
       // (and hides restricted projects the viewer may not see).
       const [projects, members, departments] = await db.$transaction([
-        db.project.groupBy({ by: ['status'], _count: { _all: true }, orderBy: { status: 'asc' } }),
+        db.project.groupBy({ by: ['status'], where: { organizationId: ctx.viewer!.organizationId }, _count: { _all: true }, orderBy: { status: 'asc' } }),
         db.membership.groupBy({ by: ['role'], _count: { _all: true }, orderBy: { role: 'asc' } }),
         db.department.count(),
       ]);

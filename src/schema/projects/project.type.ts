@@ -55,10 +55,12 @@ builder.queryFields((t) => ({
       type: 'Project',
       cursor: 'organizationId_id',
       args: { status: t.arg({ type: ProjectStatusEnum }) },
-      // No organization filter here, on purpose: RLS adds it. See test/isolation.test.ts.
+      // RLS scopes the rows; the organization filter keeps shared and public
+      // rows of others out (sharing, migration 20261204150200_sharing): OWN only.
       resolve: (query, _root, args, ctx) =>
-        ctx.tenantDb().project.findMany({ ...query, where: args.status ? { status: args.status } : {}, orderBy: newestFirst }),
-      totalCount: (_root, args, ctx) => ctx.tenantDb().project.count({ where: args.status ? { status: args.status } : {} }),
+        ctx.tenantDb().project.findMany({ ...query, where: { organizationId: ctx.viewer!.organizationId, ...(args.status ? { status: args.status } : {}) }, orderBy: newestFirst }),
+      totalCount: (_root, args, ctx) =>
+        ctx.tenantDb().project.count({ where: { organizationId: ctx.viewer!.organizationId, ...(args.status ? { status: args.status } : {}) } }),
     },
     {},
   ),
