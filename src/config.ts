@@ -1,4 +1,5 @@
 import type { AuthConfig } from './auth/tokens';
+import { defaultEventWorkerConfig, type EventWorkerConfig } from './events/config';
 import { parseCidr } from './settings';
 
 /** Everything the gateway reads from the environment; documented in the README. */
@@ -21,6 +22,10 @@ export interface Config {
   trustedProxies: string[];
   /** HMAC-SHA256 secret of `POST /webhooks/payments`. @default none: no payment webhook */
   paymentWebhookSecret?: string;
+  /** Run the event worker inside `npm start` (EVENTS_WORKER=off when `npm run worker` runs it apart). @default true */
+  inProcessWorker: boolean;
+  /** The event worker: deliveries, retries, the SSRF guard, integrations (src/events/worker.ts). */
+  events: EventWorkerConfig;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -29,6 +34,14 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
   return value;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'on', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'off', 'no'].includes(raw)) return false;
+  throw new Error(`${name} must be on or off, got ${JSON.stringify(raw)}`);
 }
 
 function cidrList(env: NodeJS.ProcessEnv, name: string): string[] {
@@ -55,5 +68,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedPort: integer(env, 'EMBEDDED_PG_PORT', 54329),
     trustedProxies: cidrList(env, 'TRUSTED_PROXIES'),
     paymentWebhookSecret: env.PAYMENT_WEBHOOK_SECRET || undefined,
+    inProcessWorker: flag(env, 'EVENTS_WORKER', true),
+    events: {
+      ...defaultEventWorkerConfig,
+      concurrency: integer(env, 'EVENTS_CONCURRENCY', defaultEventWorkerConfig.concurrency),
+      maxAttempts: integer(env, 'EVENTS_MAX_ATTEMPTS', defaultEventWorkerConfig.maxAttempts),
+      retryBaseMs: integer(env, 'EVENTS_RETRY_BASE_MS', defaultEventWorkerConfig.retryBaseMs),
+      timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', defaultEventWorkerConfig.timeoutMs),
+      allowPrivateAddresses: flag(env, 'WEBHOOK_ALLOW_PRIVATE_ADDRESSES', false),
+      datadogSite: env.DD_SITE || defaultEventWorkerConfig.datadogSite,
+      securityAlertWebhookUrl: env.SECURITY_ALERT_WEBHOOK_URL || undefined,
+    },
   };
 }

@@ -7,6 +7,7 @@ import { ensureRuntimeRole, migrate, redactUrl } from './db/migrate';
 import { assertRuntimeRole } from './db/runtime-role';
 import { createSystemDatabase } from './db/system';
 import { demoLogins, seedDemo } from './demo/seed';
+import { startEventWorker, type EventWorker } from './events/worker';
 import { createGateway } from './yoga';
 
 /** Starts the gateway: database, migrations, demo data, then HTTP. */
@@ -54,6 +55,12 @@ async function main(): Promise<void> {
       paymentWebhookSecret: config.paymentWebhookSecret,
       exposeErrorDetails: process.env.NODE_ENV === 'development',
     });
+    // The event worker (outbox relay, deliveries, handlers) in this process unless
+    // EVENTS_WORKER=off: then `npm run worker` runs it as a process of its own.
+    let worker: EventWorker | undefined;
+    if (config.inProcessWorker && connections.adminUrl) {
+      worker = await startEventWorker({ adminUrl: connections.adminUrl, runtime: db, config: config.events, onLog: (line) => console.error(line) });
+    }
     const server = createServer(gateway);
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.port, resolve));
 
@@ -75,6 +82,7 @@ async function main(): Promise<void> {
       await new Promise((resolve) => server.close(resolve));
       // Writes the usage counted since the last flush (src/usage/recorder.ts) while the pool is still open.
       await gateway.dispose();
+      await worker?.stop();
       await db.close();
       await system?.close();
       await stopDatabase();

@@ -28,6 +28,11 @@ import './billing/generate-invoices.mutation';
 import './billing/record-payment.mutation';
 import './billing/mark-past-due.mutation';
 import './usage';
+import './audit/audit-entry.type';
+import './audit/audit-log.query';
+import './webhooks/webhook-endpoint.type';
+import './webhooks/webhook-endpoints.mutation';
+import './webhooks/webhook-deliveries.query';
 
 /** The executable schema, sorted so that its printed form (schema.graphql) is deterministic. */
 export const schema = lexicographicSortSchema(builder.toSchema());
