@@ -54,7 +54,8 @@ async function main() {
     await pool.query(`INSERT INTO webhook_endpoints (organization_id, url, event_types, secret) VALUES ($1, $2, '{project.created}', $3)`, [
       org, url, `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
     ]);
-    const worker = await startEventWorker({ adminUrl, runtime, config: { allowPrivateAddresses: true, concurrency: Number(process.env.EVENTS_CONCURRENCY ?? 50) } });
+    const worker = await startEventWorker({ adminUrl, runtime, config: { allowPrivateAddresses: true, concurrency: Number(process.env.EVENTS_CONCURRENCY ?? 20) } });
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     await pool.query(
       `SELECT app.record_event($1::uuid, 'project.created', 'project', gen_random_uuid()::text, jsonb_build_object('n', n), false) FROM generate_series(1, $2) n`,
@@ -70,8 +71,11 @@ async function main() {
     const finished = performance.now();
     await worker.stop();
     const seconds = (finished - committed) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const load = (await import('node:os')).loadavg()[0];
     console.log(`events: ${EVENTS}, recorded in ${((committed - started) / 1000).toFixed(2)} s (one transaction)`);
     console.log(`delivered (signed POST acknowledged, delivery row SUCCEEDED): ${EVENTS} in ${seconds.toFixed(1)} s = ${Math.round(EVENTS / seconds)} deliveries/s; receiver saw ${received}`);
+    console.log(`worker process CPU: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s; machine load average (1 min) at the end: ${load.toFixed(1)} on ${(await import('node:os')).cpus().length} cores`);
     console.log(`within a minute: ${seconds <= 60 ? 'yes' : 'NO'}`);
   } finally {
     receiver.close();

@@ -34,6 +34,8 @@ const DELIVER = 'events:deliver';
 const PRUNE = 'audit:prune';
 /** Events moved from the outbox to the queue per transaction. */
 const RELAY_BATCH = 1000;
+/** Deliveries per job queued by the relay: attempted in parallel, recorded in one transaction. */
+const DELIVERY_BATCH = 25;
 /** Attempts kept in a delivery's log. */
 const ATTEMPT_LOG = 20;
 /** graphile-worker's own retries: for a crash or an unexpected error, not for a failed HTTP call (those are ours). */
@@ -112,9 +114,10 @@ async function relayOnce(client: pg.ClientBase, handlers: EventHandlers | undefi
        )
        SELECT (SELECT count(*) FROM marked) AS events,
               (SELECT count(*) FROM graphile_worker.add_jobs(array(
-                 SELECT ROW($6, json_build_object('organizationId', organization_id, 'deliveryId', id), NULL, NULL, $7, id::text, NULL, NULL)::graphile_worker.job_spec
-                   FROM inserted))) AS jobs`,
-      [RELAY_BATCH, NOTABLE_EVENTS, list.map((h) => h.type), list.map((h) => h.name), Boolean(config.securityAlertWebhookUrl), DELIVER, JOB_MAX_ATTEMPTS],
+                 SELECT ROW($6, json_build_object('deliveries', json_agg(json_build_object('o', organization_id, 'd', id))), NULL, NULL, $7, NULL, NULL, NULL)::graphile_worker.job_spec
+                   FROM (SELECT organization_id, id, (row_number() OVER () - 1) / $8 AS chunk FROM inserted) numbered
+                  GROUP BY chunk))) AS jobs`,
+      [RELAY_BATCH, NOTABLE_EVENTS, list.map((h) => h.type), list.map((h) => h.name), Boolean(config.securityAlertWebhookUrl), DELIVER, JOB_MAX_ATTEMPTS, DELIVERY_BATCH],
     );
     // Redeliveries asked for through redeliverWebhook.
     await client.query(
@@ -197,64 +200,92 @@ export async function startEventWorker(options: EventWorkerOptions): Promise<Eve
     }
   }
 
+  /**
+   * Delivers a batch (the relay's jobs: up to DELIVERY_BATCH deliveries) or one
+   * delivery (a retry, a redelivery). PERF: one read, the attempts in parallel,
+   * and one transaction recording every outcome and scheduling the retries,
+   * whatever the batch's size. A job run again after a crash skips what it had
+   * recorded and sends the rest again, with the same webhook-id.
+   */
   const deliver: Task = async (payload, helpers) => {
-    const { organizationId, deliveryId } = payload as { organizationId: string; deliveryId: string };
+    const job = payload as { organizationId?: string; deliveryId?: string; deliveries?: { o: string; d: string }[] };
+    const keys = job.deliveries ?? [{ o: job.organizationId!, d: job.deliveryId! }];
     const { rows } = await pool.query<DeliveryRow>(
       `SELECT d.organization_id, d.id, d.destination, d.target, d.status, d.attempts,
               e.id AS event_id, e.type, e.subject_type, e.subject_id, e.actor_type, e.actor_id, e.payload, e.occurred_at,
               o.slug, o.name, o.settings, w.url, w.secret, w.enabled AS endpoint_enabled, w.failing_since
-         FROM deliveries d
+         FROM unnest($1::uuid[], $2::uuid[]) AS k(organization_id, id)
+         JOIN deliveries d ON d.organization_id = k.organization_id AND d.id = k.id
          JOIN events e ON e.organization_id = d.organization_id AND e.id = d.event_id
          JOIN organizations o ON o.id = d.organization_id
          LEFT JOIN webhook_endpoints w ON w.organization_id = d.organization_id AND w.id = d.endpoint_id
-        WHERE d.organization_id = $1 AND d.id = $2`,
-      [organizationId, deliveryId],
+        WHERE d.status IN ('PENDING', 'RETRYING')`,
+      [keys.map((k) => k.o), keys.map((k) => k.d)],
     );
-    const row = rows[0];
     // Done already (a job run again after a crash, a redelivery raced): nothing to do.
-    if (!row || row.status === 'SUCCEEDED' || row.status === 'DEAD') return;
-    const secrets = new Map<string, string>();
-    if (row.destination === 'slack' || row.destination === 'datadog') {
-      const found = await pool.query<{ name: string; value: string }>(
-        `SELECT name, value FROM organization_secrets WHERE organization_id = $1 AND name = ANY ($2)`,
-        [organizationId, ['integrations.slack.webhookUrl', 'integrations.datadog.apiKey']],
+    if (rows.length === 0) return;
+    const secrets = new Map<string, Map<string, string>>();
+    const integrationOrgs = [...new Set(rows.filter((r) => r.destination === 'slack' || r.destination === 'datadog').map((r) => r.organization_id))];
+    if (integrationOrgs.length > 0) {
+      const found = await pool.query<{ organization_id: string; name: string; value: string }>(
+        `SELECT organization_id, name, value FROM organization_secrets WHERE organization_id = ANY ($1::uuid[]) AND name = ANY ($2)`,
+        [integrationOrgs, ['integrations.slack.webhookUrl', 'integrations.datadog.apiKey']],
       );
-      for (const s of found.rows) secrets.set(s.name, s.value);
+      for (const s of found.rows) {
+        if (!secrets.has(s.organization_id)) secrets.set(s.organization_id, new Map());
+        secrets.get(s.organization_id)!.set(s.name, s.value);
+      }
     }
-    const outcome = row.destination === 'webhook' && row.endpoint_enabled === false
-      ? { ok: false, statusCode: null, latencyMs: 0, error: 'endpoint disabled' }
-      : await attempt(row, secrets);
-    const attempts = row.attempts + 1;
-    const dead = !outcome.ok && (attempts >= config.maxAttempts || outcome.error === 'endpoint disabled' || outcome.error === 'endpoint deleted');
-    const retryAt = !outcome.ok && !dead ? new Date(now() + backoffMs(attempts, config.retryBaseMs)) : null;
-    const entry = { at: new Date(now()).toISOString(), statusCode: outcome.statusCode, latencyMs: outcome.latencyMs, error: outcome.error };
+    const results = await Promise.all(
+      rows.map(async (row) => {
+        const outcome: PostOutcome = row.destination === 'webhook' && row.endpoint_enabled === false
+          ? { ok: false, statusCode: null, latencyMs: 0, error: 'endpoint disabled' }
+          : await attempt(row, secrets.get(row.organization_id) ?? new Map());
+        const attempts = row.attempts + 1;
+        const dead = !outcome.ok && (attempts >= config.maxAttempts || outcome.error === 'endpoint disabled' || outcome.error === 'endpoint deleted');
+        const retryAt = !outcome.ok && !dead ? new Date(now() + backoffMs(attempts, config.retryBaseMs)) : null;
+        return { row, outcome, attempts, dead, retryAt };
+      }),
+    );
+    const at = new Date(now()).toISOString();
     await helpers.withPgClient(async (client) => {
       await client.query('BEGIN');
       try {
         await client.query(
-          `UPDATE deliveries SET attempts = $3, status = $4, next_attempt_at = $5, last_status_code = $6, last_latency_ms = $7, last_error = $8,
+          `UPDATE deliveries d SET attempts = r.attempts, status = r.status, next_attempt_at = r.retry_at, last_status_code = r.code,
+                  last_latency_ms = r.latency, last_error = r.error,
                   attempt_log = (SELECT coalesce(jsonb_agg(x ORDER BY n), '[]') FROM (
-                    SELECT x, n FROM jsonb_array_elements(attempt_log || jsonb_build_array($9::jsonb)) WITH ORDINALITY AS t(x, n)
+                    SELECT x, n FROM jsonb_array_elements(d.attempt_log || jsonb_build_array(r.entry)) WITH ORDINALITY AS t(x, n)
                     ORDER BY n DESC LIMIT ${ATTEMPT_LOG}) kept),
                   updated_at = now()
-            WHERE organization_id = $1 AND id = $2`,
-          [organizationId, deliveryId, attempts, outcome.ok ? 'SUCCEEDED' : dead ? 'DEAD' : 'RETRYING', retryAt, outcome.statusCode, outcome.latencyMs, outcome.error, JSON.stringify(entry)],
+             FROM jsonb_to_recordset($1::jsonb) AS r(o uuid, d uuid, attempts int, status text, retry_at timestamptz, code int, latency int, error text, entry jsonb)
+            WHERE d.organization_id = r.o AND d.id = r.d`,
+          [JSON.stringify(results.map(({ row, outcome, attempts, dead, retryAt }) => ({
+            o: row.organization_id, d: row.id, attempts, status: outcome.ok ? 'SUCCEEDED' : dead ? 'DEAD' : 'RETRYING', retry_at: retryAt,
+            code: outcome.statusCode, latency: outcome.latencyMs, error: outcome.error,
+            entry: { at, statusCode: outcome.statusCode, latencyMs: outcome.latencyMs, error: outcome.error },
+          })))],
         );
-        if (retryAt) {
-          await client.query(`SELECT graphile_worker.add_job($1, $2::json, run_at := $3, max_attempts := $4, job_key := $5)`, [
-            DELIVER, JSON.stringify({ organizationId, deliveryId }), retryAt, JOB_MAX_ATTEMPTS, deliveryId,
-          ]);
+        const retries = results.filter((r) => r.retryAt);
+        if (retries.length > 0) {
+          await client.query(
+            `SELECT count(*) FROM graphile_worker.add_jobs(array(
+               SELECT ROW($1, json_build_object('organizationId', r.o, 'deliveryId', r.d), NULL, r.run_at, $2, r.d::text, NULL, NULL)::graphile_worker.job_spec
+                 FROM jsonb_to_recordset($3::jsonb) AS r(o uuid, d uuid, run_at timestamptz)))`,
+            [DELIVER, JOB_MAX_ATTEMPTS, JSON.stringify(retries.map((r) => ({ o: r.row.organization_id, d: r.row.id, run_at: r.retryAt })))],
+          );
         }
-        if (row.destination === 'webhook' && row.endpoint_enabled) {
+        for (const { row, outcome } of results) {
+          if (row.destination !== 'webhook' || !row.endpoint_enabled) continue;
           if (outcome.ok) {
-            if (row.failing_since) await client.query(`UPDATE webhook_endpoints SET failing_since = NULL WHERE organization_id = $1 AND id = $2::uuid`, [organizationId, row.target]);
+            if (row.failing_since) await client.query(`UPDATE webhook_endpoints SET failing_since = NULL WHERE organization_id = $1 AND id = $2::uuid`, [row.organization_id, row.target]);
           } else if (!row.failing_since) {
-            await client.query(`UPDATE webhook_endpoints SET failing_since = $3 WHERE organization_id = $1 AND id = $2::uuid`, [organizationId, row.target, new Date(now())]);
+            await client.query(`UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, $3) WHERE organization_id = $1 AND id = $2::uuid`, [row.organization_id, row.target, new Date(now())]);
           } else if (now() - row.failing_since.getTime() >= config.disableAfterMs) {
             // The trigger records webhook_endpoint.disabled: the audit log, Slack, Datadog and the handlers tell the owners.
             await client.query(
-              `UPDATE webhook_endpoints SET enabled = false, disabled_reason = $3, updated_at = now() WHERE organization_id = $1 AND id = $2::uuid`,
-              [organizationId, row.target, `every delivery failed since ${row.failing_since.toISOString()}`],
+              `UPDATE webhook_endpoints SET enabled = false, disabled_reason = $3, updated_at = now() WHERE organization_id = $1 AND id = $2::uuid AND enabled`,
+              [row.organization_id, row.target, `every delivery failed since ${row.failing_since.toISOString()}`],
             );
           }
         }
@@ -264,7 +295,7 @@ export async function startEventWorker(options: EventWorkerOptions): Promise<Eve
         throw error;
       }
     });
-    log(`${row.destination} ${deliveryId} attempt ${attempts}: ${outcome.ok ? 'ok' : outcome.error}`);
+    for (const { row, outcome, attempts } of results) log(`${row.destination} ${row.id} attempt ${attempts}: ${outcome.ok ? 'ok' : outcome.error}`);
   };
 
   const relay: Task = async () => {
