@@ -6,10 +6,10 @@ module.exports = {
   roots: ['<rootDir>/test'],
   transform: {
     '^.+\\.ts$': swc('typescript'),
-    // jose is published as ES modules only; jest's CommonJS runtime needs it transformed.
+    // jose and graphile-worker are published as ES modules only; jest's CommonJS runtime needs it transformed.
     '^.+\\.m?js$': swc('ecmascript'),
   },
-  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(jose|graphile-worker)/)'],
   // The generated Prisma client imports its siblings as './x.js' (NodeNext style).
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   globalSetup: '<rootDir>/test/setup/global-setup.ts',

@@ -1,4 +1,5 @@
 import type { AuthConfig } from './auth/tokens';
+import { defaultEventWorkerConfig, type EventWorkerConfig } from './events/config';
 import { parseCidr } from './settings';
 
 /** Everything the gateway reads from the environment; documented in the README. */
@@ -61,6 +62,10 @@ export interface Config {
    */
   domainVerifyAllowPrivate: boolean;
   storage: StorageConfig;
+  /** Run the event worker inside `npm start` (EVENTS_WORKER=off when `npm run worker` runs it apart). @default true */
+  inProcessWorker: boolean;
+  /** The event worker: deliveries, retries, the SSRF guard, integrations (src/events/worker.ts). */
+  events: EventWorkerConfig;
 }
 
 /** File storage (src/storage/): where files go and how download URLs are signed. */
@@ -83,6 +88,14 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   return value;
 }
 
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'on', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'off', 'no'].includes(raw)) return false;
+  throw new Error(`${name} must be on or off, got ${JSON.stringify(raw)}`);
+}
+
 function nonNegative(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -101,13 +114,6 @@ function cidrList(env: NodeJS.ProcessEnv, name: string): string[] {
 /** NODE_ENV=production, for what is decided at module load (src/builder.ts) before the configuration is loaded. */
 export function isProduction(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.NODE_ENV === 'production';
-}
-
-function flag(env: NodeJS.ProcessEnv, name: string): boolean {
-  const raw = (env[name] ?? '').trim().toLowerCase();
-  if (raw === '' || raw === 'false' || raw === '0') return false;
-  if (raw === 'true' || raw === '1') return true;
-  throw new Error(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -134,7 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM || 'tenantgate <no-reply@localhost>',
     publicUrl: (env.PUBLIC_URL || `http://localhost:${integer(env, 'PORT', 4000)}`).replace(/\/+$/, ''),
-    domainVerifyAllowPrivate: flag(env, 'DOMAIN_VERIFY_ALLOW_PRIVATE'),
+    domainVerifyAllowPrivate: flag(env, 'DOMAIN_VERIFY_ALLOW_PRIVATE', false),
     statementTimeoutMs: nonNegative(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000),
     idleInTransactionTimeoutMs: nonNegative(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 15_000),
     organizationConcurrency: env.ORGANIZATION_CONCURRENCY ? integer(env, 'ORGANIZATION_CONCURRENCY', 1) : undefined,
@@ -159,6 +165,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         // An S3-compatible store at an endpoint of its own rarely has bucket subdomains.
         forcePathStyle: env.S3_FORCE_PATH_STYLE ? env.S3_FORCE_PATH_STYLE === 'true' : Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL),
       },
+    },
+    inProcessWorker: flag(env, 'EVENTS_WORKER', true),
+    events: {
+      ...defaultEventWorkerConfig,
+      concurrency: integer(env, 'EVENTS_CONCURRENCY', defaultEventWorkerConfig.concurrency),
+      maxAttempts: integer(env, 'EVENTS_MAX_ATTEMPTS', defaultEventWorkerConfig.maxAttempts),
+      retryBaseMs: integer(env, 'EVENTS_RETRY_BASE_MS', defaultEventWorkerConfig.retryBaseMs),
+      timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', defaultEventWorkerConfig.timeoutMs),
+      allowPrivateAddresses: flag(env, 'WEBHOOK_ALLOW_PRIVATE_ADDRESSES', false),
+      datadogSite: env.DD_SITE || defaultEventWorkerConfig.datadogSite,
+      securityAlertWebhookUrl: env.SECURITY_ALERT_WEBHOOK_URL || undefined,
     },
   };
 }

@@ -198,6 +198,8 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
       userId: viewer.userId,
       role: viewer.role,
       departmentPath: viewer.departmentPath,
+      // Read by the event triggers of mutations only (a held transaction is read-only and scoped already).
+      meta: scope.held ? undefined : { ip: address, userAgent: request.headers.get('user-agent'), requestId: request.headers.get('x-request-id'), support },
     }, { held: scope.held ?? undefined });
     const loaders = createLoaders(tenantDb, viewer.organizationId);
     const organization: ActiveOrganization = { ...access.organization, settings };

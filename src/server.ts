@@ -8,6 +8,7 @@ import { assertRuntimeRole } from './db/runtime-role';
 import { assertTenancy } from './tenancy/check';
 import { createSystemDatabase } from './db/system';
 import { demoLogins, seedDemo } from './demo/seed';
+import { startEventWorker, type EventWorker } from './events/worker';
 import { createGateway } from './yoga';
 import { createServices } from './domains/services';
 import { fileStore } from './storage/from-config';
@@ -82,6 +83,12 @@ async function main(): Promise<void> {
       maxResponseBytes: config.maxResponseBytes,
       files: fileStore(config.storage),
     });
+    // The event worker (outbox relay, deliveries, handlers) in this process unless
+    // EVENTS_WORKER=off: then `npm run worker` runs it as a process of its own.
+    let worker: EventWorker | undefined;
+    if (config.inProcessWorker && connections.adminUrl) {
+      worker = await startEventWorker({ adminUrl: connections.adminUrl, runtime: db, config: config.events, onLog: (line) => console.error(line) });
+    }
     const server = createServer(gateway);
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.port, resolve));
 
@@ -103,6 +110,7 @@ async function main(): Promise<void> {
       await new Promise((resolve) => server.close(resolve));
       // Writes the usage counted since the last flush (src/usage/recorder.ts) while the pool is still open.
       await gateway.dispose();
+      await worker?.stop();
       services.mailer.close();
       await db.close();
       await system?.close();

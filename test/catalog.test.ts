@@ -98,6 +98,9 @@ describe('every tenant table', () => {
       'projects_public_idx',
       'templates_shared_read_org_ids_idx',
       'templates_public_idx',
+      // The event relay works across tenants (partial indexes, usually near empty).
+      'events_undispatched_idx',
+      'deliveries_requeued_idx',
     ]);
     expect(rows.filter((r) => r.first !== 'organization_id' && !allowed.has(r.index))).toEqual([]);
   });
@@ -113,6 +116,35 @@ describe('every tenant table', () => {
     );
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.filter((r) => !r.columns.includes('organization_id')).map((r) => r.name)).toEqual([]);
+  });
+});
+
+describe('the audit log', () => {
+  it('is append-only for the runtime role: INSERT and SELECT granted, never UPDATE, DELETE or TRUNCATE, and policies refuse them too', async () => {
+    const { rows } = await admin.query<{ privilege: string; granted: boolean }>(
+      `SELECT p AS privilege, has_table_privilege('tenantgate_runtime', 'public.audit_log', p) AS granted
+         FROM unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p ORDER BY 1`,
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.privilege, r.granted]))).toEqual({
+      DELETE: false, INSERT: true, REFERENCES: false, SELECT: true, TRIGGER: false, TRUNCATE: false, UPDATE: false,
+    });
+    // No column-level UPDATE either.
+    const columns = await admin.query(`SELECT 1 FROM information_schema.column_privileges WHERE table_name = 'audit_log' AND privilege_type = 'UPDATE' AND grantee = 'tenantgate_runtime'`);
+    expect(columns.rowCount).toBe(0);
+    const policies = await admin.query<{ policyname: string; cmd: string; permissive: string; qual: string | null }>(
+      `SELECT policyname, cmd, permissive, qual FROM pg_policies WHERE tablename = 'audit_log' AND permissive = 'RESTRICTIVE' AND cmd IN ('UPDATE', 'DELETE') ORDER BY cmd`,
+    );
+    expect(policies.rows).toEqual([
+      { policyname: 'audit_log_no_delete', cmd: 'DELETE', permissive: 'RESTRICTIVE', qual: 'false' },
+      { policyname: 'audit_log_no_update', cmd: 'UPDATE', permissive: 'RESTRICTIVE', qual: 'false' },
+    ]);
+  });
+
+  it('the outbox is insert-only for the runtime role', async () => {
+    const { rows } = await admin.query<{ privilege: string; granted: boolean }>(
+      `SELECT p AS privilege, has_table_privilege('tenantgate_runtime', 'public.events', p) AS granted FROM unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE']) p ORDER BY 1`,
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.privilege, r.granted]))).toEqual({ DELETE: false, INSERT: true, SELECT: false, UPDATE: false });
   });
 });
 

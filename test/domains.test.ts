@@ -62,7 +62,7 @@ async function addDomain(org: TestOrganization, domain: string): Promise<string>
 const verify = (org: TestOrganization, domain: string, method: 'DNS' | 'HTTP') => h.execute<{ verifyDomain: { domain: { verified: boolean } } }, unknown>(VERIFY, { token: org.owner.token, variables: { domain, method } });
 
 async function events(organizationId: string, type: string) {
-  return h.system.prisma.event.findMany({ where: { organizationId, type }, orderBy: { createdAt: 'asc' } });
+  return h.system.prisma.event.findMany({ where: { organizationId, type }, orderBy: { occurredAt: 'asc' } });
 }
 
 describe('by DNS', () => {
@@ -82,7 +82,7 @@ describe('by DNS', () => {
     const after = await verify(acme, domain, 'DNS');
     expect(after.errors).toBeUndefined();
     expect(after.data!.verifyDomain.domain).toMatchObject({ domain, verified: true, verification: { method: 'DNS' } });
-    expect(await events(acme.id, 'domain.verified')).toEqual([expect.objectContaining({ subject: domain, actor: acme.owner.id, payload: { domain, method: 'DNS' } })]);
+    expect(await events(acme.id, 'domain.verified')).toEqual([expect.objectContaining({ subjectId: domain, actorId: acme.owner.id, payload: { domain, method: 'DNS' } })]);
 
     const theirs = await h.execute<{ organization: { domains: { domain: string }[] } }, unknown>(DOMAINS, { token: globex.owner.token });
     expect(theirs.data!.organization.domains.map((d) => d.domain)).not.toContain(domain);
@@ -140,7 +140,7 @@ describe('by DNS', () => {
     const operator = await h.createPlatformOperator();
     const released = await h.execute(`mutation($domain: String!) { releaseDomain(input: { domain: $domain, reason: "dispute #12: the domain was sold" }) { domain } }`, { token: operator.token, variables: { domain } });
     expect(released.errors).toBeUndefined();
-    expect(await events(first.id, 'domain.unverified')).toEqual([expect.objectContaining({ subject: domain })]);
+    expect(await events(first.id, 'domain.unverified')).toEqual([expect.objectContaining({ subjectId: domain })]);
     expect((await verify(second, domain, 'DNS')).data!.verifyDomain.domain.verified).toBe(true);
   });
 
@@ -294,7 +294,7 @@ describe('by email', () => {
     expect(await confirmed.text()).toContain(`${domain} is verified`);
     const row = await h.system.prisma.organizationDomain.findFirstOrThrow({ where: { domain } });
     expect(row).toMatchObject({ verified: true, verifiedMethod: 'EMAIL', organizationId: acme.id });
-    expect(await events(acme.id, 'domain.verified')).toEqual([expect.objectContaining({ subject: domain, payload: expect.objectContaining({ method: 'EMAIL' }) })]);
+    expect(await events(acme.id, 'domain.verified')).toEqual([expect.objectContaining({ subjectId: domain, payload: expect.objectContaining({ method: 'EMAIL' }) })]);
   });
 
   it('refuses an expired link, a forged one, and one for a domain another organization verified first', async () => {
@@ -344,7 +344,7 @@ describe('the daily re-check', () => {
       { domain: lost, verified: false },
       { domain: kept, verified: true },
     ]);
-    expect(await events(acme.id, 'domain.unverified')).toEqual([expect.objectContaining({ subject: lost, actor: null })]);
+    expect(await events(acme.id, 'domain.unverified')).toEqual([expect.objectContaining({ subjectId: lost, actorId: null })]);
     const notice = await smtp.next(acme.owner.email);
     expect(notice.subject).toContain(lost);
   });

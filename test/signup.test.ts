@@ -49,8 +49,8 @@ describe('completeSignUp', () => {
     expect(response.data!.completeSignUp).toEqual({ created: false, organization: { organizationId: acme.id, slug: acme.slug, name: 'Acme', role: 'MEMBER' } });
     expect(await h.system.prisma.membership.findMany({ where: { userId: carol.id }, select: { organizationId: true, role: true } })).toEqual([{ organizationId: acme.id, role: 'MEMBER' }]);
     expect(await h.system.prisma.user.findUniqueOrThrow({ where: { id: carol.id } })).toMatchObject({ email: carol.email, name: 'Carol' });
-    expect(await h.system.prisma.event.findMany({ where: { organizationId: acme.id, type: 'member.joined' }, select: { subject: true, payload: true } })).toEqual([
-      { subject: carol.id, payload: { userId: carol.id, role: 'MEMBER', via: 'domain' } },
+    expect(await h.system.prisma.event.findMany({ where: { organizationId: acme.id, type: 'member.joined' }, select: { subjectId: true, payload: true } })).toEqual([
+      { subjectId: carol.id, payload: { userId: carol.id, role: 'MEMBER', via: 'domain' } },
     ]);
     expect(await h.system.prisma.membership.count({ where: { organizationId: globex.id } })).toBe(3);
 

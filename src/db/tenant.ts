@@ -20,6 +20,30 @@ export interface TenantScope {
   role?: 'OWNER' | 'ADMIN' | 'MEMBER' | null;
   /** The user's department and its ancestors (app.current_department_path()). */
   departmentPath?: readonly string[];
+  /** Who acts, for the events and audit entries the triggers record (app.request_meta). */
+  meta?: RequestMeta;
+}
+
+/** The request's actor details, read by app.record_event() (migration 20261204160100_events). */
+export interface RequestMeta {
+  ip?: string | null;
+  userAgent?: string | null;
+  requestId?: string | null;
+  /** A platform operator in a support session. */
+  support?: boolean;
+}
+
+/**
+ * `meta` as a SET LOCAL literal. SECURITY: the user agent and request id come
+ * from the client: bounded, control characters dropped, quotes doubled (the
+ * value is one standard-conforming string literal of JSON).
+ */
+function metaLiteral(meta: RequestMeta): string {
+  // Lone surrogates too: jsonb refuses their escapes.
+  const clean = (value: string | null | undefined, max: number) =>
+    value ? value.slice(0, max).replace(/[\u0000-\u001f\u007f\ud800-\udfff]/g, '') : undefined;
+  const json = JSON.stringify({ ip: clean(meta.ip, 64), userAgent: clean(meta.userAgent, 512), requestId: clean(meta.requestId, 128), support: meta.support || undefined });
+  return `'${json.replace(/'/g, "''")}'`;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -48,6 +72,7 @@ export function scopeStatement(scope: TenantScope): string {
     `SET LOCAL app.current_user_id = '${user}'`,
     `SET LOCAL app.current_member_role = '${role}'`,
     `SET LOCAL app.current_department_path = '${path.join(',')}'`,
+    ...(scope.meta ? [`SET LOCAL app.request_meta = ${metaLiteral(scope.meta)}`] : []),
   ].join('; ');
 }
 

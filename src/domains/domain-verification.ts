@@ -2,7 +2,6 @@ import type { TenantClient } from '../db/tenant';
 import type { OrganizationDomain } from '../generated/prisma/client';
 import { refusalOf } from '../db/database-errors';
 import { failedPrecondition, notFound } from '../errors';
-import { recordEvent } from '../events/record';
 import { conflict, rateLimited, verificationFailed } from './errors';
 import { newSecretToken, VERIFICATION_MAILBOXES, type VerificationMailbox } from './rules';
 import type { Services } from './services';
@@ -97,7 +96,6 @@ async function markVerified(
         where: key(viewer.organizationId, row.domain),
         data: { verified: true, verifiedAt: now, verifiedMethod: method, lastCheckedAt: now, proofLostAt: null, emailTokenHash: null },
       });
-      await recordEvent(tx, { type: 'domain.verified', actor: viewer.userId, subject: row.domain, payload: { domain: row.domain, method } });
       return updated;
     });
   } catch (error) {

@@ -1,6 +1,5 @@
 import type { SystemDatabase } from '../db/system';
 import { notFound } from '../errors';
-import { recordPlatformEvent } from '../events/record';
 import { recordAudit, type PlatformAction } from '../platform/organizations';
 
 /**
@@ -17,12 +16,7 @@ export async function releaseDomain(system: SystemDatabase, domain: string, audi
        WHERE domain = ${domain} AND verified
        RETURNING organization_id`;
     if (!held) throw notFound('Verified domain');
-    await recordPlatformEvent(tx, held.organization_id, {
-      type: 'domain.unverified',
-      actor: audit.actorUserId,
-      subject: domain,
-      payload: { domain, reason: 'released by the platform operator' },
-    });
+    // domain.unverified: the organization_domains trigger records it (migration 20261204160100_events).
     await recordAudit(tx, { ...audit, action: 'domain.release', subjectOrganizationId: held.organization_id, details: { ...audit.details, domain } });
     return { organizationId: held.organization_id };
   });

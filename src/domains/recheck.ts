@@ -1,5 +1,4 @@
 import type { SystemDatabase } from '../db/system';
-import { recordPlatformEvent } from '../events/record';
 import type { Services } from './services';
 import { DAY_MS } from './services';
 import { checkProof, type ProofMethod } from './verification';
@@ -78,12 +77,7 @@ async function recheckOne(system: SystemDatabase, services: Pick<Services, 'netw
       data: { verified: false, verifiedAt: null, verifiedMethod: null, proofLostAt: null },
     });
     if (count === 0) return [];
-    await recordPlatformEvent(tx, row.organization_id, {
-      type: 'domain.unverified',
-      actor: null,
-      subject: row.domain,
-      payload: { domain: row.domain, reason: `the ${row.verified_method} proof has been missing since ${lostAt.toISOString()}` },
-    });
+    // domain.unverified: the organization_domains trigger records it (migration 20261204160100_events).
     return tx.membership.findMany({ where: { organizationId: row.organization_id, role: 'OWNER' }, select: { user: { select: { email: true } } } });
   });
   if (owners.length === 0) return;

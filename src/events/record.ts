@@ -1,32 +1,24 @@
-import type { Prisma } from '../generated/prisma/client';
+import type { TenantClient } from '../db/tenant';
 
 /**
- * Events of an organization, stored in `events` (organization_id, type, actor,
- * subject, payload, created_at) for the webhooks that deliver them later. Written
- * in the transaction of the change they describe, so an event exists exactly
- * when its change committed. organization_id defaults to the transaction's
- * organization (RLS checks it), so the scoped client is all this needs.
+ * Events that no table's trigger can know about (an invitation's life, the way
+ * a member joined), written to the outbox in the transaction of the change
+ * through app.record_event() (migration 20261204160100_events), which fills in
+ * the actor from the transaction's settings and writes the audit entry.
+ * Changes of rows (domains verified or unverified, members added) are recorded
+ * by the tables' triggers; see src/events/catalog.ts.
  */
-export type EventType = 'domain.verified' | 'domain.unverified' | 'invitation.created' | 'invitation.accepted' | 'member.joined';
+export type RecordedEventType = 'invitation.created' | 'invitation.accepted' | 'invitation.declined' | 'invitation.revoked' | 'member.joined';
 
 export interface NewEvent {
-  type: EventType;
-  /** The user who caused it; null for the platform's jobs. */
-  actor: string | null;
-  /** What it is about: a domain, an invitation id, a user id. */
-  subject: string;
+  type: RecordedEventType;
+  /** What it is about: `invitation` or `user`, and its id. */
+  subjectType: 'invitation' | 'user';
+  subjectId: string;
   payload: Record<string, unknown>;
 }
 
-export async function recordEvent(tx: Pick<Prisma.TransactionClient, '$executeRaw'>, event: NewEvent): Promise<void> {
+export async function recordEvent(tx: Pick<TenantClient, '$executeRaw'>, organizationId: string, event: NewEvent): Promise<void> {
   await tx.$executeRaw`
-    INSERT INTO events (type, actor, subject, payload)
-    VALUES (${event.type}, ${event.actor}::uuid, ${event.subject}, ${JSON.stringify(event.payload)}::jsonb)`;
-}
-
-/** The same on the system client (platform jobs), which bypasses RLS: the organization is named. */
-export async function recordPlatformEvent(tx: Pick<Prisma.TransactionClient, '$executeRaw'>, organizationId: string, event: NewEvent): Promise<void> {
-  await tx.$executeRaw`
-    INSERT INTO events (organization_id, type, actor, subject, payload)
-    VALUES (${organizationId}::uuid, ${event.type}, ${event.actor}::uuid, ${event.subject}, ${JSON.stringify(event.payload)}::jsonb)`;
+    SELECT app.record_event(${organizationId}::uuid, ${event.type}, ${event.subjectType}, ${event.subjectId}, ${JSON.stringify(event.payload)}::jsonb, true)`;
 }

@@ -54,7 +54,7 @@ export async function inviteMember(db: TenantClient, inviter: Inviter, input: In
         data: { organizationId: inviter.organizationId, email: input.email, role: input.role, departmentId: input.departmentId, tokenHash: hash, inviterId: inviter.userId, expiresAt },
       }));
     if (!renewed[0]) {
-      await recordEvent(tx, { type: 'invitation.created', actor: inviter.userId, subject: invitation.id, payload: { invitationId: invitation.id, email: input.email, role: input.role } });
+      await recordEvent(tx, inviter.organizationId, { type: 'invitation.created', subjectType: 'invitation', subjectId: invitation.id, payload: { invitationId: invitation.id, email: input.email, role: input.role } });
     }
     return invitation;
   });
@@ -145,7 +145,7 @@ export async function joinOrganization(
   await tx.$executeRaw`
     UPDATE subscriptions SET seats = GREATEST(seats, (SELECT count(*) FROM memberships)::int), updated_at = now()
      WHERE organization_id = ${member.organizationId}::uuid`;
-  await recordEvent(tx, { type: 'member.joined', actor: member.userId, subject: member.userId, payload: { userId: member.userId, role: member.role, via: member.via } });
+  await recordEvent(tx, member.organizationId, { type: 'member.joined', subjectType: 'user', subjectId: member.userId, payload: { userId: member.userId, role: member.role, via: member.via } });
 }
 
 /** Whether the failure is "this user is a member already" (memberships_pkey) or "the email belongs to another account". */
@@ -174,7 +174,7 @@ export async function acceptInvitation(
       });
       if (!claimed) throw invitationInvalid();
       await joinOrganization(tx, { organizationId: invitation.organization_id, userId: caller.userId, email: caller.email!, role: invitation.role, departmentId: claimed.departmentId, via: 'invitation' });
-      await recordEvent(tx, { type: 'invitation.accepted', actor: caller.userId, subject: invitation.id, payload: { invitationId: invitation.id, userId: caller.userId, role: invitation.role } });
+      await recordEvent(tx, invitation.organization_id, { type: 'invitation.accepted', subjectType: 'invitation', subjectId: invitation.id, payload: { invitationId: invitation.id, userId: caller.userId, role: invitation.role } });
       const organization = await tx.organization.findUniqueOrThrow({ where: { id: invitation.organization_id }, select: { slug: true, name: true } });
       return { organizationId: invitation.organization_id, slug: organization.slug, name: organization.name, role: invitation.role };
     });

@@ -44,6 +44,11 @@ import './files/upload-file.mutation';
 import './files/delete-file.mutation';
 import './sharing/sharing.type';
 import './sharing/share.mutation';
+import './audit/audit-entry.type';
+import './audit/audit-log.query';
+import './webhooks/webhook-endpoint.type';
+import './webhooks/webhook-endpoints.mutation';
+import './webhooks/webhook-deliveries.query';
 
 /** The executable schema, sorted so that its printed form (schema.graphql) is deterministic. */
 export const schema = lexicographicSortSchema(builder.toSchema());

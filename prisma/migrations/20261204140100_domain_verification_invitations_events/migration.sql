@@ -35,30 +35,8 @@ GRANT UPDATE ("verification_token", "token_expires_at", "verified", "verified_at
   ON "organization_domains" TO tenantgate_runtime;
 GRANT DELETE ON "organization_domains" TO tenantgate_runtime;
 
--- Events: stored now, delivered later (webhooks) ------------------------------
-
-CREATE TABLE "events" (
-    "id" UUID NOT NULL DEFAULT gen_random_uuid(),
-    "organization_id" UUID NOT NULL DEFAULT app.current_org_id(),
-    "type" TEXT NOT NULL,
-    -- The user who caused it; NULL for the platform's own jobs.
-    "actor" UUID,
-    "subject" TEXT NOT NULL,
-    "payload" JSONB NOT NULL DEFAULT '{}',
-    "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    CONSTRAINT "events_pkey" PRIMARY KEY ("organization_id", "id"),
-    CONSTRAINT "events_type_format" CHECK ("type" ~ '^[a-z]+(\.[a-z_]+)+$'),
-    CONSTRAINT "events_payload_size" CHECK (pg_column_size("payload") <= 16384)
-);
-CREATE INDEX "events_organization_id_created_at_idx" ON "events"("organization_id", "created_at" DESC);
-ALTER TABLE "events" ADD CONSTRAINT "events_organization_id_fkey" FOREIGN KEY ("organization_id") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-ALTER TABLE "events" ENABLE ROW LEVEL SECURITY;
-ALTER TABLE "events" FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON "events"
-  USING ("organization_id" = app.current_org_id())
-  WITH CHECK ("organization_id" = app.current_org_id());
-GRANT SELECT ON "events" TO tenantgate_runtime;
-GRANT INSERT ("type", "actor", "subject", "payload") ON "events" TO tenantgate_runtime;
+-- Events go to the outbox of migration 20261204160100_events, through app.record_event()
+-- (resolved when these functions run, not when they are created).
 
 -- Invitations --------------------------------------------------------------------
 
@@ -169,8 +147,7 @@ BEGIN
   INSERT INTO organizations (id, slug, name, updated_at) VALUES (v_org, p_slug, p_name, now());
   INSERT INTO subscriptions (organization_id) VALUES (v_org);
   INSERT INTO memberships (organization_id, user_id, role) VALUES (v_org, v_user, 'OWNER');
-  INSERT INTO events (organization_id, type, actor, subject, payload)
-    VALUES (v_org, 'member.joined', v_user, v_user::text, jsonb_build_object('userId', v_user, 'role', 'OWNER', 'via', 'signup'));
+  PERFORM app.record_event(v_org, 'member.joined', 'user', v_user::text, jsonb_build_object('userId', v_user, 'role', 'OWNER', 'via', 'signup'), true);
   RETURN v_org;
 END
 $$;
@@ -204,8 +181,6 @@ BEGIN
     UPDATE organization_domains d
        SET verified = true, verified_at = now(), verified_method = 'EMAIL', email_token_hash = NULL, proof_lost_at = NULL, last_checked_at = now()
      WHERE d.organization_id = v_row.organization_id AND d.domain = v_row.domain;
-    INSERT INTO events (organization_id, type, actor, subject, payload)
-      VALUES (v_row.organization_id, 'domain.verified', NULL, v_row.domain, jsonb_build_object('domain', v_row.domain, 'method', 'EMAIL', 'sentTo', v_row.email_sent_to));
   END IF;
   RETURN QUERY SELECT v_row.domain, 'verified'::text;
 END

@@ -18,8 +18,7 @@ BEGIN
   INSERT INTO organizations (id, slug, name, updated_at) VALUES (v_org, p_slug, p_name, now());
   INSERT INTO subscriptions (organization_id) VALUES (v_org);
   INSERT INTO memberships (organization_id, user_id, role) VALUES (v_org, v_user, 'OWNER');
-  INSERT INTO events (organization_id, type, actor, subject, payload)
-    VALUES (v_org, 'member.joined', v_user, v_user::text, jsonb_build_object('userId', v_user, 'role', 'OWNER', 'via', 'signup'));
+  PERFORM app.record_event(v_org, 'member.joined', 'user', v_user::text, jsonb_build_object('userId', v_user, 'role', 'OWNER', 'via', 'signup'), true);
   RETURN v_org;
 END
 $$;

@@ -1,0 +1,66 @@
+/**
+ * The domain events and their payloads. The triggers of migration
+ * 20261204160100_events write them; the payloads are minimal and never carry a
+ * secret. A tenant model that opts in (`app.emit_events(...)`) adds
+ * `<model>.created|updated|deleted`.
+ */
+export interface EventPayloads {
+  'project.created': { id: string; name: string; status: string; owner_id: string; restricted_to_department_id: string | null };
+  'project.updated': { id: string; name: string; status: string; owner_id: string; changed: string[] };
+  'project.deleted': { id: string };
+  'member.added': { userId: string; role: string };
+  'member.removed': { userId: string; role: string };
+  'member.role_changed': { userId: string; from: string; to: string };
+  'member.department_changed': { userId: string; departmentId: string | null };
+  'ownership.transferred': { newOwnerId: string };
+  'organization.settings_changed': { sections?: string[]; secret?: string; action?: 'set' | 'cleared' };
+  'organization.renamed': { from: string; to: string };
+  'subscription.changed': { plan: string; status: string; seats: number; addOns: string[]; previous?: Record<string, unknown> };
+  'invoice.issued': { id: string; period: string; currency: string; totalMinor: string; status: string };
+  'invoice.paid': { id: string; period: string; currency: string; totalMinor: string; status: string };
+  'quota.override_changed': { resource: string; limit: string | null; removed: boolean };
+  'domain.added': { domain: string };
+  'domain.removed': { domain: string };
+  'domain.verified': { domain: string };
+  'domain.unverified': { domain: string };
+  'webhook_endpoint.created': { id: string; url: string; events: string[]; enabled: boolean };
+  'webhook_endpoint.updated': { id: string; url: string; events: string[]; enabled: boolean };
+  'webhook_endpoint.deleted': { id: string; url: string; events: string[]; enabled: boolean };
+  'webhook_endpoint.secret_rotated': { id: string; url: string; events: string[]; enabled: boolean };
+  'webhook_endpoint.enabled': { id: string; url: string; events: string[]; enabled: boolean };
+  'webhook_endpoint.disabled': { id: string; url: string; events: string[]; enabled: boolean; reason: string | null };
+  'security.access_denied': { reason: string; operation: string | null; severity: 'low' | 'medium' | 'high'; count?: number };
+  'audit.exported': { since: string; entries: number };
+}
+
+export type EventType = keyof EventPayloads;
+
+export type ActorType = 'user' | 'operator' | 'support' | 'system';
+
+/** An event as the worker hands it out (webhook bodies carry the same fields). */
+export interface DomainEvent<T extends string = string> {
+  /** The idempotency key: the same on every delivery and redelivery. */
+  id: string;
+  type: T;
+  organizationId: string;
+  subject: { type: string | null; id: string | null };
+  actor: { type: ActorType; id: string | null };
+  payload: T extends EventType ? EventPayloads[T] : Record<string, unknown>;
+  occurredAt: string;
+}
+
+/** What Slack and Datadog receive unless told otherwise: what a person wants to see in a channel. */
+export const NOTABLE_EVENTS: readonly string[] = [
+  'member.added',
+  'member.removed',
+  'member.role_changed',
+  'ownership.transferred',
+  'organization.settings_changed',
+  'subscription.changed',
+  'invoice.issued',
+  'invoice.paid',
+  'domain.verified',
+  'domain.unverified',
+  'webhook_endpoint.disabled',
+  'security.access_denied',
+];
