@@ -36,7 +36,11 @@ async function main(): Promise<void> {
   const tracing = await startTracing(config.operations);
   stopping.add(() => tracing?.shutdown());
 
-  const connections = await resolveConnections(config, { role: 'gateway', onLog: (line) => logger.debug({ postgres: String(line).trim() }, 'embedded PostgreSQL') });
+  const connections = await resolveConnections(config, {
+    role: 'gateway',
+    onLog: (line) => logger.debug({ postgres: String(line).trim() }, 'embedded PostgreSQL'),
+    onNotice: (message) => logger.warn(message),
+  });
   if (connections.embedded?.startedHere) stopping.add(() => connections.embedded!.stop(), 'last');
 
   let signIns: DemoSignIn[] = [];

@@ -118,7 +118,7 @@ describe('the helper functions', () => {
       `SELECT proname AS name, proconfig AS config, has_function_privilege('public', p.oid, 'EXECUTE') AS public_can
          FROM pg_proc p WHERE pronamespace = 'app'::regnamespace AND prosecdef ORDER BY 1`,
     );
-    expect(rows.map((r) => r.name)).toEqual(['ensure_user', 'is_platform_operator', 'my_organizations', 'quota_usage', 'record_usage']);
+    expect(rows.map((r) => r.name)).toEqual(['ensure_user', 'is_platform_operator', 'migration_version', 'my_organizations', 'quota_usage', 'record_usage']);
     for (const fn of rows) {
       expect(fn.config).toEqual(expect.arrayContaining([expect.stringMatching(/^search_path=/)]));
       expect(fn.public_can).toBe(false);

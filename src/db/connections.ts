@@ -20,6 +20,7 @@ export interface Connections {
 
 export interface ResolveOptions {
   onLog?: (line: string) => void;
+  onNotice?: (message: string) => void;
   /** See EmbeddedOptions.role. @default script */
   role?: 'gateway' | 'script';
 }
@@ -37,7 +38,7 @@ export async function resolveConnections(config: Config, options: ResolveOptions
   const role = options.role ?? 'script';
   // A script beside a running gateway uses that gateway's database, whatever EMBEDDED_PG_PORT says here.
   const port = (role === 'script' && readGatewayState(config.dataDir)?.embeddedPort) || config.embeddedPort;
-  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port, onLog: options.onLog, role });
+  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port, onLog: options.onLog, onNotice: options.onNotice, role });
   return {
     runtimeUrl: embedded.runtimeUrl,
     adminUrl: embedded.adminUrl,

@@ -63,6 +63,8 @@ export interface EmbeddedOptions {
   port: number;
   /** Receives PostgreSQL's own log lines. @default discards them */
   onLog?: (line: string) => void;
+  /** Receives what this module did that the user should know (an orphan restarted). @default onLog */
+  onNotice?: (message: string) => void;
   /**
    * `gateway`: a PostgreSQL on this data directory that no running gateway
    * owns (left by a crash or `kill -9`) is stopped and started again, owned by
@@ -83,7 +85,7 @@ export class EmbeddedPostgresError extends Error {
  * running gateway) already serves this data directory, and makes sure the
  * `tenantgate` database exists.
  */
-export async function startEmbeddedPostgres({ dataDir, port, onLog = () => undefined, role = 'script' }: EmbeddedOptions): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres({ dataDir, port, onLog = () => undefined, onNotice = onLog, role = 'script' }: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const databaseDir = path.resolve(dataDir, 'postgres');
   if (process.getuid?.() === 0) assertReachableByPostgresUser(databaseDir);
   const credentials = await localCredentials(dataDir);
@@ -106,11 +108,11 @@ export async function startEmbeddedPostgres({ dataDir, port, onLog = () => undef
           'stop it, or give this one its own TENANTGATE_DATA_DIR and EMBEDDED_PG_PORT.',
       );
     }
-    onLog(`An embedded PostgreSQL (pid ${running}) was left running by a gateway that is gone; restarting it.`);
+    onNotice(`An embedded PostgreSQL (pid ${running}) was left running by a gateway that is gone; restarting it.`);
     await stopPostmaster(running, databaseDir);
   } else if (running !== undefined && role === 'gateway') {
     // Alive but not answering on this port (EMBEDDED_PG_PORT changed since): it holds the data directory.
-    onLog(`An embedded PostgreSQL (pid ${running}) holds ${databaseDir} but does not answer on port ${port}; stopping it.`);
+    onNotice(`An embedded PostgreSQL (pid ${running}) holds ${databaseDir} but does not answer on port ${port}; stopping it.`);
     await stopPostmaster(running, databaseDir);
   }
   if (!(await portIsFree(port))) {
