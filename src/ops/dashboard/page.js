@@ -50,7 +50,8 @@
       ['API calls', 'apiCalls', 'API_CALLS', String],
       ['Bandwidth', 'bandwidth', null, bytes],
       ['Compute', 'computeTime', null, function (ms) { return (ms / 1000).toFixed(1) + ' s'; }],
-      ['Active users', 'activeUsers', 'USERS', String],
+      // The USERS quota counts members, not active users: it is shown with the members.
+      ['Active users', 'activeUsers', null, String],
       ['Estimated cost', null, null, null],
     ];
     var body = $('usage');
@@ -116,7 +117,8 @@
     var list = $('members');
     list.replaceChildren();
     Object.keys(counts).forEach(function (role) { list.appendChild(make('li', role.toLowerCase() + 's: ' + counts[role])); });
-    list.appendChild(make('li', 'total: ' + data.members.totalCount));
+    var seats = data.viewer.organization.quotas.filter(function (q) { return q.resource === 'USERS'; })[0];
+    list.appendChild(make('li', 'total: ' + data.members.totalCount + (seats && seats.limit !== null ? ' of ' + seats.limit + ' allowed by the plan' : '')));
   }
 
   function load(token) {
