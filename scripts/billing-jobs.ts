@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { generateInvoices, describeInvoiceRun } from '../src/billing/invoicing';
 import { markPastDue } from '../src/billing/payments';
 import { parsePeriod, previousPeriod, type BillingPeriod } from '../src/billing/period';
-import { loadConfig } from '../src/config';
+import { loadConfig, loadDotEnv } from '../src/config';
 import { resolveConnections } from '../src/db/connections';
 import { createSystemDatabase, type SystemDatabase } from '../src/db/system';
 
@@ -55,6 +55,7 @@ async function main() {
   } catch (error) {
     throw new Error(`${(error as Error).message}\n${USAGE}`);
   }
+  loadDotEnv();
   const connections = await resolveConnections(loadConfig());
   try {
     if (!connections.adminUrl) throw new Error('DATABASE_ADMIN_URL is not set: billing jobs write invoices and subscriptions as the owner role.');

@@ -3,11 +3,12 @@
  * creates the runtime role named in DATABASE_URL (with its grants). Without
  * DATABASE_URL it migrates the embedded PostgreSQL in .data/.
  */
-import { loadConfig } from '../src/config';
+import { loadConfig, loadDotEnv } from '../src/config';
 import { resolveConnections } from '../src/db/connections';
 import { ensureRuntimeRole, migrate, redactUrl } from '../src/db/migrate';
 
 async function main() {
+  loadDotEnv();
   const connections = await resolveConnections(loadConfig());
   try {
     if (!connections.adminUrl) throw new Error('DATABASE_ADMIN_URL is not set: migrations run as the owner role, not as the runtime role of DATABASE_URL.');

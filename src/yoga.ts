@@ -7,7 +7,16 @@ import { PlanLimits } from './limits/plan-limits';
 import { useOrganizationConcurrency } from './plugins/use-organization-concurrency';
 import { useResponseSizeLimit } from './plugins/use-response-size-limit';
 import { usePaymentWebhook } from './plugins/use-payment-webhook';
-import { useReadiness } from './plugins/use-readiness';
+import { useHealth } from './plugins/use-health';
+import { useMetrics } from './plugins/use-metrics';
+import { useRequestLog } from './plugins/use-request-log';
+import { useDashboard } from './ops/dashboard/dashboard';
+import { graphiqlOptions, renderTenantGraphiQL, type DemoSignIn } from './ops/graphiql';
+import type { Logger } from './ops/logger';
+import type { Metrics } from './ops/metrics';
+import { useRequestScope } from './ops/request-scope';
+import { useTracing } from './ops/tracing';
+import type { Tracer } from '@opentelemetry/api';
 import { useRequestBodyLimit } from './plugins/use-request-body-limit';
 import { useRequestTransaction } from './plugins/use-request-transaction';
 import { useRequestCacheRelease } from './plugins/use-request-cache-release';
@@ -17,7 +26,7 @@ import { DEFAULT_GRACE_DAYS } from './billing/entitlements';
 import { useBillingGate } from './plugins/use-billing-gate';
 import { useSupportSessions } from './plugins/use-support-sessions';
 import { useDomainEmailLink } from './plugins/use-domain-email-link';
-import { createUsageRecorder, type UsageRecorder } from './usage/recorder';
+import { createUsageRecorder, type Queryable, type UsageRecorder } from './usage/recorder';
 import { useFileDownloads } from './plugins/use-file-downloads';
 import { useStreamingUpload } from './plugins/use-streaming-upload';
 import type { FileStore } from './storage/file-store';
@@ -34,8 +43,22 @@ export interface GatewayOptions extends Omit<ContextDependencies, 'usage'> {
    * @default false
    */
   exposeErrorDetails?: boolean;
-  /** Yoga's logger; `false` to silence it (tests). */
+  /** Yoga's logger; `false` to silence it (tests). Ignored when `logger` is given. */
   logging?: boolean;
+  /** pino (src/ops/logger.ts): one line per request, and Yoga's own messages. */
+  logger?: Logger;
+  /** OpenTelemetry (src/ops/tracing.ts): a span per request and per execution. */
+  tracer?: Tracer;
+  /** Prometheus metrics (src/ops/metrics.ts), served at /metrics. */
+  metrics?: Metrics;
+  /** Demo users GraphiQL and /dashboard offer to sign in as (development only). @default none */
+  demoSignIns?: () => DemoSignIn[];
+  /** Serve the usage dashboard at /dashboard. @default true */
+  dashboard?: boolean;
+  /** The newest migration this build ships: /readyz fails while the database is behind it. */
+  expectedMigration?: string;
+  /** True once a stop has begun: /readyz answers 503 "draining". */
+  draining?: () => boolean;
   /**
    * Usage tracking (src/usage/): API calls, response bytes, execution time and
    * active users per organization, and the API_CALLS quota. `true`: a recorder
@@ -103,22 +126,49 @@ export function createGateway(options: GatewayOptions): Gateway {
           verifyToken: options.verifyToken,
           limit: options.organizationConcurrency?.limit ?? Math.max(2, Math.ceil((options.db.pool.options.max ?? 10) / 2)),
         });
-  const recorder = usage === true ? createUsageRecorder({ pool: options.db.pool, now: options.now }) : usage || null;
+  const signIns = options.demoSignIns ?? (() => []);
+  const metrics = options.metrics;
+  // The flush lag of /metrics: a flush's connection, once released, marks a flush done.
+  const usagePool: Queryable = metrics
+    ? {
+        connect: async () => {
+          const connection = await options.db.pool.connect();
+          return {
+            query: (text: string) => connection.query(text),
+            escapeLiteral: (value: string) => connection.escapeLiteral(value),
+            release: (destroy?: boolean | Error) => {
+              connection.release(destroy);
+              metrics.usageFlushed();
+            },
+          };
+        },
+      }
+    : options.db.pool;
+  const recorder = usage === true ? createUsageRecorder({ pool: usagePool, now: options.now }) : usage || null;
   const createContext = createContextFactory({ ...options, usage: recorder ?? undefined });
   const { files, maxUploadBytes = 5 * 1024 ** 3 } = options;
   return createYoga<Record<string, unknown>, Context>({
     schema,
     context: files ? async (initial) => Object.assign(await createContext(initial), { files }) : createContext,
-    graphiql: options.graphiql ?? true,
+    graphiql: (options.graphiql ?? true) ? graphiqlOptions(signIns) : false,
+    renderGraphiQL: renderTenantGraphiQL(signIns),
     // SECURITY: unexpected errors reach the client as "Unexpected error." only.
     maskedErrors: { isDev: options.exposeErrorDetails ?? false },
-    // Escaped and bounded lines (src/logging.ts): error messages carry user text.
-    logging: options.logging === false ? false : createSafeLogger(),
-    healthCheckEndpoint: '/healthz',
+    // pino when the server gives one (src/ops/); else escaped, bounded lines (src/logging.ts): error messages carry user text.
+    logging: options.logger ? yogaLogger(options.logger) : options.logging === false ? false : createSafeLogger(),
+    // Yoga's own check answers an empty body; useHealth answers /healthz with JSON.
+    healthCheckEndpoint: '/.yoga-health',
     landingPage: false,
     // Yoga's limit counts every body as a stream; useRequestBodyLimit (last) trusts a Content-Length.
     maxRequestBodySize: false,
     plugins: [
+      // First: every later hook runs inside the request's observation.
+      useRequestScope(),
+      options.logger ? useRequestLog(options.logger) : {},
+      options.metrics ? useMetrics(options.metrics) : {},
+      options.tracer ? useTracing(options.tracer) : {},
+      useHealth({ pool: options.db.pool, expectedMigration: options.expectedMigration, draining: options.draining, graphiql: options.graphiql ?? true }),
+      (options.dashboard ?? true) ? useDashboard({ signIns }) : {},
       // A client that goes away stops its operation: no resolver starts after that.
       useExecutionCancellation(),
       // First: a request waiting for its organization's turn has cost nothing yet.
@@ -133,17 +183,6 @@ export function createGateway(options: GatewayOptions): Gateway {
       useRequestCacheRelease(),
       usePaymentWebhook({ secret: options.paymentWebhookSecret, system: options.system, now: options.now }),
       useDomainEmailLink({ pool: options.db.pool }),
-      useReadiness({
-        endpoint: '/readyz',
-        check: async () => {
-          try {
-            await options.db.pool.query('SELECT 1');
-            return true;
-          } catch {
-            return false;
-          }
-        },
-      }),
       useResponseSizeLimit(options.maxResponseBytes ?? 10_000_000),
       useFileDownloads({ files, prisma: options.db.prisma, usage: recorder }),
       useStreamingUpload({ maxFileBytes: maxUploadBytes }),
@@ -151,4 +190,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       useRequestBodyLimit(options.maxRequestBodySize ?? 25_000_000, { multipartLimit: maxUploadBytes + 1024 * 1024 }),
     ],
   });
+}
+
+/** Yoga's messages through pino: an Error goes in `err`, the rest joins into the message. */
+function yogaLogger(logger: Logger) {
+  const level = (name: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => {
+    const error = args.find((a): a is Error => a instanceof Error);
+    const message = args.filter((a) => !(a instanceof Error)).map(String).join(' ');
+    if (error) logger[name]({ err: error }, message || error.message);
+    else logger[name](message);
+  };
+  return { debug: level('debug'), info: level('info'), warn: level('warn'), error: level('error') };
 }

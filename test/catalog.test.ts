@@ -173,6 +173,7 @@ describe('the helper functions', () => {
       'files_track_storage',
       'invitation_by_token',
       'is_platform_operator',
+      'migration_version',
       'my_organizations',
       'quota_usage',
       'record_usage',

