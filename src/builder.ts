@@ -139,12 +139,12 @@ function decodeNodeId(globalID: string): { typename: string; id: string } {
   } catch {
     // refused below
   }
-  // A node type: an object type that the relay plugin can load by id (prismaNode gives it loadWithoutCache).
+  // An object type of the schema: the ids of ID arguments (an invitation's, a
+  // webhook endpoint's) name object types that are not nodes; each resolver then
+  // checks the type it expects (globalIdOf).
   const known = (typename: string) => {
     if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(typename) || !builder.configStore.hasConfig(typename)) return false;
-    const config = builder.configStore.getTypeConfig(typename);
-    const options = config.pothosOptions as Record<string, unknown>;
-    return config.kind === 'Object' && ['loadMany', 'loadOne', 'loadManyWithoutCache', 'loadWithoutCache'].some((key) => typeof options[key] === 'function');
+    return builder.configStore.getTypeConfig(typename).kind === 'Object';
   };
   if (!decoded || !UUID.test(decoded.id) || !known(decoded.typename)) throw badUserInput([{ field: 'id', message: 'is not a valid ID' }]);
   return { typename: decoded.typename, id: decoded.id.toLowerCase() };

@@ -274,7 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dnsServers: (env.DNS_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM || 'tenantgate <no-reply@localhost>',
-    publicUrl: (env.PUBLIC_URL || `http://localhost:${integer(env, 'PORT', 4000)}`).replace(/\/+$/, ''),
+    publicUrl: (env.PUBLIC_URL || `http://localhost:${env.PORT || 4000}`).replace(/\/+$/, ''),
     domainVerifyAllowPrivate: flag(env, 'DOMAIN_VERIFY_ALLOW_PRIVATE', false),
     statementTimeoutMs: nonNegative(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000),
     idleInTransactionTimeoutMs: nonNegative(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 15_000),

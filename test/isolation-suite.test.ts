@@ -17,8 +17,19 @@ import { createScratchDatabase } from './helpers/scratch-database';
  * test names, covered all the same.
  */
 
+// Values the made-up ones would break (CHECK constraints).
+const samples: Record<string, Record<string, unknown>> = {
+  InvoiceLineItem: { kind: 'SEATS' },
+  Event: { type: 'test.sample', actor_type: 'system' },
+  Invitation: { email: 'invitee@example.org' },
+};
 // Every tenant model of the schema, found from the DMMF: no test names one.
-isolationSuite({ connect: testUrls, samples: { InvoiceLineItem: { kind: 'SEATS' } } });
+isolationSuite({
+  connect: testUrls,
+  samples,
+  // A grant names a row of the shared table by (resource, resource_id): test/sharing-sql.test.ts proves it with three organizations.
+  provenElsewhere: { ShareGrant: 'test/sharing-sql.test.ts' },
+});
 
 describe('withUser', () => {
   let kit: TestKit;
@@ -84,7 +95,7 @@ model Widget {
       try {
         // The CREATE TABLE alone: no policy yet. The suite finds the model and fails it.
         await admin.query(`CREATE TABLE widgets (id uuid NOT NULL, organization_id uuid NOT NULL, label text NOT NULL)`);
-        const options = { adminUrl: scratch.adminUrl, runtimeUrl: scratch.runtimeUrl, datamodel, samples: { InvoiceLineItem: { kind: 'SEATS' } } };
+        const options = { adminUrl: scratch.adminUrl, runtimeUrl: scratch.runtimeUrl, datamodel, samples: { InvoiceLineItem: { kind: 'SEATS' }, Event: { type: 'test.sample', actor_type: 'system' }, Invitation: { email: 'invitee@example.org' }, ShareGrant: { resource: 'templates' } } };
         const before = (await checkIsolation(options)).filter((r) => r.model === 'Widget');
         expect(before.filter((r) => r.failure).map((r) => r.check)).toEqual(expect.arrayContaining(["raw SQL sees its own rows and no other organization's"]));
 

@@ -7,9 +7,11 @@ import type { Plugin } from 'graphql-yoga';
  * regular response, so nothing is serialized twice. Streamed responses
  * (subscriptions, @defer) have none and are not checked.
  */
-export function useResponseSizeLimit(limit: number): Plugin {
+export function useResponseSizeLimit(limit: number, endpoint = '/graphql'): Plugin {
   return {
-    onResponse({ response, setResponse, fetchAPI }) {
+    onResponse({ request, response, setResponse, fetchAPI }) {
+      // GraphQL responses only: a file download (GET /files/...) streams, and is bounded by its plan's file size.
+      if (new URL(request.url).pathname !== endpoint) return;
       const length = Number(response.headers.get('content-length') ?? 0);
       if (length <= limit) return;
       const body = JSON.stringify({

@@ -85,7 +85,7 @@ GRANT UPDATE ("role", "department_id", "token_hash", "status", "expires_at", "se
 -- the invitation's email before anything happens.
 CREATE FUNCTION app.invitation_by_token(p_token_hash text)
   RETURNS TABLE (organization_id uuid, id uuid, email text, role "Role", status "InvitationStatus", expires_at timestamptz, organization_name text)
-  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
     SELECT i.organization_id, i.id, i.email, i.role, i.status, i.expires_at, o.name
       FROM invitations i JOIN organizations o ON o.id = i.organization_id
@@ -98,7 +98,7 @@ GRANT EXECUTE ON FUNCTION app.invitation_by_token(text) TO tenantgate_runtime;
 -- whether it enforces SSO: signup routing, suggestions and ssoRoute.
 CREATE FUNCTION app.verified_domain_owner(p_domain text)
   RETURNS TABLE (organization_id uuid, slug text, name text, joining boolean, join_role "Role", enforce_sso boolean)
-  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
     SELECT o.id, o.slug, o.name, d.joining, d.join_role, coalesce((o.settings #>> '{security,enforceSSO}')::boolean, false)
       FROM organization_domains d JOIN organizations o ON o.id = d.organization_id
@@ -111,7 +111,7 @@ GRANT EXECUTE ON FUNCTION app.verified_domain_owner(text) TO tenantgate_runtime;
 -- subject as its id. An email already held by another id is refused
 -- (users.email is unique): the person must sign in as that account.
 CREATE FUNCTION app.ensure_signed_in_user(p_email text, p_name text) RETURNS uuid
-  LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
 DECLARE
   v_user uuid := app.current_user_id();
@@ -135,7 +135,7 @@ GRANT EXECUTE ON FUNCTION app.ensure_signed_in_user(text, text) TO tenantgate_ru
 -- FREE, and its member.joined event. The runtime role may not insert
 -- organizations: this is the one way it can create one.
 CREATE FUNCTION app.create_signup_organization(p_name text, p_slug text) RETURNS uuid
-  LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
 DECLARE
   v_user uuid := app.current_user_id();
@@ -160,7 +160,7 @@ GRANT EXECUTE ON FUNCTION app.create_signup_organization(text, text) TO tenantga
 -- first) or nothing when no claim has this token.
 CREATE FUNCTION app.confirm_domain_email(p_token_hash text)
   RETURNS TABLE (domain text, outcome text)
-  LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
 DECLARE
   v_row organization_domains%ROWTYPE;

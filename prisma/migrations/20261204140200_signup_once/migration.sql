@@ -2,7 +2,7 @@
 -- under a per-user lock, so two concurrent sign-ups cannot make two.
 -- Replaces app.create_signup_organization of 20261204140100.
 CREATE OR REPLACE FUNCTION app.create_signup_organization(p_name text, p_slug text) RETURNS uuid
-  LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
 DECLARE
   v_user uuid := app.current_user_id();

@@ -38,7 +38,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON "files" TO tenantgate_runtime;
 -- corrects it to the real size, a delete gives it back. SECURITY DEFINER: the
 -- runtime role only reads storage_usage, it never writes a figure of its own.
 CREATE FUNCTION app.files_track_storage() RETURNS trigger
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
   DECLARE
     org uuid := coalesce(NEW.organization_id, OLD.organization_id);

@@ -53,7 +53,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON "share_grants" TO tenantgate_runtime;
 -- Copies a row's grants into its arrays. SECURITY DEFINER: the arrays are not
 -- the runtime role's to write (app.shareable_guard refuses it at trigger depth 1).
 CREATE FUNCTION app.share_grants_sync() RETURNS trigger
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
   DECLARE
     g share_grants := coalesce(NEW, OLD);
@@ -114,7 +114,7 @@ CREATE FUNCTION app.shareable_guard() RETURNS trigger
 
 -- A deleted row's grants go with it.
 CREATE FUNCTION app.shareable_drop_grants() RETURNS trigger
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
   BEGIN
     DELETE FROM share_grants WHERE organization_id = OLD.organization_id AND resource = TG_TABLE_NAME AND resource_id = OLD.id;

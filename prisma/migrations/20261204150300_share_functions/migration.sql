@@ -6,7 +6,7 @@
 -- of the current organization, and the row is that organization's.
 
 CREATE FUNCTION app.share(p_resource text, p_id uuid, p_slugs text[], p_can_write boolean) RETURNS boolean
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
   DECLARE
     org uuid := app.current_org_id();
@@ -31,7 +31,7 @@ CREATE FUNCTION app.share(p_resource text, p_id uuid, p_slugs text[], p_can_writ
   $$;
 
 CREATE FUNCTION app.unshare(p_resource text, p_id uuid, p_slugs text[]) RETURNS boolean
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   AS $$
   DECLARE
     org uuid := app.current_org_id();
