@@ -139,12 +139,12 @@ function decodeNodeId(globalID: string): { typename: string; id: string } {
   } catch {
     // refused below
   }
-  // An object type of the schema: the ids of ID arguments (an invitation's, a
-  // webhook endpoint's) name object types that are not nodes; each resolver then
-  // checks the type it expects (globalIdOf).
+  // An object type of the schema with an `id`: the ids of ID arguments (an
+  // invitation's, a webhook endpoint's) name object types that are not Relay
+  // nodes; each resolver then checks the type it expects (globalIdOf).
   const known = (typename: string) => {
     if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(typename) || !builder.configStore.hasConfig(typename)) return false;
-    return builder.configStore.getTypeConfig(typename).kind === 'Object';
+    return builder.configStore.getTypeConfig(typename).kind === 'Object' && builder.configStore.getFields(typename).has('id');
   };
   if (!decoded || !UUID.test(decoded.id) || !known(decoded.typename)) throw badUserInput([{ field: 'id', message: 'is not a valid ID' }]);
   return { typename: decoded.typename, id: decoded.id.toLowerCase() };

@@ -82,36 +82,9 @@ export interface StorageConfig {
   s3: { region: string; endpoint?: string; accessKeyId?: string; secretAccessKey?: string; sessionToken?: string; forcePathStyle: boolean };
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return value;
-}
 
-function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (['1', 'true', 'on', 'yes'].includes(raw)) return true;
-  if (['0', 'false', 'off', 'no'].includes(raw)) return false;
-  throw new Error(`${name} must be on or off, got ${JSON.stringify(raw)}`);
-}
 
-function nonNegative(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
-  return value;
-}
 
-function cidrList(env: NodeJS.ProcessEnv, name: string): string[] {
-  const entries = (env[name] ?? '').split(',').map((e) => e.trim()).filter(Boolean);
-  const bad = entries.filter((entry) => parseCidr(entry) === null);
-  if (bad.length) throw new Error(`${name} must be a comma-separated list of CIDRs; not valid: ${bad.join(', ')}`);
-  return entries;
-}
 
 /** NODE_ENV=production, for what is decided at module load (src/builder.ts) before the configuration is loaded. */
 export function isProduction(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -256,7 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseAdminUrl: read.postgresUrl('DATABASE_ADMIN_URL'),
     // 0 asks the system for a free port (tests).
     port: read.integer('PORT', 4000, { min: 0, max: 65535, hint: ': set PORT to a free TCP port such as 4000' }),
-    poolSize: integer(env, 'DATABASE_POOL_SIZE', 10),
+    poolSize: read.integer('DATABASE_POOL_SIZE', 10),
     auth: {
       secret: env.JWT_SECRET || undefined,
       jwksUrl: read.httpUrl('JWT_JWKS_URL'),
@@ -268,29 +241,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     development: env.NODE_ENV === 'development',
     dataDir: env.TENANTGATE_DATA_DIR || '.data',
     embeddedPort: read.integer('EMBEDDED_PG_PORT', 54329, { max: 65535, hint: ': set EMBEDDED_PG_PORT to a free TCP port such as 54329' }),
-    trustedProxies: cidrList(env, 'TRUSTED_PROXIES'),
+    trustedProxies: read.cidrList('TRUSTED_PROXIES'),
     paymentWebhookSecret: env.PAYMENT_WEBHOOK_SECRET || undefined,
-    billingGraceDays: integer(env, 'BILLING_GRACE_DAYS', 14),
+    billingGraceDays: read.integer('BILLING_GRACE_DAYS', 14),
     dnsServers: (env.DNS_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM || 'tenantgate <no-reply@localhost>',
     publicUrl: (env.PUBLIC_URL || `http://localhost:${env.PORT || 4000}`).replace(/\/+$/, ''),
-    domainVerifyAllowPrivate: flag(env, 'DOMAIN_VERIFY_ALLOW_PRIVATE', false),
-    statementTimeoutMs: nonNegative(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000),
-    idleInTransactionTimeoutMs: nonNegative(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 15_000),
-    organizationConcurrency: env.ORGANIZATION_CONCURRENCY ? integer(env, 'ORGANIZATION_CONCURRENCY', 1) : undefined,
-    organizationQueue: nonNegative(env, 'ORGANIZATION_QUEUE', 1_000),
-    organizationQueueWaitMs: integer(env, 'ORGANIZATION_QUEUE_WAIT_MS', 20_000),
+    domainVerifyAllowPrivate: read.boolean('DOMAIN_VERIFY_ALLOW_PRIVATE', false),
+    statementTimeoutMs: read.integer('DATABASE_STATEMENT_TIMEOUT_MS', 10_000, { min: 0 }),
+    idleInTransactionTimeoutMs: read.integer('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 15_000, { min: 0 }),
+    organizationConcurrency: env.ORGANIZATION_CONCURRENCY ? read.integer('ORGANIZATION_CONCURRENCY', 1) : undefined,
+    organizationQueue: read.integer('ORGANIZATION_QUEUE', 1_000, { min: 0 }),
+    organizationQueueWaitMs: read.integer('ORGANIZATION_QUEUE_WAIT_MS', 20_000),
     namedStatements: env.DATABASE_NAMED_STATEMENTS !== 'false',
-    anonymousConcurrency: integer(env, 'ANONYMOUS_CONCURRENCY', 2),
-    anonymousMaxTokens: integer(env, 'ANONYMOUS_MAX_TOKENS', 1_000),
-    operationCostPerApiCall: integer(env, 'OPERATION_COST_PER_API_CALL', 1_000),
-    maxRequestBodyBytes: integer(env, 'MAX_REQUEST_BODY_BYTES', 1_000_000),
-    maxResponseBytes: integer(env, 'MAX_RESPONSE_BYTES', 10_000_000),
+    anonymousConcurrency: read.integer('ANONYMOUS_CONCURRENCY', 2),
+    anonymousMaxTokens: read.integer('ANONYMOUS_MAX_TOKENS', 1_000),
+    operationCostPerApiCall: read.integer('OPERATION_COST_PER_API_CALL', 1_000),
+    maxRequestBodyBytes: read.integer('MAX_REQUEST_BODY_BYTES', 1_000_000),
+    maxResponseBytes: read.integer('MAX_RESPONSE_BYTES', 10_000_000),
     storage: {
       url: env.STORAGE_URL || `${env.TENANTGATE_DATA_DIR || '.data'}/storage`,
       signingSecret: env.STORAGE_SIGNING_SECRET || undefined,
-      urlTtlSeconds: integer(env, 'STORAGE_URL_TTL_SECONDS', 300),
+      urlTtlSeconds: read.integer('STORAGE_URL_TTL_SECONDS', 300),
       s3: {
         region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
         endpoint: env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined,
@@ -301,14 +274,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         forcePathStyle: env.S3_FORCE_PATH_STYLE ? env.S3_FORCE_PATH_STYLE === 'true' : Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL),
       },
     },
-    inProcessWorker: flag(env, 'EVENTS_WORKER', true),
+    inProcessWorker: read.boolean('EVENTS_WORKER', true),
     events: {
       ...defaultEventWorkerConfig,
-      concurrency: integer(env, 'EVENTS_CONCURRENCY', defaultEventWorkerConfig.concurrency),
-      maxAttempts: integer(env, 'EVENTS_MAX_ATTEMPTS', defaultEventWorkerConfig.maxAttempts),
-      retryBaseMs: integer(env, 'EVENTS_RETRY_BASE_MS', defaultEventWorkerConfig.retryBaseMs),
-      timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', defaultEventWorkerConfig.timeoutMs),
-      allowPrivateAddresses: flag(env, 'WEBHOOK_ALLOW_PRIVATE_ADDRESSES', false),
+      concurrency: read.integer('EVENTS_CONCURRENCY', defaultEventWorkerConfig.concurrency),
+      maxAttempts: read.integer('EVENTS_MAX_ATTEMPTS', defaultEventWorkerConfig.maxAttempts),
+      retryBaseMs: read.integer('EVENTS_RETRY_BASE_MS', defaultEventWorkerConfig.retryBaseMs),
+      timeoutMs: read.integer('WEBHOOK_TIMEOUT_MS', defaultEventWorkerConfig.timeoutMs),
+      allowPrivateAddresses: read.boolean('WEBHOOK_ALLOW_PRIVATE_ADDRESSES', false),
       datadogSite: env.DD_SITE || defaultEventWorkerConfig.datadogSite,
       securityAlertWebhookUrl: env.SECURITY_ALERT_WEBHOOK_URL || undefined,
     },

@@ -7,6 +7,15 @@ import path from 'node:path';
  * the tenant scope; this keeps that from happening by accident.
  */
 
+function isFile(candidate: string): boolean {
+  // A JSON import (`./x.json`) resolves to itself; `x.json/index.ts` is ENOTDIR, not "no such file".
+  try {
+    return statSync(candidate).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const full = path.join(dir, name);
@@ -48,7 +57,7 @@ function valueImports(file: string): string[] {
     .map((m) => m[2])
     .filter((from) => from.startsWith('.'))
     .map((from) => path.resolve(path.dirname(file), from))
-    .map((base) => [`${base}.ts`, path.join(base, 'index.ts')].find((candidate) => statSync(candidate, { throwIfNoEntry: false })?.isFile()))
+    .map((base) => [base, `${base}.ts`, path.join(base, 'index.ts')].find((candidate) => isFile(candidate)))
     .filter((resolved): resolved is string => resolved !== undefined);
 }
 

@@ -158,12 +158,14 @@ describe('addMember', () => {
     expect(await h.system.prisma.user.count({ where: { email: unknown } })).toBe(0);
   });
 
-  it("lets a platform operator's support session add any address", async () => {
+  // Issue 13: membership is the organization's own, not the platform's: a support session may not change it.
+  it("refuses addMember in a platform operator's support session, and adds nobody", async () => {
     const operator = await h.createPlatformOperator();
     const support = await h.token(operator.id, acme.id, { extraClaims: { platform: true, support: true } });
-    const member = await addMember({ ...acme.admin, token: support }, globex.member.email, 'MEMBER');
-    expect(member.user.id).toBe(gid(globex.member));
-    expect(await roleOf(acme, globex.member)).toBe('MEMBER');
+    const response = await h.execute(AddMember, { token: support, variables: { input: { email: globex.member.email, role: 'MEMBER' } } });
+    expect(errorCodes(response)).toEqual(['FORBIDDEN']);
+    expect(response.errors?.[0].extensions?.reason).toBe('SUPPORT_SESSION_REFUSED');
+    expect(await roleOf(acme, globex.member)).toBeNull();
   });
 
   it('refuses a member of the organization with BAD_USER_INPUT naming input.email, and changes nothing', async () => {

@@ -31,7 +31,7 @@ export function readmeBlocks(markdown: string): { query: string; as: string; lin
 
 /**
  * The README's settings example leaves 127.0.0.1 out of `allowedIPs` and is
- * refused from localhost; the corrected example is in docs/drafts/issue-17.md.
+ * refused from localhost; the corrected example is in docs/guides/operations.md.
  * Marked failing until the README takes it: the test then passes and must be
  * moved to the list above.
  */
@@ -72,8 +72,8 @@ for (const block of blocks) {
   });
 }
 
-it('the corrected settings example of docs/drafts/issue-17.md keeps the caller on localhost in', async () => {
-  const draft = readFileSync(path.join(__dirname, '..', 'docs', 'drafts', 'issue-17.md'), 'utf8');
+it('the corrected settings example of docs/guides/operations.md keeps the caller on localhost in', async () => {
+  const draft = readFileSync(path.join(__dirname, '..', 'docs', 'guides', 'operations.md'), 'utf8');
   const [block] = readmeBlocks(draft);
   expect(block.as).toBe('alice@acme.example');
   const response = await harness.execute(block.query, { token: tokens.get(block.as) });

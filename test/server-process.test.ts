@@ -26,7 +26,7 @@ let token: string;
 beforeAll(async () => {
   harness = await startHarness();
   org = await harness.createOrganization('Service');
-  token = await signToken({ secret: SECRET, userId: org.owner.id, organizationId: org.id });
+  token = await signToken({ secret: SECRET, userId: org.owner.id, organizationId: org.id, issuer: ISSUER, audience: AUDIENCE });
 });
 afterAll(() => harness.close());
 
@@ -36,9 +36,13 @@ function dataDir(): string {
   return dir;
 }
 
+const ISSUER = 'https://idp.test.example';
+const AUDIENCE = 'tenantgate-test';
+
 function productionEnv(extra: Record<string, string> = {}): Record<string, string> {
   const { adminUrl, runtimeUrl } = testUrls();
-  return { NODE_ENV: 'production', DATABASE_URL: runtimeUrl, DATABASE_ADMIN_URL: adminUrl, JWT_SECRET: SECRET, TENANTGATE_DATA_DIR: dataDir(), ...extra };
+  // Production tokens are bound to the gateway (src/auth/tokens.ts): iss and aud are required there.
+  return { NODE_ENV: 'production', DATABASE_URL: runtimeUrl, DATABASE_ADMIN_URL: adminUrl, JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, TENANTGATE_DATA_DIR: dataDir(), ...extra };
 }
 
 /** A GraphQL request whose body is sent in two parts: it is in flight between them. */

@@ -3,7 +3,7 @@ import type { OrganizationSettings } from '../settings';
 
 /**
  * What an organization's subscription entitles it to: the one place where
- * billing decides access (docs/drafts/issue-13b.md says it for users).
+ * billing decides access (docs/guides/tokens-billing-support.md says it for users).
  *
  * - A paid setting (PAID_SETTINGS) is on only while the subscription includes
  *   it: its plan includes it, or its add-on is bought, and the subscription is

@@ -96,7 +96,7 @@ function preparedStatementNames(cap = 2_000): (query: { sql: string; args: unkno
 export function createDatabase({ url, max = 10, applicationName = 'tenantgate', onStatement, statementTimeoutMs, idleInTransactionTimeoutMs, namedStatements = true, heldReads }: DatabaseOptions): Database {
   // The timeouts are startup parameters: set once per connection, no statement per
   // request. PgBouncer refuses unknown startup parameters: behind it, list them in
-  // its ignore_startup_parameters and set them on the role instead (docs/drafts/issue-13a.md).
+  // its ignore_startup_parameters and set them on the role instead (docs/guides/limits-and-fairness.md).
   const pool = new pg.Pool({
     connectionString: url,
     max,

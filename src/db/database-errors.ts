@@ -39,8 +39,12 @@ export const REFUSALS = {
   domainVerifiedElsewhere: { sqlState: UNIQUE_VIOLATION, constraint: 'organization_domains_verified_once' },
   /** app.ensure_signed_in_user(): the signed-in user's email belongs to another account (migration 20261204140100). */
   emailOtherAccount: { sqlState: 'TG003', constraint: null },
-  /** A department-restricted project cannot be shared (migration 20261204150200_sharing). */
-  restrictedNotShared: { sqlState: '23514', constraint: 'projects_restricted_not_shared' },
+  /**
+   * A CHECK constraint refused the row. @prisma/adapter-pg names no constraint
+   * for these, so the caller knows which it can hit (setVisibility: a
+   * department-restricted project cannot be shared, projects_restricted_not_shared).
+   */
+  checkViolation: { sqlState: '23514', constraint: null },
   /** A row that RLS's WITH CHECK refuses (a policy, not a missing grant: the gateway grants what it uses). */
   policyRefused: { sqlState: INSUFFICIENT_PRIVILEGE, constraint: null },
 } as const satisfies Record<string, { sqlState: string; constraint: string | null }>;

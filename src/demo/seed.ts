@@ -88,7 +88,12 @@ export async function seedDemo(system: SystemDatabase): Promise<{ created: boole
     for (const [email, id] of created.users) users.set(email, id);
 
     await db.$transaction(async (tx) => {
-      await tx.organizationDomain.updateMany({ where: { organizationId: created.id }, data: { verified: true, verifiedAt: new Date() } });
+      // A domain that another organization verified first stays theirs (the first verified wins).
+      const taken = await tx.organizationDomain.findMany({ where: { domain: { in: org.domains }, verified: true }, select: { domain: true } });
+      await tx.organizationDomain.updateMany({
+        where: { organizationId: created.id, domain: { notIn: taken.map((d) => d.domain) } },
+        data: { verified: true, verifiedAt: new Date(), verifiedMethod: 'DNS' },
+      });
       await tx.organization.update({ where: { id: created.id }, data: { settings: org.settings } });
       for (const [name, value] of Object.entries(org.secrets)) {
         await tx.organizationSecret.create({ data: { organizationId: created.id, name, value, masked: maskSecret(value) } });

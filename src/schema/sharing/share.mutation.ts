@@ -94,7 +94,8 @@ builder.mutationFields((t) => ({
         ? db.project.updateMany({ where, data: { visibility: input.visibility } })
         : db.template.updateMany({ where, data: { visibility: input.visibility } })
       ).catch((error: unknown) => {
-        if (refusalOf(error) === 'restrictedNotShared') return Promise.reject(forbidden('A project restricted to a department cannot be shared'));
+        // The only CHECK a visibility change can break: projects_restricted_not_shared.
+        if (refusalOf(error) === 'checkViolation') return Promise.reject(forbidden('A project restricted to a department cannot be shared'));
         return Promise.reject(refused(error));
       });
       if (updated.count === 0) throw notFound(table === 'projects' ? 'Project' : 'Template');
