@@ -21,7 +21,8 @@ export const DEMO = {
         branding: { logo: 'https://cdn.acme.example/logo.png', primaryColor: '#FF6B35', customDomain: 'app.acme.example' },
         security: { sessionTimeout: 43_200 },
         features: { advancedAnalytics: true, webhooks: true },
-        integrations: { slack: { channel: '#engineering', enabled: true }, datadog: { enabled: true } },
+        // Off in the demo: its key is not a real one, and the event worker would post to Datadog and Slack.
+        integrations: { slack: { channel: '#engineering', enabled: false }, datadog: { enabled: false } },
       },
       secrets: { 'integrations.datadog.apiKey': 'dd_demo_key_not_a_real_one_abc' },
       departments: [
