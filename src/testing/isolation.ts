@@ -239,8 +239,11 @@ export async function checkIsolation(options: IsolationOptions): Promise<Isolati
         continue;
       }
 
+      // A shareable model's SHARED and PUBLIC rows are visible across organizations by design
+      // (app.make_shareable; test/sharing-sql.test.ts proves who sees them): only PRIVATE rows are checked here.
+      const privateOnly = Object.values(model.columns).includes('visibility') ? ` WHERE ${ident('visibility')} = 'PRIVATE'` : '';
       const seen = await asTenant(runtime, a, {}, async () => {
-        const { rows } = await runtime.query(`SELECT ${model.primaryKey.map(ident).join(', ')} FROM ${table}`);
+        const { rows } = await runtime.query(`SELECT ${model.primaryKey.map(ident).join(', ')} FROM ${table}${privateOnly}`);
         return rows as Row[];
       });
       if (isError(seen)) record('raw SQL sees its own rows and no other organization\'s', seen.error);
