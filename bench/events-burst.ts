@@ -9,20 +9,11 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { createDatabase } from '../src/db/client';
 import { ensureRuntimeRole, migrate } from '../src/db/migrate';
+import { withDatabase } from '../test/setup/database';
 import { startEventWorker } from '../src/events/worker';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000);
 const server = process.env.BENCH_DATABASE_SERVER_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-
-function withDatabase(url: string, database: string, credentials?: { user: string; password: string }): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  if (credentials) {
-    u.username = credentials.user;
-    u.password = credentials.password;
-  }
-  return u.toString();
-}
 
 async function main() {
   const database = `tenantgate_bench_events_${process.pid}`;

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { createTokenVerifier, signToken } from '../src/auth/tokens';
 import { createDatabase } from '../src/db/client';
 import { ensureRuntimeRole, migrate } from '../src/db/migrate';
+import { withDatabase } from '../test/setup/database';
 import { createSystemDatabase } from '../src/db/system';
 import { createOrganization } from '../src/platform/organizations';
 import { createGateway } from '../src/yoga';
@@ -17,16 +18,6 @@ const server = process.env.BENCH_DATABASE_SERVER_URL ?? 'postgresql://postgres@1
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = 10;
 const SECRET = 'bench-secret-that-is-long-enough-for-hs256';
-
-function withDatabase(url: string, database: string, credentials?: { user: string; password: string }): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  if (credentials) {
-    u.username = credentials.user;
-    u.password = credentials.password;
-  }
-  return u.toString();
-}
 
 async function main() {
   const database = `tenantgate_bench_evoff_${process.pid}`;

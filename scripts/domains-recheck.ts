@@ -2,7 +2,7 @@ import { loadConfig } from '../src/config';
 import { resolveConnections } from '../src/db/connections';
 import { createSystemDatabase } from '../src/db/system';
 import { recheckDomains } from '../src/domains/recheck';
-import { createServices } from '../src/domains/services';
+import { servicesFromConfig } from '../src/domains/services';
 
 /** `npm run domains:recheck`: the daily re-check of verified domains (src/domains/recheck.ts). Run it from cron once a day. */
 async function main(): Promise<void> {
@@ -10,14 +10,7 @@ async function main(): Promise<void> {
   const connections = await resolveConnections(config);
   if (!connections.adminUrl) throw new Error('domains:recheck needs DATABASE_ADMIN_URL (or the embedded database)');
   const system = createSystemDatabase(connections.adminUrl);
-  const services = createServices({
-    dnsServers: config.dnsServers,
-    allowPrivate: config.domainVerifyAllowPrivate,
-    smtpUrl: config.smtpUrl,
-    mailFrom: config.mailFrom,
-    mailDirectory: `${config.dataDir}/mail`,
-    publicUrl: config.publicUrl,
-  });
+  const services = servicesFromConfig(config);
   try {
     const result = await recheckDomains(system, services);
     console.log(`Re-checked ${result.checked} verified domains: ${result.lost.length} missing their proof, ${result.unverified.length} unverified (${result.unverified.join(', ') || 'none'}).`);

@@ -19,7 +19,7 @@ import { startTracing } from './ops/tracing';
 import { createGateway, type Gateway } from './yoga';
 import { assertTenancy } from './tenancy/check';
 import { startEventWorker } from './events/worker';
-import { createServices } from './domains/services';
+import { servicesFromConfig } from './domains/services';
 import { fileStore } from './storage/from-config';
 
 /**
@@ -79,14 +79,7 @@ async function main(): Promise<void> {
     ? createMetrics({ pools: { runtime: db.pool }, organizationLabels: config.operations.metricsOrganizationLabels })
     : undefined;
   // Mail (SMTP_URL, else .eml files under <dataDir>/mail), DNS and HTTP for domains and invitations.
-  const services = createServices({
-    dnsServers: config.dnsServers,
-    allowPrivate: config.domainVerifyAllowPrivate,
-    smtpUrl: config.smtpUrl,
-    mailFrom: config.mailFrom,
-    mailDirectory: `${config.dataDir}/mail`,
-    publicUrl: config.publicUrl,
-  });
+  const services = servicesFromConfig(config);
   stopping.add(() => services.mailer.close(), 'pools');
   const gateway = createGateway({
     db,

@@ -1,3 +1,4 @@
+import type { Config } from '../config';
 import { createMailer, type Mailer } from '../mail/mailer';
 import { createNetwork, type Network, type NetworkOptions } from './network';
 
@@ -40,4 +41,17 @@ export function createServices(options: ServicesOptions = {}): Services {
     tokenTtlMs: options.tokenTtlMs ?? 7 * DAY_MS,
     attempts: options.attempts ?? { max: 10, windowMs: 60 * 60 * 1000 },
   };
+}
+
+/** The services as the gateway and its jobs configure them (src/config.ts). */
+export function servicesFromConfig(config: Pick<Config, 'dnsServers' | 'domainVerifyAllowPrivate' | 'smtpUrl' | 'mailFrom' | 'dataDir' | 'publicUrl'>): Services {
+  return createServices({
+    dnsServers: config.dnsServers,
+    allowPrivate: config.domainVerifyAllowPrivate,
+    smtpUrl: config.smtpUrl,
+    mailFrom: config.mailFrom,
+    // With no SMTP_URL, each message is an .eml file here.
+    mailDirectory: `${config.dataDir}/mail`,
+    publicUrl: config.publicUrl,
+  });
 }
