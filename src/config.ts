@@ -35,6 +35,10 @@ export interface Config {
   organizationQueue: number;
   /** How long a request may wait for its organization's turn, ms. @default 20000 */
   organizationQueueWaitMs: number;
+  /** ACCESS_CACHE_SIZE: members whose access check is remembered (by version, src/auth/access-cache.ts); 0 turns it off. @default 10000 */
+  accessCacheSize: number;
+  /** ACCESS_CACHE_MAX_AGE_MS: how long a remembered check is used at most (other processes' API-call counts are seen within it). @default 5000 */
+  accessCacheMaxAgeMs: number;
   /** Name Prisma's statements (prepared once per connection); false behind PgBouncer < 1.21 in transaction mode. @default true */
   namedStatements: boolean;
   /** Requests without a valid token processed at once, all together. @default 2 */
@@ -255,6 +259,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     organizationQueue: read.integer('ORGANIZATION_QUEUE', 1_000, { min: 0 }),
     organizationQueueWaitMs: read.integer('ORGANIZATION_QUEUE_WAIT_MS', 20_000),
     namedStatements: env.DATABASE_NAMED_STATEMENTS !== 'false',
+    accessCacheSize: read.integer('ACCESS_CACHE_SIZE', 10_000, { min: 0 }),
+    accessCacheMaxAgeMs: read.integer('ACCESS_CACHE_MAX_AGE_MS', 5_000, { min: 1 }),
     anonymousConcurrency: read.integer('ANONYMOUS_CONCURRENCY', 2),
     anonymousMaxTokens: read.integer('ANONYMOUS_MAX_TOKENS', 1_000),
     operationCostPerApiCall: read.integer('OPERATION_COST_PER_API_CALL', 1_000),

@@ -6,7 +6,8 @@ import type { Database } from './db/client';
 import type { SystemDatabase } from './db/system';
 import { RequestScope } from './db/request-scope';
 import { createTenantClient, type TenantClient } from './db/tenant';
-import { checkAccess } from './auth/access';
+import { checkAccess, type ApiCallCounts } from './auth/access';
+import type { AccessCache } from './auth/access-cache';
 import { bearerToken } from './auth/bearer';
 import { clientAddress } from './auth/client-address';
 import { requestPolicy } from './auth/request-policy';
@@ -15,7 +16,6 @@ import { forbidden, unauthenticated } from './errors';
 import { createLoaders, type Loaders } from './loaders';
 import { readSettings, type OrganizationSettings } from './settings';
 import { quotaMonth } from './usage/api-calls-quota';
-import type { UsageRecorder } from './usage/recorder';
 import { createServices, type Services } from './domains/services';
 
 /** Who is calling: verified from the bearer token, membership checked on this request. */
@@ -89,7 +89,9 @@ export interface ContextDependencies {
    * The usage recorder's unwritten counts: with it, the API_CALLS quota is
    * enforced (QUOTA_EXCEEDED, 429). Without it, there is no quota check.
    */
-  usage?: Pick<UsageRecorder, 'unflushedApiCalls'>;
+  usage?: ApiCallCounts;
+  /** Access checks remembered by version (src/auth/access-cache.ts). @default none: every request runs the full check */
+  accessCache?: AccessCache;
   /** See Context.services. @default createServices() with its defaults */
   services?: Services;
 }
@@ -103,7 +105,7 @@ export interface RequestInitialContext {
   requestScope?: RequestScope;
 }
 
-export function createContextFactory({ db, verifyToken, system, trustedProxies = [], now = Date.now, signSupportToken, usage, services = createServices() }: ContextDependencies) {
+export function createContextFactory({ db, verifyToken, system, trustedProxies = [], now = Date.now, signSupportToken, usage, accessCache, services = createServices() }: ContextDependencies) {
   const platformDb = (operator: Context['platformOperator']) => () => {
     if (!operator) throw forbidden('Only platform operators may do this');
     if (!system) throw new Error('Platform operations need DATABASE_ADMIN_URL');
@@ -167,7 +169,7 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
       checkOperator: claimsPlatform,
       checkQuota: usage !== undefined,
       month,
-    });
+    }, { cache: accessCache, counts: usage });
     const operator = access?.platformOperator ? { userId: claims.sub } : null;
     const support = claims.support === true && operator !== null;
     // SECURITY: the token alone is not enough; membership is checked on every
@@ -185,10 +187,7 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
       support,
       address,
       now: requestedAt,
-      apiCalls:
-        usage && access.apiCallsLimit !== null
-          ? { limit: Number(access.apiCallsLimit), used: Number(access.apiCallsWritten ?? 0n) + usage.unflushedApiCalls(claims.org, month.from) }
-          : undefined,
+      apiCalls: usage && access.apiCallsLimit !== null ? { limit: Number(access.apiCallsLimit), used: access.apiCallsUsed ?? 0 } : undefined,
     });
     if (refusal) throw refusal;
 

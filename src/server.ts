@@ -102,6 +102,7 @@ async function main(): Promise<void> {
     organizationConcurrency: { limit: config.organizationConcurrency, queue: config.organizationQueue, maxWaitMs: config.organizationQueueWaitMs, anonymousLimit: config.anonymousConcurrency },
     maxRequestBodySize: config.maxRequestBodyBytes,
     maxResponseBytes: config.maxResponseBytes,
+    accessCache: config.accessCacheSize > 0 ? { max: config.accessCacheSize, maxAgeMs: config.accessCacheMaxAgeMs } : false,
     files: fileStore(config.storage),
   });
   // Writes the usage counted since the last flush (src/usage/recorder.ts) while the pool is still open.

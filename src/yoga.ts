@@ -1,5 +1,6 @@
 import { createYoga, useExecutionCancellation, type YogaServerInstance } from 'graphql-yoga';
 import { schema } from './schema/index';
+import { AccessCache, type AccessCacheOptions } from './auth/access-cache';
 import { createContextFactory, type Context, type ContextDependencies } from './context';
 import { useInputErrors } from './plugins/use-input-errors';
 import { useOperationLimits } from './plugins/use-operation-limits';
@@ -31,7 +32,7 @@ import { useFileDownloads } from './plugins/use-file-downloads';
 import { useStreamingUpload } from './plugins/use-streaming-upload';
 import type { FileStore } from './storage/file-store';
 
-export interface GatewayOptions extends Omit<ContextDependencies, 'usage'> {
+export interface GatewayOptions extends Omit<ContextDependencies, 'usage' | 'accessCache'> {
   /**
    * Serve GraphiQL at the GraphQL endpoint.
    * @default true
@@ -69,6 +70,13 @@ export interface GatewayOptions extends Omit<ContextDependencies, 'usage'> {
    * @default true
    */
   usage?: boolean | UsageRecorder;
+  /**
+   * The access cache (src/auth/access-cache.ts, ACCESS_CACHE_SIZE and
+   * ACCESS_CACHE_MAX_AGE_MS): a member's repeated requests read one version row
+   * instead of running app.request_access(). `false`: every request runs the full check.
+   * @default 10,000 entries, 5 s
+   */
+  accessCache?: AccessCacheOptions | false;
   /**
    * The largest request body accepted, in bytes: larger ones are refused with
    * 413 (src/plugins/use-request-body-limit.ts).
@@ -145,7 +153,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
     : options.db.pool;
   const recorder = usage === true ? createUsageRecorder({ pool: usagePool, now: options.now }) : usage || null;
-  const createContext = createContextFactory({ ...options, usage: recorder ?? undefined });
+  const accessCache = options.accessCache === false ? undefined : new AccessCache(options.accessCache ?? { max: 10_000, maxAgeMs: 5_000 });
+  const createContext = createContextFactory({ ...options, usage: recorder ?? undefined, accessCache });
   const { files, maxUploadBytes = 5 * 1024 ** 3 } = options;
   return createYoga<Record<string, unknown>, Context>({
     schema,

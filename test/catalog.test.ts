@@ -167,6 +167,7 @@ describe('the helper functions', () => {
          FROM pg_proc p WHERE pronamespace = 'app'::regnamespace AND prosecdef ORDER BY 1`,
     );
     expect(rows.map((r) => r.name)).toEqual([
+      'bump_access_version',
       'confirm_domain_email',
       'create_signup_organization',
       'domain_events',

@@ -1,6 +1,7 @@
 import type { Role } from '../generated/prisma/client';
 import type { RequestScope } from '../db/request-scope';
 import { scopeStatement } from '../db/tenant';
+import type { AccessCache, CachedAccess } from './access-cache';
 
 /**
  * The access check: one query, app.request_access() (a PL/pgSQL function, so
@@ -67,27 +68,72 @@ interface AccessRow {
 
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
+/** The usage recorder's counts that the quota adds to usage_daily's (src/usage/recorder.ts). */
+export interface ApiCallCounts {
+  unflushedApiCalls(organizationId: string, sinceDay: string): number;
+  countedApiCalls(organizationId: string, monthFrom: string): number;
+}
+
+export interface AccessCheckOptions {
+  /** Access checks remembered by version (./access-cache.ts); without it, every request runs the full check. */
+  cache?: AccessCache;
+  /** With them, `apiCallsUsed` adds what is counted but not written yet. */
+  counts?: ApiCallCounts;
+}
+
+/** Access, and the API_CALLS usage to compare with its limit (null when there is no limit to check). */
+export interface CheckedAccess extends Access {
+  apiCallsUsed: number | null;
+}
+
 /**
  * Runs the access check in the request's scope. Null when the organization is
  * not visible to the user (not a member, or no such organization). SECURITY:
  * every value is validated (UUIDs by scopeStatement, ISO days here) and then
  * quoted by the driver's escapeLiteral.
+ *
+ * PERF: with a cache, a member's repeated requests send, in the message that
+ * begins the transaction, the scope the last check set (role and department
+ * path included) and a read of the organization's access version instead of
+ * app.request_access(). When the version moved, or the entry is missing or old,
+ * the full check runs: in the same transaction for a query (a second round trip,
+ * only then), in a transaction of its own otherwise.
  */
-export async function checkAccess(scope: RequestScope, question: AccessQuestion): Promise<Access | null> {
+export async function checkAccess(scope: RequestScope, question: AccessQuestion, { cache, counts }: AccessCheckOptions = {}): Promise<CheckedAccess | null> {
   const { organizationId, userId, support, checkOperator, checkQuota, month } = question;
   const setScope = scopeStatement({ organizationId, userId });
   for (const day of [month.from, month.until]) {
     if (!ISO_DAY.test(day)) throw new Error(`checkAccess: not an ISO date: ${JSON.stringify(day)}`);
   }
-  const setup = scope.holds ? [setScope, GENERIC_PLANS] : [setScope];
-  const rows = await scope.open(
-    setup,
-    (literal) =>
-      `SELECT * FROM app.request_access(${literal(userId)}::uuid, ${support}, ${checkOperator}, ${checkQuota}, ${literal(month.from)}::date, ${literal(month.until)}::date)`,
-  );
-  const row = rows[0] as AccessRow | undefined;
+  const versionQuery = (literal: (value: string) => string) => `SELECT version::text FROM access_versions WHERE organization_id = ${literal(organizationId)}::uuid`;
+  const accessQuery = (literal: (value: string) => string) =>
+    `SELECT * FROM app.request_access(${literal(userId)}::uuid, ${support}, ${checkOperator}, ${checkQuota}, ${literal(month.from)}::date, ${literal(month.until)}::date)`;
+  const cacheable = cache !== undefined && !support && !checkOperator;
+  const cached = cacheable ? usable(cache.get(organizationId, userId), organizationId, month.from, checkQuota ? counts : undefined) : undefined;
+
+  let versionRows: { version: string }[];
+  let accessRows: AccessRow[];
+  if (cached) {
+    const { role, departmentPath } = cached.access;
+    const setCached = scopeStatement({ organizationId, userId, role: role ?? undefined, departmentPath });
+    const [rows] = await scope.openWith(scope.holds ? [setCached, GENERIC_PLANS] : [setCached], (literal) => [versionQuery(literal)]);
+    versionRows = rows as { version: string }[];
+    if (versionRows[0]?.version === cached.version) return fromCache(cached, organizationId, month.from, checkQuota ? counts : undefined);
+    cache?.delete(organizationId, userId);
+    // The version moved: the full check, in the same transaction while it is held (it sets the role and path again).
+    if (scope.held) {
+      const literal = (value: string) => `'${value}'`; // validated UUIDs and ISO days only
+      [versionRows, accessRows] = (await scope.continueWith([versionQuery(literal), accessQuery(literal)])) as [{ version: string }[], AccessRow[]];
+    } else {
+      [versionRows, accessRows] = (await scope.openWith([setScope], (literal) => [versionQuery(literal), accessQuery(literal)])) as [{ version: string }[], AccessRow[]];
+    }
+  } else {
+    const setup = scope.holds ? [setScope, GENERIC_PLANS] : [setScope];
+    [versionRows, accessRows] = (await scope.openWith(setup, (literal) => [versionQuery(literal), accessQuery(literal)])) as [{ version: string }[], AccessRow[]];
+  }
+  const row = accessRows[0];
   if (!row) return null;
-  return {
+  const access: Access = {
     organization: { id: row.id, slug: row.slug, name: row.name, settings: row.settings, createdAt: row.created_at, updatedAt: row.updated_at },
     role: row.role,
     departmentPath: row.department_path,
@@ -95,4 +141,36 @@ export async function checkAccess(scope: RequestScope, question: AccessQuestion)
     apiCallsLimit: row.api_calls_limit === null ? null : BigInt(row.api_calls_limit),
     apiCallsWritten: row.api_calls_used === null ? null : BigInt(row.api_calls_used),
   };
+  const apiCallsUsed =
+    access.apiCallsLimit === null ? null : Number(access.apiCallsWritten ?? 0n) + (counts?.unflushedApiCalls(organizationId, month.from) ?? 0);
+  // The version was read before the function in the same transaction: if a change committed in between, the
+  // entry holds newer data under the older version, and the next request only looks once more.
+  const version = versionRows[0]?.version;
+  if (cacheable && cache && version !== undefined && row.role !== null) {
+    cache.set(organizationId, userId, {
+      version,
+      access,
+      apiCallsUsed,
+      apiCallsCounted: counts?.countedApiCalls(organizationId, month.from) ?? 0,
+      month: month.from,
+    });
+  }
+  return { ...access, apiCallsUsed };
+}
+
+/**
+ * An entry that can stand for a check this month. When the recorder's count
+ * shrank (it started counting again: a new month, its memory bound) the calls
+ * since the check are unknown, so the entry cannot.
+ */
+function usable(cached: CachedAccess | undefined, organizationId: string, monthFrom: string, counts: ApiCallCounts | undefined): CachedAccess | undefined {
+  if (!cached || cached.month !== monthFrom) return undefined;
+  if (cached.apiCallsUsed !== null && counts && counts.countedApiCalls(organizationId, monthFrom) < cached.apiCallsCounted) return undefined;
+  return cached;
+}
+
+/** A cached check, its API_CALLS usage brought up to date with what this process counted since. */
+function fromCache(cached: CachedAccess, organizationId: string, monthFrom: string, counts: ApiCallCounts | undefined): CheckedAccess {
+  if (cached.apiCallsUsed === null || !counts) return { ...cached.access, apiCallsUsed: cached.apiCallsUsed };
+  return { ...cached.access, apiCallsUsed: cached.apiCallsUsed + counts.countedApiCalls(organizationId, monthFrom) - cached.apiCallsCounted };
 }

@@ -50,10 +50,16 @@ export class RequestScope {
    * connection) before it is rethrown.
    */
   async open(setup: readonly string[], query: (literal: (value: string) => string) => string): Promise<pg.QueryResultRow[]> {
+    const [rows] = await this.openWith(setup, (literal) => [query(literal)]);
+    return rows;
+  }
+
+  /** open() with several queries after the setup, in the same message: the rows of each (one statement per query). */
+  async openWith(setup: readonly string[], queries: (literal: (value: string) => string) => readonly string[]): Promise<pg.QueryResultRow[][]> {
     if (this.#held) throw new Error('RequestScope: the request has a transaction already');
     const connection = await this.db.pool.connect();
-    const text = query((value) => connection.escapeLiteral(value));
-    const statements = this.holds ? ['BEGIN READ ONLY', ...setup, text] : ['BEGIN READ ONLY', ...setup, text, 'COMMIT'];
+    const texts = queries((value) => connection.escapeLiteral(value));
+    const statements = this.holds ? ['BEGIN READ ONLY', ...setup, ...texts] : ['BEGIN READ ONLY', ...setup, ...texts, 'COMMIT'];
     let results: pg.QueryResult[];
     try {
       results = await sendMessage(connection, statements);
@@ -65,7 +71,21 @@ export class RequestScope {
     }
     if (this.holds) this.#held = this.db.holdTransaction(connection);
     else connection.release();
-    return results[results.length - (this.holds ? 1 : 2)].rows;
+    // A setup entry may hold several statements (scopeStatement): count from the end, where each query is one.
+    const end = results.length - (this.holds ? 0 : 1);
+    return results.slice(end - texts.length, end).map((result) => result.rows);
+  }
+
+  /**
+   * More statements in the transaction that open() holds, as one message (the
+   * access check's second look, src/auth/access.ts): the rows of each. Only
+   * while a transaction is held.
+   */
+  async continueWith(statements: readonly string[]): Promise<pg.QueryResultRow[][]> {
+    const held = this.#held;
+    if (!held || held.state !== 'held') throw new Error('RequestScope: no transaction is held');
+    const result: pg.QueryResult | pg.QueryResult[] = await held.send(statements.join('; '));
+    return (Array.isArray(result) ? result : [result]).map((r) => r.rows);
   }
 
   /**

@@ -89,6 +89,13 @@ export interface UsageRecorder {
   record(usage: RequestUsage): void;
   /** API calls of the organization since `sinceDay` (`YYYY-MM-DD`) that are not in usage_daily yet: pending or being written. */
   unflushedApiCalls(organizationId: string, sinceDay: string): number;
+  /**
+   * API calls of the organization this process has counted in the month that
+   * starts on `monthFrom` (`YYYY-MM-01`), written or not: it only grows within a
+   * month. The access cache (src/auth/access-cache.ts) adds what it grew by since
+   * the cached check to the usage read then.
+   */
+  countedApiCalls(organizationId: string, monthFrom: string): number;
   /** Writes what is pending now; rejects (keeping the counts) when the statement fails. */
   flush(): Promise<void>;
   /** Stops the timer and flushes a last time. Never rejects: a failure goes to onError. */
@@ -189,6 +196,9 @@ export function createUsageRecorder({
   let heldEntries = 0;
   /** API calls dropped since the last report (memory bound, bad ids). */
   let droppedCalls = 0;
+  /** countedApiCalls: per organization, this month; at most maxPendingEntries organizations (then it starts again, which the cache sees as a shrink). */
+  let countedMonth = '';
+  const counted = new Map<string, number>();
 
   function putBack(organizationId: string, days: Map<string, Counters> | undefined, users: Users): void {
     for (const [day, counters] of days ?? []) addCounters(pending, organizationId, day, counters);
@@ -320,6 +330,12 @@ export function createUsageRecorder({
         return;
       }
       const day = today();
+      const month = `${day.slice(0, 7)}-01`;
+      if (month !== countedMonth || (counted.size >= maxPendingEntries && !counted.has(organizationId))) {
+        countedMonth = month;
+        counted.clear();
+      }
+      counted.set(organizationId, (counted.get(organizationId) ?? 0) + usage.apiCalls);
       // Bounded: a new counter while the database is unreachable and memory is full is dropped (and counted).
       const isNew = !pending.get(organizationId)?.has(day);
       if (isNew && heldEntries >= maxPendingEntries) {
@@ -347,6 +363,7 @@ export function createUsageRecorder({
     },
     unflushedApiCalls: (organizationId, sinceDay) =>
       apiCallsSince(pending, organizationId.toLowerCase(), sinceDay) + apiCallsSince(writing, organizationId.toLowerCase(), sinceDay),
+    countedApiCalls: (organizationId, monthFrom) => (monthFrom === countedMonth ? (counted.get(organizationId.toLowerCase()) ?? 0) : 0),
     flush,
     async close() {
       if (timer) clearInterval(timer);

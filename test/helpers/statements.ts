@@ -3,7 +3,11 @@
  * harness's onStatement): enough of each to read a list and assert it.
  */
 
-/** A mutation's access check: BEGIN, SET LOCAL, the access query and COMMIT, sent as one message. */
+/**
+ * A mutation's access check: BEGIN, SET LOCAL, the access query (or, when the
+ * access cache has the member, the organization's access version) and COMMIT,
+ * sent as one message.
+ */
 export const ACCESS_CHECK = 'BEGIN; SET LOCAL app.*; SELECT access; COMMIT (one message)';
 
 /**
@@ -12,11 +16,15 @@ export const ACCESS_CHECK = 'BEGIN; SET LOCAL app.*; SELECT access; COMMIT (one 
  */
 export const OPEN_READ = 'BEGIN READ ONLY; SET LOCAL app.*; SELECT access (one message, stays open)';
 
+/** The access version moved since the cached check: the full check, in the transaction already open. */
+export const ACCESS_RECHECK = 'SELECT access (version moved)';
+
 /** `SELECT projects`, `BEGIN`, `SET LOCAL app.*`, the access check, `WITH RECURSIVE subtree`… */
 export function summarizeStatement(sql: string): string {
   const text = sql.replace(/\s+/g, ' ').trim();
-  if (/^BEGIN READ ONLY; SET LOCAL app\.current_org_id .*SELECT \* FROM app\.request_access\(.*; COMMIT$/.test(text)) return ACCESS_CHECK;
-  if (/^BEGIN READ ONLY; SET LOCAL app\.current_org_id .*SELECT \* FROM app\.request_access\([^;]*$/.test(text)) return OPEN_READ;
+  if (/^BEGIN READ ONLY; SET LOCAL app\.current_org_id .*SELECT (\* FROM app\.request_access\(|version::text FROM access_versions ).*; COMMIT$/.test(text)) return ACCESS_CHECK;
+  if (/^BEGIN READ ONLY; SET LOCAL app\.current_org_id .*SELECT (\* FROM app\.request_access\(|version::text FROM access_versions )[^;]*$/.test(text)) return OPEN_READ;
+  if (/^SELECT version::text FROM access_versions .*; SELECT \* FROM app\.request_access\(/.test(text)) return ACCESS_RECHECK;
   if (/^SET LOCAL app\.current_org_id/.test(text)) return 'SET LOCAL app.*';
   if (/^WITH RECURSIVE subtree/.test(text)) return 'SELECT subtree';
   const select = /^SELECT .*? FROM "public"\."(\w+)"/.exec(text);
