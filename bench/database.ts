@@ -8,7 +8,8 @@ import { ensureRuntimeRole, migrate, readMigrations } from '../src/db/migrate';
  * of the requested size.
  */
 
-export const BENCH_DATABASE = 'tenantgate_bench';
+// BENCH_DATABASE_NAME: a second dataset beside the first (one per branch under test, say).
+export const BENCH_DATABASE = process.env.BENCH_DATABASE_NAME || 'tenantgate_bench';
 export const BENCH_RUNTIME_ROLE = 'tenantgate_bench_app';
 
 /**
