@@ -28,6 +28,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '2' },
+    // The gateway only, at the given concurrency only (bench/patches.ts runs it once per patch set).
+    'gateway-only': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -81,6 +83,7 @@ async function main() {
     ['baseline', (baseline.handler as unknown as { fetch: Fetch }).fetch, ['page', 'project']],
     ['gateway', gateway.fetch, ['page', 'project', 'viewer { role }']],
   ];
+  if (args['gateway-only']) servers.shift();
 
   async function one(fetch: Fetch, request: RequestName): Promise<void> {
     const entry = entries[Math.floor(Math.random() * entries.length)];
@@ -148,7 +151,7 @@ async function main() {
   try {
     for (const [, fetch, requests] of servers) for (const request of requests) await measure(fetch, request, concurrency, 1); // warm-up
     for (let round = 1; round <= rounds; round++) {
-      for (const conc of [1, concurrency]) {
+      for (const conc of args['gateway-only'] ? [concurrency] : [1, concurrency]) {
         for (const [name, fetch, requests] of servers) {
           for (const request of requests) {
             const m = await measure(fetch, request, conc, seconds);

@@ -95,6 +95,16 @@ export function isProduction(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.NODE_ENV === 'production';
 }
 
+/**
+ * TENANTGATE_DISABLE_PATCHES: patches of libraries' internals (src/patches.ts)
+ * to leave out, by key (`prismaPromise,boundAdapter,relayGlobalId`), so that
+ * `npm run bench:patches` can measure what each buys. Read at module load, like
+ * isProduction. @default none
+ */
+export function disabledPatches(env: NodeJS.ProcessEnv = process.env): ReadonlySet<string> {
+  return new Set((env.TENANTGATE_DISABLE_PATCHES ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+}
+
 /** Running the gateway as a service (issue 17): listening, logs, metrics, traces, shutdown. */
 export interface OperationsConfig {
   /** HOST: the interface the gateway binds. @default 127.0.0.1 (use 0.0.0.0 in a container) */

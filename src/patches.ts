@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { disabledPatches } from './config';
 
 /**
  * The places where tenantgate replaces a library's internals, each pinned to
@@ -9,6 +10,8 @@ import path from 'node:path';
  * each would need from its library to go away).
  */
 export interface Patch {
+  /** Its key in PATCHES, as TENANTGATE_DISABLE_PATCHES names it. */
+  key: string;
   /** What it replaces, for the log line. */
   name: string;
   package: string;
@@ -20,18 +23,21 @@ export interface Patch {
 
 export const PATCHES = {
   prismaPromise: {
+    key: 'prismaPromise',
     name: "PrismaClient's _createPrismaPromise (src/db/prisma-promise.ts)",
     package: '@prisma/client',
     range: '7.10.x',
     fallback: "Prisma's own PrismaPromise is kept (more garbage collection under load, same results)",
   },
   boundAdapter: {
+    key: 'boundAdapter',
     name: "@prisma/adapter-pg's protected `client` and the engine's COMMIT/ROLLBACK text (src/db/request-transaction.ts)",
     package: '@prisma/adapter-pg',
     range: '7.10.x',
     fallback: "a query's reads run as scoped transactions of their own instead of in the access check's transaction (more round trips, same results)",
   },
   relayGlobalId: {
+    key: 'relayGlobalId',
     name: "@pothos/plugin-relay's RootFieldBuilder.prototype.globalID (src/builder.ts)",
     package: '@pothos/plugin-relay',
     range: '4.8.x',
@@ -66,10 +72,19 @@ export interface PatchCheckOptions {
   version?: string | null;
   /** @default console.warn */
   warn?: (message: string) => void;
+  /** @default TENANTGATE_DISABLE_PATCHES */
+  disabled?: ReadonlySet<string>;
 }
 
 /** Whether `patch` applies to the installed version; when it does not, says so once (per patch and process) and the caller takes the public path. */
-export function patchApplies(patch: Patch, { version = installedVersion(patch.package), warn = console.warn }: PatchCheckOptions = {}): boolean {
+export function patchApplies(patch: Patch, { version = installedVersion(patch.package), warn = console.warn, disabled = disabledPatches() }: PatchCheckOptions = {}): boolean {
+  if (disabled.has(patch.key)) {
+    if (!warned.has(patch.name)) {
+      warned.add(patch.name);
+      warn(`tenantgate: ${patch.name} is off (TENANTGATE_DISABLE_PATCHES): ${patch.fallback}.`);
+    }
+    return false;
+  }
   if (version !== null && inRange(version, patch.range)) return true;
   if (!warned.has(patch.name)) {
     warned.add(patch.name);

@@ -1,3 +1,4 @@
+import { disabledPatches } from '../src/config';
 import { installedVersion, inRange, PATCHES, patchApplies } from '../src/patches';
 import { startHarness, type Harness, type TestOrganization } from './helpers/harness';
 import { ProjectPageWithOwners } from './operations';
@@ -31,6 +32,17 @@ it('refuses a version out of range and says so once, with the fallback', () => {
   expect(warn).toHaveBeenCalledTimes(1);
   expect(warn.mock.calls[0][0]).toContain('8.0.0');
   expect(warn.mock.calls[0][0]).toContain(PATCHES.boundAdapter.fallback);
+});
+
+it('leaves out a patch named by TENANTGATE_DISABLE_PATCHES, in range or not, and says so once', () => {
+  const warn = jest.fn();
+  const patch = { ...PATCHES.relayGlobalId, name: `${PATCHES.relayGlobalId.name} (disabled test)` };
+  const disabled = disabledPatches({ TENANTGATE_DISABLE_PATCHES: 'prismaPromise, relayGlobalId' });
+  expect(patchApplies(patch, { warn, disabled })).toBe(false);
+  expect(patchApplies(patch, { warn, disabled })).toBe(false);
+  expect(warn).toHaveBeenCalledTimes(1);
+  expect(warn.mock.calls[0][0]).toContain('TENANTGATE_DISABLE_PATCHES');
+  expect(patchApplies({ ...PATCHES.boundAdapter }, { warn, disabled })).toBe(true);
 });
 
 describe('the fallback of the bound adapter: held reads off', () => {
