@@ -9,6 +9,8 @@ export interface RunningServer {
   url: string;
   /** Requests whose response finished (or whose connection closed) since start. */
   completed(): number;
+  /** Requests being served now. */
+  inFlight(): number;
   /** Waits until no request is in flight, at most `timeoutMs`. */
   drain(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -35,6 +37,7 @@ export async function serve(handler: Handler): Promise<RunningServer> {
   return {
     url: `http://127.0.0.1:${port}/graphql`,
     completed: () => completed,
+    inFlight: () => inFlight,
     async drain(timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
       while (inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
