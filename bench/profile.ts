@@ -23,6 +23,10 @@ import { SCENARIOS, type TokenEntry } from './scenarios';
  * reading a socket) stays with node:http/net/streams. Divided by the requests
  * the process finished: CPU µs per request by package.
  *
+ * Prisma's query compiler is WebAssembly (wasm:// frames), counted apart
+ * from its JavaScript runtime: query building against running the plan and
+ * mapping the rows.
+ *
  * PostgreSQL: with pg_stat_statements loaded (shared_preload_libraries), its
  * execution time per statement over the measured window; else (the shared
  * server here has no preloaded library) each statement one request sends,
@@ -62,6 +66,8 @@ interface CpuProfile {
 /** The package a frame belongs to, or null for Node's own code and native frames. */
 export function packageOf(url: string): string | null {
   if (!url || url.startsWith('node:')) return null;
+  // The gateway's one WebAssembly module is Prisma's query compiler (the caller frames say so in the profile).
+  if (url.startsWith('wasm://')) return 'Prisma: query compiler (wasm)';
   const file = url.replace(/^file:\/\//, '');
   const nm = file.lastIndexOf('/node_modules/');
   if (nm >= 0) {
@@ -74,13 +80,15 @@ export function packageOf(url: string): string | null {
       return 'graphql: other';
     }
     if (scope === '@pothos') return 'Pothos (@pothos)';
-    if (scope === '@prisma' || scope === '.prisma' || scope === 'prisma') return 'Prisma (@prisma)';
+    if (scope === '@prisma' && name === 'adapter-pg') return 'Prisma: @prisma/adapter-pg';
+    if (scope === '@prisma' && name === 'client') return 'Prisma: @prisma/client runtime (runs the compiled plan, maps results)';
+    if (scope === '@prisma' || scope === '.prisma' || scope === 'prisma') return `Prisma: other (${scope}/${name})`;
     if (/^pg(-|$)/.test(scope) || scope === 'postgres-array' || scope === 'postgres-date' || scope === 'postgres-interval') return 'pg (pg, pg-protocol, pg-types, pg-pool)';
     if (scope === 'graphql-yoga' || scope === '@graphql-yoga' || scope === '@whatwg-node' || scope === '@envelop') return 'HTTP: graphql-yoga, @whatwg-node, @envelop';
     if (scope === 'tsx' || scope === 'esbuild' || scope === 'get-tsconfig') return 'tsx (module loading)';
     return `other: ${scope.startsWith('@') ? `${scope}/${name}` : scope}`;
   }
-  if (file.includes('/src/generated/')) return 'Prisma (@prisma)';
+  if (file.includes('/src/generated/')) return 'Prisma: generated client (src/generated)';
   if (file.includes('/src/')) return `src/ (tenantgate): ${file.slice(file.indexOf('/src/') + 5).split('/')[0]}`;
   return `other: ${path.basename(file)}`;
 }
@@ -94,7 +102,11 @@ function nodeInternal(frame: CallFrame): string {
   return 'native / unattributed';
 }
 
-/** Microseconds per category, each sample charged to the nearest package frame on its stack. */
+/**
+ * Samples per category, each charged to the nearest package frame on its
+ * stack. The first sample is left out: its time delta runs from the start of
+ * the profiler, and it lands in the call that started it.
+ */
 export function summarizeProfile(profile: CpuProfile): Map<string, number> {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -116,8 +128,9 @@ export function summarizeProfile(profile: CpuProfile): Map<string, number> {
   };
   const totals = new Map<string, number>();
   profile.samples.forEach((id, i) => {
+    if (i === 0) return;
     const category = categorize(id);
-    totals.set(category, (totals.get(category) ?? 0) + (profile.timeDeltas[i] ?? 0));
+    totals.set(category, (totals.get(category) ?? 0) + 1);
   });
   return totals;
 }
@@ -170,7 +183,8 @@ export async function runProfile(options: ProfileOptions): Promise<void> {
   try {
     for (const scenario of ['projects', 'project'] as const) {
       const job = { url: server.url, scenario, dialect: 'tenantgate' as const, connections };
-      if (options.warmup > 0) await generator.run({ ...job, duration: options.warmup });
+      // At least 5 s: a cold gateway compiles its queries and loads modules on its first requests, which is not a request's cost.
+      await generator.run({ ...job, duration: Math.max(5, options.warmup) });
       await server.drain();
       if (withStatements) await admin.query('SELECT pg_stat_statements_reset()');
       const file = path.join(dir, `${scenario}.cpuprofile`);
@@ -188,16 +202,23 @@ export async function runProfile(options: ProfileOptions): Promise<void> {
       log(`\n${SCENARIOS[scenario].title}: ${integer(requests)} requests, ${integer(result.requestsPerSecond)} req/s, ${failures(result)} bad; ` +
         `CPU per request: gateway process ${integer(serverUs)} µs, PostgreSQL ${integer(postgresUs)} µs (from /proc)`);
 
-      // Node, by package.
+      // Node, by package: each category's share of the busy samples, times the process's CPU per request.
       const totals = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
+      const idle = totals.get('(idle)') ?? 0;
       totals.delete('(idle)');
       const busy = [...totals.values()].reduce((a, b) => a + b, 0);
       const rows = [...totals.entries()].sort((a, b) => b[1] - a[1]);
-      log(`  Node (V8 profile of the gateway process, ${fixed(busy / 1e6, 2)} s busy in the window; profile: ${file}):`);
+      log(
+        `  Node (V8 profile of the gateway process at 1 ms: ${integer(busy)} busy samples, ${integer(idle)} idle; ` +
+          `each category's share of the busy samples times the process's CPU per request; profile: ${file}):`,
+      );
       log(
         table(
           ['charged to', 'µs/request', 'share'],
-          [...rows.map(([name, us]) => [name, fixed(us / requests, 0), `${fixed((us / busy) * 100, 1)}%`]), ['total (not idle)', fixed(busy / requests, 0), '100%']],
+          [
+            ...rows.map(([name, n]) => [name, fixed((n / busy) * serverUs, 0), `${fixed((n / busy) * 100, 1)}%`]),
+            ['gateway process CPU per request (from /proc)', fixed(serverUs, 0), '100%'],
+          ],
           ['left', 'right', 'right'],
         )
           .split('\n')
@@ -225,11 +246,10 @@ export async function runProfile(options: ProfileOptions): Promise<void> {
       } else {
         const captured = await captureStatements(probe.server, recorder, options.entries[0], scenario);
         const statements = explainable(captured);
-        const times = statements.map(() => [] as number[]);
-        for (let i = 0; i < 30; i++) {
-          const explained = await explainAsTenant(options.runtimeUrl, statements, 'ANALYZE, TIMING OFF');
-          explained.forEach((e, k) => times[k].push(e.executionMs * 1000));
-        }
+        // 30 times each on one connection, as a pooled connection runs them: the access function's
+        // PL/pgSQL plans are cached per connection, and its first call on a new one plans them all.
+        const explained = await explainAsTenant(options.runtimeUrl, Array.from({ length: 30 }, () => statements).flat(), 'ANALYZE, TIMING OFF');
+        const times = statements.map((_, k) => explained.filter((_, i) => i % statements.length === k).map((e) => e.executionMs * 1000));
         const itemized = statements.map((s, k) => ({ label: s.label, us: median(times[k]) }));
         const sum = itemized.reduce((a, b) => a + b.us, 0);
         log(`  PostgreSQL (${captured.length} statements per request; execution time, median of 30 EXPLAIN ANALYZE as the runtime role):`);
