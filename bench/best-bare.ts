@@ -113,13 +113,20 @@ export function createBestBare({ runtimeUrl, secret, poolSize = 10 }: BestBareOp
     options: '-c plan_cache_mode=force_generic_plan',
   } as pg.PoolConfig);
   let statements = 0;
+  // Counted at the driver, as the baseline counts (bench/baseline.ts).
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      statements += 1;
+      return query(...args);
+    };
+  });
   pool.on('error', () => undefined);
   const key = new TextEncoder().encode(secret);
 
   /** One round trip: all four statements are written before the first answer is read. */
   async function scoped(ctx: BestBareContext, query: { name: string; text: string }, values: unknown[]): Promise<ProjectRow[]> {
     const client = await pool.connect();
-    statements += 4;
     const begin = client.query('BEGIN READ ONLY');
     const scope = client.query({ ...SCOPE, values: [ctx.organizationId, ctx.userId] });
     const rows = client.query<ProjectRow>({ ...query, values });
