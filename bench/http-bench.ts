@@ -243,8 +243,9 @@ async function measureRun(options: HttpBenchmarkOptions, generator: LoadGenerato
   const endCpu = await monitor.begin(server.pid);
   const before = await server.stats();
   const result = await generator.run({ ...job, duration: options.duration });
-  const cpu = await endCpu();
+  // The CPU window closes once the requests it counts are done (the last ones finish after the client left).
   await server.drain();
+  const cpu = await endCpu();
   const after = await server.stats();
   const completed = after.completed - before.completed;
   return {

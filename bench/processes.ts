@@ -20,7 +20,7 @@ export interface ServerProcess {
   /** The Node version it runs on. */
   version: string;
   stats(): Promise<{ completed: number; statements: number; inFlight: number }>;
-  /** Waits until no request is in flight (at most `timeoutMs`). */
+  /** Waits until no request is in flight and no handler runs (at most `timeoutMs`, 30 s by default: a loaded machine). */
   drain(timeoutMs?: number): Promise<void>;
   /** Resident memory now, in bytes (null without /proc). */
   rss(): number | null;
@@ -108,7 +108,7 @@ export async function startServerProcess(name: ServerName, options: StartOptions
       if (reply.type !== 'stats') throw new Error(`${name}: unexpected reply ${reply.type}`);
       return { completed: reply.completed, statements: reply.statements, inFlight: reply.inFlight };
     },
-    async drain(timeoutMs = 5000) {
+    async drain(timeoutMs = 30_000) {
       await ask({ type: 'drain', id: nextId++, timeoutMs });
     },
     rss: () => rssOf(ready.pid),

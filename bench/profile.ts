@@ -185,15 +185,16 @@ export async function runProfile(options: ProfileOptions): Promise<void> {
       const job = { url: server.url, scenario, dialect: 'tenantgate' as const, connections };
       // At least 5 s: a cold gateway compiles its queries and loads modules on its first requests, which is not a request's cost.
       await generator.run({ ...job, duration: Math.max(5, options.warmup) });
-      await server.drain();
+      // Until the warm-up's last handlers are done: their statements must not land in the measured window.
+      await server.drain(30_000);
       if (withStatements) await admin.query('SELECT pg_stat_statements_reset()');
       const file = path.join(dir, `${scenario}.cpuprofile`);
       await server.profileStart(1000);
       const endCpu = await monitor.begin(server.pid);
       const before = await server.stats();
       const result = await generator.run({ ...job, duration: options.duration });
-      const cpu = await endCpu();
       await server.drain();
+      const cpu = await endCpu();
       const after = await server.stats();
       await server.profileStop(file);
       const requests = after.completed - before.completed;
