@@ -1,11 +1,12 @@
 /**
  * npm run bench -- [--projects 1000000] [--orgs 1000] [--duration 10] [--json out.json] …
  *
- * Seeds (or reuses) a large dataset in its own database, serves the gateway and a
- * bare graphql-yoga + node-postgres baseline in this process on 127.0.0.1, loads
- * both from a worker thread with autocannon, compares the transaction shapes of
- * the tenant client, and prints the figures next to the targets. `--help` lists
- * the options. Exit code 1 when a load run got bad responses (its figures
+ * Seeds (or reuses) a large dataset in its own database, serves the gateway, the
+ * bare baselines and (--peers) PostGraphile each in a process of its own on
+ * 127.0.0.1, loads them in turn from a worker thread with autocannon, compares
+ * the transaction shapes of the tenant client, and prints the figures next to
+ * the targets; --profile and --soak replace all that with a profile of the
+ * gateway or a memory soak. `--help` lists the options. Exit code 1 when a load run got bad responses (its figures
  * measure errors), 2 on the time limit.
  */
 import './env';
