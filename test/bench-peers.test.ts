@@ -1,3 +1,5 @@
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { createBestBare } from '../bench/best-bare';
 import { serve, type RunningServer } from '../bench/http-server';
 import { packageOf, summarizeProfile } from '../bench/profile';
@@ -76,6 +78,61 @@ describe('best bare server', () => {
     const other = await post(globex.member.token, { query, variables: { id } });
     expect(other.json.data).toEqual({ project: null });
   });
+
+  it('sends its four statements in one round trip: nothing waits for an answer before COMMIT is written', async () => {
+    // A proxy between the server and PostgreSQL that, once gated, holds every answer back until the
+    // client has written COMMIT. A server that waited for BEGIN's answer before sending the rest would
+    // never get it, and its request would time out.
+    const target = new URL(h.runtimeUrl);
+    let gated = false;
+    let sentSinceGate = '';
+    const release: (() => void)[] = [];
+    const proxy = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port || 5432), target.hostname);
+      client.on('data', (chunk) => {
+        if (gated) {
+          sentSinceGate += chunk.toString('latin1');
+          if (sentSinceGate.includes('COMMIT')) {
+            gated = false;
+            for (const flush of release.splice(0)) flush();
+          }
+        }
+        upstream.write(chunk);
+      });
+      upstream.on('data', (chunk) => {
+        if (gated) release.push(() => client.write(chunk));
+        else client.write(chunk);
+      });
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const viaProxy = new URL(h.runtimeUrl);
+    viaProxy.host = `127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const gatedBare = createBestBare({ runtimeUrl: viaProxy.toString(), secret: TEST_SECRET, poolSize: 1 });
+    const gatedServer = await serve(gatedBare.handler);
+    try {
+      const body = JSON.stringify(SCENARIOS.projects.body({} as TokenEntry, () => 0));
+      const ask = () =>
+        fetch(gatedServer.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${acme.member.token}` },
+          body,
+          signal: AbortSignal.timeout(10_000),
+        }).then(async (r) => (await r.json()) as { data?: { projects: { edges: unknown[] } } });
+      // The first request connects and prepares, ungated; the second is held to one round trip.
+      expect((await ask()).data?.projects.edges).toHaveLength(3);
+      gated = true;
+      expect((await ask()).data?.projects.edges).toHaveLength(3);
+      expect(sentSinceGate).toContain('BEGIN READ ONLY');
+    } finally {
+      await gatedServer.close();
+      await gatedBare.close();
+      proxy.close();
+    }
+  }, 30_000);
 
   it('refuses a request without a valid token', async () => {
     const response = await post('not-a-token', SCENARIOS.projects.body({} as TokenEntry, () => 0));
