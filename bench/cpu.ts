@@ -20,8 +20,13 @@ export interface CpuSnapshot {
 export interface CpuShare {
   /** Percent of one core, averaged over the interval (200 = two cores busy). */
   self: number;
+  /** The server under test, when it runs in a process of its own (0 otherwise). */
+  server: number;
   postgres: number;
   other: number;
+  /** CPU seconds of the server process and of PostgreSQL over the interval: divided by requests, CPU per request. */
+  serverSeconds: number;
+  postgresSeconds: number;
 }
 
 // USER_HZ: 100 on every Linux that Node supports.
@@ -58,27 +63,35 @@ export function cpuSnapshot(): CpuSnapshot | null {
  * database's backends and the server's own background processes): another
  * project's tests on the same server count as "other".
  */
-export function cpuShare(before: CpuSnapshot | null, after: CpuSnapshot | null, postgresPids: ReadonlySet<number>): CpuShare | null {
+export function cpuShare(
+  before: CpuSnapshot | null,
+  after: CpuSnapshot | null,
+  postgresPids: ReadonlySet<number>,
+  serverPid?: number,
+): CpuShare | null {
   if (!before || !after) return null;
   const seconds = (after.at - before.at) / 1000;
   if (seconds <= 0) return null;
-  const share: CpuShare = { self: 0, postgres: 0, other: 0 };
+  const share: CpuShare = { self: 0, server: 0, postgres: 0, other: 0, serverSeconds: 0, postgresSeconds: 0 };
   for (const [pid, now] of after.processes) {
     const ticks = now - (before.processes.get(pid) ?? 0);
     if (ticks <= 0) continue;
     if (pid === process.pid) share.self += ticks;
+    else if (pid === serverPid) share.server += ticks;
     else if (postgresPids.has(pid)) share.postgres += ticks;
   }
   // "Other" from the machine's total rather than per process: a short-lived
   // process (a test worker) that came and went within the interval counts too.
-  share.other = Math.max(0, after.busy - before.busy - share.self - share.postgres);
-  for (const key of ['self', 'postgres', 'other'] as const) share[key] = (share[key] / TICKS_PER_SECOND / seconds) * 100;
+  share.other = Math.max(0, after.busy - before.busy - share.self - share.server - share.postgres);
+  share.serverSeconds = share.server / TICKS_PER_SECOND;
+  share.postgresSeconds = share.postgres / TICKS_PER_SECOND;
+  for (const key of ['self', 'server', 'postgres', 'other'] as const) share[key] = (share[key] / TICKS_PER_SECOND / seconds) * 100;
   return share;
 }
 
 export function describeShare(share: CpuShare | null): string {
   if (!share) return 'cpu n/a';
-  return `cpu: this process ${share.self.toFixed(0)}%, postgres ${share.postgres.toFixed(0)}%, other ${share.other.toFixed(0)}%`;
+  return `cpu: ${share.server > 0 ? `server ${share.server.toFixed(0)}%, harness` : 'this process'} ${share.self.toFixed(0)}%, postgres ${share.postgres.toFixed(0)}%, other ${share.other.toFixed(0)}%`;
 }
 
 /** The PostgreSQL server processes that work for the bench database (meaningful when the server is local). */
@@ -120,7 +133,8 @@ export class CpuMonitor {
     }
   }
 
-  async begin(): Promise<() => Promise<CpuShare | null>> {
+  /** `serverPid`: the server under test, when it runs in a process of its own. */
+  async begin(serverPid?: number): Promise<() => Promise<CpuShare | null>> {
     const pidsBefore = await postgresPids(this.admin);
     const before = cpuSnapshot();
     return async () => {
@@ -128,7 +142,7 @@ export class CpuMonitor {
       // Both lists: a pooled connection may have been replaced during the interval.
       const pids = await postgresPids(this.admin);
       for (const pid of pidsBefore) pids.add(pid);
-      return cpuShare(before, after, pids);
+      return cpuShare(before, after, pids, serverPid);
     };
   }
 }

@@ -2,12 +2,14 @@ import { createTokenVerifier } from '../src/auth/tokens';
 import { createDatabase } from '../src/db/client';
 import { assertRuntimeRole } from '../src/db/runtime-role';
 import { createGateway } from '../src/yoga';
-import { baselineScope, createBaseline, PAGE_SQL } from './baseline';
+import { baselineScope, PAGE_SQL } from './baseline';
+import { bestBareScope, PAGE as BEST_BARE_PAGE } from './best-bare';
 import { describeShare, type CpuMonitor, type CpuShare } from './cpu';
 import type { SampledOrganization } from './database';
 import { serve, type RunningServer } from './http-server';
 import { failures, LoadGenerator, type LoadResult } from './load';
 import type { ServerName } from './options';
+import { startServerProcess, type ServerProcess } from './processes';
 import {
   explainAsTenant,
   PAGE_INDEX,
@@ -19,11 +21,14 @@ import {
 } from './plans';
 import { fixed, heading, integer } from './report';
 import { aggregateRounds } from './rounds';
-import { SCENARIOS, type ScenarioName, type TokenEntry } from './scenarios';
+import { dialectOf, inDialect, normalizeResponse, SCENARIOS, serves, type ScenarioName, type TokenEntry } from './scenarios';
 
 /**
- * The HTTP part: the gateway and the baseline served side by side in this
- * process, checked against each other, then loaded in turn from a worker thread.
+ * The HTTP part: every server under test in a process of its own (the gateway,
+ * the gateway without usage tracking, the baseline, the best bare server,
+ * PostGraphile), checked against the gateway, then loaded in turn from a worker
+ * thread of this process. The statements of one gateway request are captured
+ * and EXPLAINed with a gateway served in this process for that purpose only.
  */
 
 
@@ -36,6 +41,12 @@ interface HttpMeasurement extends LoadResult {
   serverCompleted: number;
   /** Where the machine's CPU went during the measured run. */
   cpu: CpuShare | null;
+  /** CPU time of the server's process per request it finished, in microseconds (NaN without /proc). */
+  serverCpuUsPerRequest: number;
+  /** CPU time of PostgreSQL's processes for the bench database per request, in microseconds. */
+  postgresCpuUsPerRequest: number;
+  /** The server's resident memory at the end of the run, in MB. */
+  rssMb: number;
 }
 
 /** One measured run, in round `round` (from 1) of `--rounds`. */
@@ -60,6 +71,7 @@ export interface PlanCheck {
   gatewayStatements: string[];
   gatewayPageUsesIndex: boolean;
   baselinePageUsesIndex: boolean;
+  bestBarePageUsesIndex: boolean;
   plans: ExplainedStatement[];
 }
 
@@ -90,23 +102,29 @@ async function postGraphQL(url: string, token: string, body: unknown): Promise<{
 }
 
 /**
- * Before any load: for a few organizations, both servers must return 200 and
- * byte-for-byte the same data, and the gateway's data must pass the scenario's
- * check. A baseline that answered something else would make the ratio meaningless.
+ * Before any load: for a few organizations, every server must return 200 and
+ * the same data as the gateway (PostGraphile's answer mapped to the gateway's
+ * shape first), and the gateway's data must pass the scenario's check. A server
+ * that answered something else would make its ratio meaningless.
  */
-async function checkEquivalence(entries: TokenEntry[], gateway: RunningServer, baseline: RunningServer): Promise<number> {
+async function checkEquivalence(entries: TokenEntry[], gateway: ServerProcess, others: ServerProcess[]): Promise<number> {
   const compared = entries.slice(0, 3);
   for (const entry of compared) {
     for (const scenario of Object.values(SCENARIOS)) {
       const body = scenario.body(entry, () => 0);
-      const [g, b] = await Promise.all([postGraphQL(gateway.url, entry.token, body), postGraphQL(baseline.url, entry.token, body)]);
+      const g = await postGraphQL(gateway.url, entry.token, body);
       const problem = g.status !== 200 ? `HTTP ${g.status}` : scenario.check(entry, body, g.json);
       if (problem) throw new Error(`the gateway answered ${scenario.title} wrongly (${problem}): ${JSON.stringify(g.json).slice(0, 400)}`);
-      if (b.status !== 200 || JSON.stringify(g.json) !== JSON.stringify(b.json)) {
-        throw new Error(
-          `baseline and gateway disagree on ${scenario.title} for organization ${entry.organizationId}:\n` +
-            `  gateway:  ${JSON.stringify(g.json).slice(0, 300)}\n  baseline: HTTP ${b.status} ${JSON.stringify(b.json).slice(0, 300)}`,
-        );
+      for (const other of others.filter((o) => serves(o.name, scenario.name))) {
+        const dialect = dialectOf(other.name);
+        const o = await postGraphQL(other.url, entry.token, inDialect(dialect, scenario.name, entry, body));
+        const normalized = normalizeResponse(dialect, scenario.name, o.json);
+        if (o.status !== 200 || JSON.stringify(g.json) !== JSON.stringify(normalized)) {
+          throw new Error(
+            `${other.name} and the gateway disagree on ${scenario.title} for organization ${entry.organizationId}:\n` +
+              `  gateway: ${JSON.stringify(g.json).slice(0, 300)}\n  ${other.name}: HTTP ${o.status} ${JSON.stringify(o.json).slice(0, 300)}`,
+          );
+        }
       }
     }
   }
@@ -129,7 +147,8 @@ export function describeRun(run: HttpRoundRun, rounds: number): string {
   return (
     `  ${rounds > 1 ? `round ${run.round}/${rounds}  ` : ''}${run.server.padEnd(16)} ${SCENARIOS[run.scenario].title.padEnd(20)} ${String(run.connections).padStart(2)} conn: ` +
     `${integer(run.requestsPerSecond).padStart(6)} req/s  p50 ${fixed(run.latencyMs.p50, 2)} ms  p99 ${fixed(run.latencyMs.p99, 2)} ms  ` +
-    `${fixed(run.statementsPerRequest, 1)} stmts/req  ${bad === 0 ? 'no errors' : `${bad} BAD RESPONSES`}; ${describeShare(run.cpu)}`
+    `${fixed(run.statementsPerRequest, 1)} stmts/req  cpu/req: server ${integer(run.serverCpuUsPerRequest)} µs, postgres ${integer(run.postgresCpuUsPerRequest)} µs  ` +
+    `${bad === 0 ? 'no errors' : `${bad} BAD RESPONSES`}; ${describeShare(run.cpu)}`
   );
 }
 
@@ -141,18 +160,22 @@ async function checkPlans(
 ): Promise<PlanCheck> {
   const { log } = options;
   const probe = options.entries[0];
-  recorder.start();
-  await postGraphQL(gateway.url, probe.token, SCENARIOS.projects.body(probe, () => 0));
-  const captured = recorder.stop();
+  const captured = await captureStatements(gateway, recorder, probe, 'projects');
   log(`  one projects(first: 20) request sent ${captured.length} statements through the gateway:`);
   for (const s of captured) log(`    ${s.text.replace(/\s+/g, ' ').slice(0, 150)}`);
 
   const explained = await explainAsTenant(options.runtimeUrl, [
     ...scopedQueries(captured),
     { scope: baselineScope(probe.organizationId), statement: { text: PAGE_SQL, values: [20] } },
+    // The best bare server's page, on a generic plan as its connections plan it.
+    {
+      scope: `${bestBareScope(probe.organizationId, options.sample[0].userId)}; SET LOCAL plan_cache_mode = force_generic_plan`,
+      statement: { text: BEST_BARE_PAGE.text, values: [probe.organizationId, 20] },
+    },
   ]);
   const gatewayPage = explained.find((e) => /FROM "public"\."projects"/.test(e.sql));
-  const baselinePage = explained.find((e) => e.sql.includes('FROM projects p JOIN users'));
+  const baselinePage = explained.find((e) => e.sql.includes('FROM projects p JOIN users') && !e.sql.includes('WHERE'));
+  const bestBarePage = explained.find((e) => e.sql.includes('FROM projects p JOIN users') && e.sql.includes('WHERE'));
   log('  execution time of each query in PostgreSQL (EXPLAIN ANALYZE as the runtime role, scoped as the gateway scoped it):');
   for (const e of explained) log(`    ${fixed(e.executionMs, 3).padStart(7)} ms  ${e.sql.slice(0, 110)}`);
   printPlan(log, 'gateway: projects page', gatewayPage);
@@ -161,36 +184,37 @@ async function checkPlans(
     gatewayStatements: captured.map((s) => s.text.replace(/\s+/g, ' ').trim()),
     gatewayPageUsesIndex: gatewayPage ? usesPageIndex(gatewayPage.plan) : false,
     baselinePageUsesIndex: baselinePage ? usesPageIndex(baselinePage.plan) : false,
+    bestBarePageUsesIndex: bestBarePage ? usesPageIndex(bestBarePage.plan) : false,
     plans: explained,
   };
   log(`  gateway page read by an index scan on ${PAGE_INDEX}, no sort: ${check.gatewayPageUsesIndex ? 'yes' : 'NO'}`);
-  log(`  baseline page read by an index scan on ${PAGE_INDEX}, no sort: ${check.baselinePageUsesIndex ? 'yes' : 'NO'}`);
+  log(`  baseline page read by an index scan on ${PAGE_INDEX}, no sort: ${check.baselinePageUsesIndex ? 'yes' : 'NO (it names no organization; see bench/best-bare.ts)'}`);
+  log(`  best-bare page read by an index scan on ${PAGE_INDEX}, no sort: ${check.bestBarePageUsesIndex ? 'yes' : 'NO'}`);
   return check;
 }
 
-interface ServedUnderTest {
-  server: RunningServer;
-  /** Statements its pool has sent so far. */
-  statements(): number;
-  close(): Promise<void>;
+/** The statements one request of `scenario` sends through an in-process gateway whose pool `recorder` watches. */
+export async function captureStatements(gateway: RunningServer, recorder: StatementRecorder, entry: TokenEntry, scenario: ScenarioName) {
+  recorder.start();
+  await postGraphQL(gateway.url, entry.token, SCENARIOS[scenario].body(entry, () => 0));
+  return recorder.stop();
 }
 
 /**
- * One gateway: its own Database (pool of 10, the runtime role), served on a free
- * port. `dispose()` comes first on close: it writes the usage recorder's pending
- * counts while the pool is still open.
+ * A gateway served in this process, its statements recorded: for the plan
+ * check (and bench/profile.ts), not for load. `dispose()` comes first on close:
+ * it writes the usage recorder's pending counts while the pool is still open.
  */
-async function startGateway(options: HttpBenchmarkOptions, usage: boolean, recorder?: StatementRecorder): Promise<ServedUnderTest> {
-  const db = createDatabase({ url: options.runtimeUrl, max: 10, applicationName: `tenantgate-bench-${usage ? 'gateway' : 'gateway-no-usage'}` });
-  if (recorder) recorder.attach(db.pool);
+export async function startRecordedGateway(runtimeUrl: string, secret: string, recorder: StatementRecorder): Promise<{ server: RunningServer; close(): Promise<void> }> {
+  const db = createDatabase({ url: runtimeUrl, max: 10, applicationName: 'tenantgate-bench-gateway-probe' });
+  recorder.attach(db.pool);
   try {
     // SECURITY: the figures mean something only if RLS is really on the path.
     await assertRuntimeRole(db.pool);
-    const gateway = createGateway({ db, verifyToken: createTokenVerifier({ secret: options.secret }), logging: false, graphiql: false, usage });
+    const gateway = createGateway({ db, verifyToken: createTokenVerifier({ secret }), logging: false, graphiql: false });
     const server = await serve(gateway);
     return {
       server,
-      statements: () => db.statementCount(),
       async close() {
         await server.close();
         await gateway.dispose();
@@ -203,30 +227,12 @@ async function startGateway(options: HttpBenchmarkOptions, usage: boolean, recor
   }
 }
 
-async function startBaseline(options: HttpBenchmarkOptions): Promise<ServedUnderTest> {
-  const baseline = createBaseline({ runtimeUrl: options.runtimeUrl, secret: options.secret, poolSize: 10 });
-  const server = await serve(baseline.handler);
-  return {
-    server,
-    statements: () => baseline.statementCount(),
-    async close() {
-      await server.close();
-      await baseline.close();
-    },
-  };
-}
-
 type RunSpec = Pick<HttpRoundRun, 'scenario' | 'server' | 'connections' | 'round'>;
 
 /** Warms the server up, then measures one run of it. */
-async function measureRun(
-  options: HttpBenchmarkOptions,
-  generator: LoadGenerator,
-  { server, statements }: ServedUnderTest,
-  spec: RunSpec,
-): Promise<HttpRoundRun> {
+async function measureRun(options: HttpBenchmarkOptions, generator: LoadGenerator, server: ServerProcess, spec: RunSpec): Promise<HttpRoundRun> {
   const { log, monitor } = options;
-  const job = { url: server.url, scenario: spec.scenario, connections: spec.connections };
+  const job = { url: server.url, scenario: spec.scenario, dialect: dialectOf(server.name), connections: spec.connections };
   // Before the warm-up, not after it: the warm-up also keeps the pools' connections open.
   await monitor.waitForQuiet();
   if (options.warmup > 0) {
@@ -234,14 +240,24 @@ async function measureRun(
     if (failures(warm) > 0) log(`  warm-up of ${spec.server} had ${failures(warm)} bad responses: ${warm.samples.join(' | ')}`);
     await server.drain();
   }
-  const endCpu = await monitor.begin();
-  const statementsBefore = statements();
-  const completedBefore = server.completed();
+  const endCpu = await monitor.begin(server.pid);
+  const before = await server.stats();
   const result = await generator.run({ ...job, duration: options.duration });
-  const cpu = await endCpu();
+  // The CPU window closes once the requests it counts are done (the last ones finish after the client left).
   await server.drain();
-  const completed = server.completed() - completedBefore;
-  return { ...result, ...spec, statementsPerRequest: (statements() - statementsBefore) / completed, serverCompleted: completed, cpu };
+  const cpu = await endCpu();
+  const after = await server.stats();
+  const completed = after.completed - before.completed;
+  return {
+    ...result,
+    ...spec,
+    statementsPerRequest: (after.statements - before.statements) / completed,
+    serverCompleted: completed,
+    cpu,
+    serverCpuUsPerRequest: cpu ? (cpu.serverSeconds * 1e6) / completed : Number.NaN,
+    postgresCpuUsPerRequest: cpu ? (cpu.postgresSeconds * 1e6) / completed : Number.NaN,
+    rssMb: (server.rss() ?? Number.NaN) / 2 ** 20,
+  };
 }
 
 function logRun(log: (line: string) => void, run: HttpRoundRun, rounds: number): void {
@@ -262,21 +278,31 @@ export async function runHttpBenchmark(
   options: HttpBenchmarkOptions,
 ): Promise<{ runs: HttpRun[]; roundRuns: HttpRoundRun[]; planCheck: PlanCheck }> {
   const { log, entries, rounds } = options;
-  // Sees every statement of the main gateway's pool (attached before its first connection).
   const recorder = recordStatements();
-  const servers = new Map<ServerName, ServedUnderTest>();
+  const servers = new Map<ServerName, ServerProcess>();
   let generator: LoadGenerator | undefined;
   try {
-    // The comparison and the plans need both of these, whatever is loaded afterwards.
-    servers.set('baseline', await startBaseline(options));
-    servers.set('gateway', await startGateway(options, true, recorder));
-    if (options.servers.includes('gateway-no-usage')) servers.set('gateway-no-usage', await startGateway(options, false));
-    const gateway = servers.get('gateway')!.server;
+    log(heading('Servers'));
+    // The gateway is the reference of the checks, whatever is loaded afterwards.
+    for (const name of new Set<ServerName>(['gateway', ...options.servers])) {
+      const started = performance.now();
+      const server = await startServerProcess(name, { runtimeUrl: options.runtimeUrl, secret: options.secret, log });
+      servers.set(name, server);
+      log(`  ${name.padEnd(16)} pid ${server.pid}, Node ${server.version}, ${server.url} (started in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    }
+    const gateway = servers.get('gateway')!;
 
     log(heading('Checks'));
-    const compared = await checkEquivalence(entries, gateway, servers.get('baseline')!.server);
-    log(`  gateway and baseline return the same data for both queries (${compared} organizations compared)`);
-    const planCheck = await checkPlans(options, gateway, recorder);
+    const others = [...servers.values()].filter((s) => s !== gateway);
+    const compared = await checkEquivalence(entries, gateway, others);
+    log(`  ${others.map((o) => o.name).join(', ')} return the gateway's data (${compared} organizations compared, every scenario each serves)`);
+    const probe = await startRecordedGateway(options.runtimeUrl, options.secret, recorder);
+    let planCheck: PlanCheck;
+    try {
+      planCheck = await checkPlans(options, probe.server, recorder);
+    } finally {
+      await probe.close();
+    }
 
     // The servers alternate for each scenario and connection count, so a drift
     // of the machine during the run hits them alike; the rounds repeat the whole
@@ -287,7 +313,7 @@ export async function runHttpBenchmark(
     for (let round = 1; round <= rounds; round++) {
       for (const scenario of ['projects', 'tasks', 'project'] as const) {
         for (const connections of options.connections) {
-          for (const name of options.servers) {
+          for (const name of options.servers.filter((n) => serves(n, scenario))) {
             const run = await measureRun(options, generator, servers.get(name)!, { scenario, server: name, connections, round });
             roundRuns.push(run);
             logRun(log, run, rounds);

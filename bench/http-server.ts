@@ -9,7 +9,9 @@ export interface RunningServer {
   url: string;
   /** Requests whose response finished (or whose connection closed) since start. */
   completed(): number;
-  /** Waits until no request is in flight, at most `timeoutMs`. */
+  /** Requests being served now. */
+  inFlight(): number;
+  /** Waits until no request is in flight and no handler is still running, at most `timeoutMs`. */
   drain(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -22,22 +24,31 @@ export interface RunningServer {
 export async function serve(handler: Handler): Promise<RunningServer> {
   let inFlight = 0;
   let completed = 0;
+  // Handlers still running: a request whose client went away (autocannon closes its connections when a
+  // run ends) counts as completed at once, but its handler may still be querying the database.
+  let running = 0;
   const server = createServer((req, res) => {
     inFlight += 1;
+    running += 1;
     res.once('close', () => {
       inFlight -= 1;
       completed += 1;
     });
-    void handler(req, res);
+    void Promise.resolve()
+      .then(() => handler(req, res))
+      .finally(() => {
+        running -= 1;
+      });
   });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/graphql`,
     completed: () => completed,
+    inFlight: () => inFlight,
     async drain(timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
-      while (inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      while ((inFlight > 0 || running > 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
     },
     async close() {
       server.closeAllConnections();

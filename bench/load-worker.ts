@@ -10,7 +10,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import autocannon from 'autocannon';
-import { SCENARIOS, type GraphQLRequestBody, type TokenEntry } from './scenarios';
+import { inDialect, normalizeResponse, SCENARIOS, type GraphQLRequestBody, type TokenEntry } from './scenarios';
 import type { LoadJob, LoadResult, WorkerInput, WorkerMessage } from './load';
 
 const { entries } = workerData as WorkerInput;
@@ -58,13 +58,14 @@ function run(job: LoadJob): Promise<LoadResult> {
             setupRequest(request, context) {
               const ctx = context as RequestContext;
               const entry = entries[pick(entries.length)];
+              // In the gateway's words (what the check reads), sent in the server's.
               const body = scenario.body(entry, pick);
               ctx.entry = entry;
               ctx.body = body;
               return {
                 ...request,
                 headers: { 'content-type': 'application/json', authorization: `Bearer ${entry.token}` },
-                body: JSON.stringify(body),
+                body: JSON.stringify(inDialect(job.dialect, job.scenario, entry, body)),
               };
             },
             onResponse(status, body, context) {
@@ -75,7 +76,7 @@ function run(job: LoadJob): Promise<LoadResult> {
               }
               let parsed: unknown;
               try {
-                parsed = JSON.parse(body);
+                parsed = normalizeResponse(job.dialect, job.scenario, JSON.parse(body));
               } catch {
                 mismatches += 1;
                 remember('not JSON', body);

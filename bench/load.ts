@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import type { ScenarioName, TokenEntry } from './scenarios';
+import type { Dialect, ScenarioName, TokenEntry } from './scenarios';
 import { startWorker } from './worker';
 
 /** One load run, as the main thread asks the worker for it. */
@@ -7,6 +7,8 @@ export interface LoadJob {
   id: number;
   url: string;
   scenario: ScenarioName;
+  /** How the server spells the request (PostGraphile has a schema of its own). */
+  dialect: Dialect;
   connections: number;
   /** Seconds. */
   duration: number;

@@ -2,11 +2,15 @@ import { parseArgs } from 'node:util';
 
 /**
  * `gateway` is the gateway as deployed (usage tracking on, its default);
- * `gateway-no-usage` the same with `usage: false`, to show what tracking costs.
+ * `gateway-no-usage` the same with `usage: false`, to show what tracking costs;
+ * `baseline` the old bare yardstick (bench/baseline.ts); `best-bare` the best a
+ * hand-written yoga + pg server does (bench/best-bare.ts); `postgraphile` the
+ * peer (bench/peers/, Node 22, installed on demand). Each runs in a process of
+ * its own.
  */
-export type ServerName = 'baseline' | 'gateway' | 'gateway-no-usage';
+export type ServerName = 'baseline' | 'best-bare' | 'postgraphile' | 'gateway' | 'gateway-no-usage';
 
-export const SERVER_NAMES: ServerName[] = ['baseline', 'gateway', 'gateway-no-usage'];
+export const SERVER_NAMES: ServerName[] = ['gateway', 'postgraphile', 'best-bare', 'baseline', 'gateway-no-usage'];
 
 /** What `npm run bench -- …` was asked to do. */
 export interface BenchOptions {
@@ -53,6 +57,10 @@ export interface BenchOptions {
   skipHttp: boolean;
   /** Skip the transaction-mode micro-benchmark. */
   skipTransactions: boolean;
+  /** Seconds of the memory soak (50 connections against the gateway alone); when set, nothing else runs. */
+  soak?: number;
+  /** The "where the time goes" mode: a CPU profile of the gateway under load and PostgreSQL's time per statement. */
+  profile: boolean;
 }
 
 const USAGE = `usage: npm run bench -- [options]
@@ -74,9 +82,17 @@ const USAGE = `usage: npm run bench -- [options]
   --timeout-minutes <n>   hard limit for the whole run (default 30)
   --wait-quiet <seconds>  before each measurement, wait up to this long for other
                           programs to use < 10% of a core (shared machines; default 0)
-  --servers <list>        which servers to load, of baseline, gateway and
-                          gateway-no-usage (the gateway with usage tracking off);
-                          default all three. One alone e.g. to profile it.
+  --servers <list>        which servers to load, in this order, of gateway,
+                          postgraphile, best-bare, baseline and gateway-no-usage
+                          (the gateway with usage tracking off); default all but
+                          postgraphile, which --peers adds. Each runs in its own process.
+  --peers                 also load PostGraphile 5 (installed on demand with its
+                          Node 22 into bench/peers/node_modules, ~40 s the first time)
+  --profile               where the time goes: the gateway under 50 connections
+                          with --cpu-prof (Node CPU per request by package) and each
+                          statement's PostgreSQL time per request; nothing else runs
+  --soak <seconds>        memory soak: 50 connections against the gateway for that
+                          long, its RSS every minute; nothing else runs
   --skip-http             skip the HTTP load runs
   --skip-transactions     skip the transaction-mode micro-benchmark
   --help                  this text
@@ -125,6 +141,9 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       servers: { type: 'string' },
       'skip-http': { type: 'boolean', default: false },
       'skip-transactions': { type: 'boolean', default: false },
+      peers: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      soak: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -149,10 +168,15 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     json: values.json,
     timeoutMinutes: positiveNumber('timeout-minutes', values['timeout-minutes'], 30, false),
     waitQuiet: values['wait-quiet'] === undefined || values['wait-quiet'] === '0' ? 0 : positiveNumber('wait-quiet', values['wait-quiet'], 0, false),
-    servers: parseServers(values.servers ?? 'baseline,gateway,gateway-no-usage'),
+    servers: parseServers(values.servers ?? (values.peers ? 'gateway,postgraphile,best-bare,baseline,gateway-no-usage' : 'gateway,best-bare,baseline,gateway-no-usage')),
     skipHttp: values['skip-http'],
     skipTransactions: values['skip-transactions'],
+    soak: values.soak === undefined ? undefined : positiveNumber('soak', values.soak, 600, false),
+    profile: values.profile,
   };
+  if (values.peers && values.servers && !options.servers.includes('postgraphile')) options.servers.push('postgraphile');
+  // The soak's own length bounds it, not the default half hour.
+  if (options.soak !== undefined && values['timeout-minutes'] === undefined) options.timeoutMinutes = Math.max(30, options.soak / 60 + 15);
   if (options.skipSeed && options.reseed) throw new Error('--skip-seed and --reseed contradict each other');
   if (options.orgs > options.projects) throw new Error('--orgs must not exceed --projects: every organization gets projects');
   // The seed keeps each organization's members in one array column; keep it small.

@@ -101,7 +101,7 @@ export function scopedQueries(captured: CapturedStatement[]): ScopedStatement[] 
  * scoping statements come from our own capture (or the baseline's fixed text),
  * never from outside input.
  */
-export async function explainAsTenant(runtimeUrl: string, queries: ScopedStatement[]): Promise<ExplainedStatement[]> {
+export async function explainAsTenant(runtimeUrl: string, queries: ScopedStatement[], explainOptions = 'ANALYZE, BUFFERS'): Promise<ExplainedStatement[]> {
   const client = new pg.Client({ connectionString: runtimeUrl, application_name: 'tenantgate-bench-explain' });
   await client.connect();
   try {
@@ -111,7 +111,7 @@ export async function explainAsTenant(runtimeUrl: string, queries: ScopedStateme
       await client.query('BEGIN');
       try {
         await client.query(scope);
-        const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${statement.text}`, statement.values);
+        const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (${explainOptions}) ${statement.text}`, statement.values);
         const plan = rows.map((r) => r['QUERY PLAN']);
         const execution = /Execution Time: ([\d.]+) ms/.exec(plan[plan.length - 1] ?? '');
         explained.push({

@@ -1,5 +1,6 @@
 import type { CpuShare } from './cpu';
 import type { HttpRoundRun, HttpRun } from './http-bench';
+import type { ServerName } from './options';
 
 /**
  * Folding the rounds of `--rounds` into one run per scenario, server and
@@ -27,10 +28,14 @@ function sumCounts(counts: Record<string, number>[]): Record<string, number> {
 function medianShare(shares: (CpuShare | null)[]): CpuShare | null {
   const measured = shares.filter((s): s is CpuShare => s !== null);
   if (measured.length === 0) return null;
+  const m = (key: keyof CpuShare) => median(measured.map((s) => s[key]));
   return {
-    self: median(measured.map((s) => s.self)),
-    postgres: median(measured.map((s) => s.postgres)),
-    other: median(measured.map((s) => s.other)),
+    self: m('self'),
+    server: m('server'),
+    postgres: m('postgres'),
+    other: m('other'),
+    serverSeconds: m('serverSeconds'),
+    postgresSeconds: m('postgresSeconds'),
   };
 }
 
@@ -60,6 +65,10 @@ function aggregate(rounds: HttpRoundRun[]): HttpRun {
     },
     statementsPerRequest: median(rounds.map((r) => r.statementsPerRequest)),
     cpu: medianShare(rounds.map((r) => r.cpu)),
+    serverCpuUsPerRequest: median(rounds.map((r) => r.serverCpuUsPerRequest)),
+    postgresCpuUsPerRequest: median(rounds.map((r) => r.postgresCpuUsPerRequest)),
+    // The last round's: memory is a level, not a rate.
+    rssMb: rounds[rounds.length - 1].rssMb,
     responses: sum(rounds.map((r) => r.responses)),
     durationSeconds: sum(rounds.map((r) => r.durationSeconds)),
     serverCompleted: sum(rounds.map((r) => r.serverCompleted)),
@@ -83,12 +92,13 @@ export function aggregateRounds(runs: HttpRoundRun[]): HttpRun[] {
 }
 
 /**
- * `run`'s throughput over the baseline's, round by round. Each pair ran back
- * to back, so a drift of the machine cancels out in it better than in the
- * ratio of the medians, which may come from different rounds.
+ * `run`'s throughput over the reference's (the baseline unless named), round
+ * by round. Each pair ran in the same round, so a drift of the machine cancels
+ * out in it better than in the ratio of the medians, which may come from
+ * different rounds.
  */
-export function ratiosPerRound(runs: HttpRoundRun[], run: HttpRun): number[] {
-  const baseline = { ...run, server: 'baseline' as const };
+export function ratiosPerRound(runs: HttpRoundRun[], run: HttpRun, reference: ServerName = 'baseline'): number[] {
+  const baseline = { ...run, server: reference };
   const ratios: number[] = [];
   for (const r of runs.filter((r) => key(r) === key(run))) {
     const b = runs.find((candidate) => candidate.round === r.round && key(candidate) === key(baseline));

@@ -1,11 +1,12 @@
 /**
  * npm run bench -- [--projects 1000000] [--orgs 1000] [--duration 10] [--json out.json] …
  *
- * Seeds (or reuses) a large dataset in its own database, serves the gateway and a
- * bare graphql-yoga + node-postgres baseline in this process on 127.0.0.1, loads
- * both from a worker thread with autocannon, compares the transaction shapes of
- * the tenant client, and prints the figures next to the targets. `--help` lists
- * the options. Exit code 1 when a load run got bad responses (its figures
+ * Seeds (or reuses) a large dataset in its own database, serves the gateway, the
+ * bare baselines and (--peers) PostGraphile each in a process of its own on
+ * 127.0.0.1, loads them in turn from a worker thread with autocannon, compares
+ * the transaction shapes of the tenant client, and prints the figures next to
+ * the targets; --profile and --soak replace all that with a profile of the
+ * gateway or a memory soak. `--help` lists the options. Exit code 1 when a load run got bad responses (its figures
  * measure errors), 2 on the time limit.
  */
 import './env';
@@ -24,6 +25,8 @@ import { parseOptions, type ServerName } from './options';
 import { PAGE_INDEX } from './plans';
 import { fixed, heading, integer, seconds, table } from './report';
 import { ratiosPerRound } from './rounds';
+import { runProfile } from './profile';
+import { runSoak } from './soak';
 import { projectGlobalId, SCENARIOS, type ScenarioName, type TokenEntry } from './scenarios';
 import { MODE_TITLES, runTransactionBenchmark, type TransactionResult } from './transactions';
 
@@ -95,6 +98,29 @@ function targets(dataset: PreparedDataset, runs: HttpRun[], roundRuns: HttpRound
     value: Number.isFinite(tasksRatio / projectsRatio) ? `${fixed(tasksRatio, 2)} x vs ${fixed(projectsRatio, 2)} x` : '-',
     verdict: verdict(Math.abs(tasksRatio / projectsRatio - 1) <= 0.1, gp, bp, gt, bt),
   });
+  // Issue 18: ahead of PostGraphile, near the best bare server, with usage tracking on.
+  for (const scenario of ['projects', 'project'] as const) {
+    const title = SCENARIOS[scenario].title;
+    const g = find(scenario, 'gateway', 50);
+    for (const [reference, least] of [['postgraphile', 1.0], ['best-bare', 0.9]] as const) {
+      const p = find(scenario, reference, 50);
+      const measured = g && p ? g.requestsPerSecond / p.requestsPerSecond : Number.NaN;
+      const perRound = g && p ? ratiosPerRound(roundRuns, g, reference) : [];
+      result.push({
+        name: `${title}, 50 connections: throughput >= ${fixed(least, 1)} x ${reference}`,
+        value: Number.isFinite(measured) ? ratio(measured) : '-',
+        verdict: verdict(measured >= least, g, p),
+        note: perRound.length > 1 ? `medians of ${perRound.length} rounds; per round ${ratioRange(perRound)}` : undefined,
+      });
+    }
+    const g1 = find(scenario, 'gateway', 1);
+    const p1 = find(scenario, 'postgraphile', 1);
+    result.push({
+      name: `${title}, 1 connection: p99 <= postgraphile's`,
+      value: g1 && p1 ? `${fixed(g1.latencyMs.p99, 2)} ms vs ${fixed(p1.latencyMs.p99, 2)} ms` : '-',
+      verdict: verdict(!!g1 && !!p1 && g1.latencyMs.p99 <= p1.latencyMs.p99, g1, p1),
+    });
+  }
   const g1 = find('projects', 'gateway', 1);
   const t1 = find('tasks', 'gateway', 1);
   result.push({
@@ -106,6 +132,42 @@ function targets(dataset: PreparedDataset, runs: HttpRun[], roundRuns: HttpRound
 }
 
 const cpuCell = (cpu: CpuShare | null, key: keyof CpuShare) => (cpu ? cpu[key].toFixed(0) : 'n/a');
+
+/**
+ * Issue 18's comparison: the gateway against PostGraphile and against the best
+ * bare server, per scenario and connection count: the ratio of the medians,
+ * each round's ratio (the two ran in the same round), and their p50 and p99.
+ */
+function printPeerRatios(runs: HttpRun[], roundRuns: HttpRoundRun[]): void {
+  const rows: string[][] = [];
+  for (const g of runs.filter((r) => r.server === 'gateway')) {
+    for (const reference of ['postgraphile', 'best-bare'] as const) {
+      const p = runs.find((r) => r.server === reference && r.scenario === g.scenario && r.connections === g.connections);
+      if (!p) continue;
+      rows.push([
+        SCENARIOS[g.scenario].title,
+        String(g.connections),
+        `gateway / ${reference}`,
+        ratio(g.requestsPerSecond / p.requestsPerSecond),
+        ratiosPerRound(roundRuns, g, reference).map((v) => fixed(v, 2)).join(' '),
+        `${fixed(g.latencyMs.p50, 2)} / ${fixed(p.latencyMs.p50, 2)}`,
+        `${fixed(g.latencyMs.p99, 2)} / ${fixed(p.latencyMs.p99, 2)}`,
+        `${integer(g.serverCpuUsPerRequest)} / ${integer(p.serverCpuUsPerRequest)}`,
+        `${integer(g.postgresCpuUsPerRequest)} / ${integer(p.postgresCpuUsPerRequest)}`,
+      ]);
+    }
+  }
+  if (rows.length === 0) return;
+  log(
+    table(
+      ['query', 'conns', 'pair', 'throughput', 'per round', 'p50 ms', 'p99 ms', 'server µs/req', 'pg µs/req'],
+      rows,
+      ['left', 'right', 'left', 'right', 'left', 'right', 'right', 'right', 'right'],
+    ),
+  );
+  log('throughput: ratio of the medians of the rounds; per round: each round\'s ratio; the other columns: gateway / the other.');
+  log('');
+}
 
 function printSummary(
   dataset: PreparedDataset,
@@ -133,7 +195,7 @@ function printSummary(
     log('');
     log(
       table(
-        ['query', 'conns', 'server', 'req/s', ...ranged('req/s range'), 'p50 ms', 'p99 ms', 'mean ms', 'stmts/req', 'bad', 'cpu self', 'cpu pg', 'cpu other'],
+        ['query', 'conns', 'server', 'req/s', ...ranged('req/s range'), 'p50 ms', 'p99 ms', 'mean ms', 'stmts/req', 'server µs/req', 'pg µs/req', 'rss MB', 'bad', 'cpu server', 'cpu harness', 'cpu pg', 'cpu other'],
         runs.map((r) => [
           SCENARIOS[r.scenario].title,
           String(r.connections),
@@ -144,15 +206,24 @@ function printSummary(
           fixed(r.latencyMs.p99, 2),
           fixed(r.latencyMs.mean, 2),
           fixed(r.statementsPerRequest, 1),
+          integer(r.serverCpuUsPerRequest),
+          integer(r.postgresCpuUsPerRequest),
+          integer(r.rssMb),
           String(failures(r)),
+          cpuCell(r.cpu, 'server'),
           cpuCell(r.cpu, 'self'),
           cpuCell(r.cpu, 'postgres'),
           cpuCell(r.cpu, 'other'),
         ]),
-        ['left', 'right', 'left', 'right', ...ranged('right' as const), 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+        ['left', 'right', 'left', 'right', ...ranged('right' as const), 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
       ),
     );
+    log(
+      'server µs/req: CPU time of the server\'s process (/proc/<pid>/stat) per request it finished; pg µs/req: of the ' +
+        'PostgreSQL processes of the bench database; rss MB: the server\'s resident memory at the end of the run.',
+    );
     log('');
+    printPeerRatios(runs, roundRuns);
     const ratioRows: string[][] = [];
     for (const g of runs.filter((r) => r.server !== 'baseline')) {
       const b = runs.find((r) => r.server === 'baseline' && r.scenario === g.scenario && r.connections === g.connections);
@@ -294,6 +365,19 @@ async function main(): Promise<number> {
       })),
     );
     log(`  tokens for ${entries.length} random organizations; each request picks one of them at random`);
+
+    // The two modes that replace the comparison: the soak (memory) and the profile (where the time goes).
+    if (options.soak !== undefined) {
+      const soak = await runSoak({ runtimeUrl: urls.runtimeUrl, secret, entries, seconds: options.soak, log });
+      if (options.json) await writeFile(options.json, `${JSON.stringify({ argv: process.argv.slice(2), code, soak }, null, 2)}\n`);
+      clearTimeout(watchdog);
+      return soak.bad > 0 ? 1 : 0;
+    }
+    if (options.profile) {
+      await runProfile({ runtimeUrl: urls.runtimeUrl, secret, admin, monitor, entries, duration: options.duration, warmup: options.warmup, log });
+      clearTimeout(watchdog);
+      return 0;
+    }
 
     let runs: HttpRun[] = [];
     let roundRuns: HttpRoundRun[] = [];

@@ -127,3 +127,62 @@ export function projectGlobalId(rowId: string): string {
 export function taskGlobalId(rowId: string): string {
   return Buffer.from(`Task:${rowId}`).toString('base64');
 }
+
+/**
+ * How a server spells the requests. The gateway, the baseline and the best bare
+ * server share the gateway's schema; PostGraphile has its own (bench/peers/
+ * postgraphile-server.mjs): the same rows asked for in its words, and its answer
+ * mapped back to the gateway's shape before it is checked or compared.
+ */
+export type Dialect = 'tenantgate' | 'postgraphile';
+
+// The organization named as the gateway's connection names it: with the sharing policies (a PUBLIC project is
+// visible to every organization), RLS alone would admit other organizations' public projects and give the
+// planner no ordered index to read the page from.
+const PGL_PROJECTS_QUERY =
+  'query($org: UUID!) { allProjects(first: 20, condition: { organizationId: $org }, orderBy: [CREATED_AT_DESC, ROW_ID_DESC]) { nodes { rowId name status owner { email } } } }';
+const PGL_PROJECT_QUERY =
+  'query($org: UUID!, $id: UUID!) { projectByOrganizationIdAndRowId(organizationId: $org, rowId: $id) { rowId name status owner { email } } }';
+
+/** Which scenarios a server answers (PostGraphile and the best bare server: the projects page and one project). */
+export function serves(server: string, scenario: ScenarioName): boolean {
+  return scenario !== 'tasks' || !['postgraphile', 'best-bare'].includes(server);
+}
+
+export function dialectOf(server: string): Dialect {
+  return server === 'postgraphile' ? 'postgraphile' : 'tenantgate';
+}
+
+/** The request to send for a request in the gateway's words. */
+export function inDialect(dialect: Dialect, scenario: ScenarioName, entry: TokenEntry, body: GraphQLRequestBody): GraphQLRequestBody {
+  if (dialect === 'tenantgate') return body;
+  if (scenario === 'projects') return { query: PGL_PROJECTS_QUERY, variables: { org: entry.organizationId } };
+  if (scenario === 'project') {
+    const [, rowId] = Buffer.from(String(body.variables?.id), 'base64').toString().split(':');
+    return { query: PGL_PROJECT_QUERY, variables: { org: entry.organizationId, id: rowId } };
+  }
+  throw new Error(`${dialect} does not serve ${scenario}`);
+}
+
+interface PostGraphileNode {
+  rowId: string;
+  name: unknown;
+  status: unknown;
+  owner: { email?: unknown } | null;
+}
+
+const fromPostGraphile = (node: PostGraphileNode | null) =>
+  node && { id: typeof node.rowId === 'string' ? projectGlobalId(node.rowId) : node.rowId, name: node.name, status: node.status, owner: node.owner };
+
+/** A response in the gateway's shape (the same rows, the same field order), to check and compare. */
+export function normalizeResponse(dialect: Dialect, scenario: ScenarioName, response: unknown): unknown {
+  if (dialect === 'tenantgate' || !response || typeof response !== 'object') return response;
+  const { data, errors } = response as { data?: Record<string, unknown> | null; errors?: unknown[] };
+  if (errors || !data) return response;
+  if (scenario === 'projects') {
+    const nodes = (data.allProjects as { nodes?: PostGraphileNode[] } | null)?.nodes;
+    return { data: { projects: Array.isArray(nodes) ? { edges: nodes.map((node) => ({ node: fromPostGraphile(node) })) } : null } };
+  }
+  if (scenario === 'project') return { data: { project: fromPostGraphile(data.projectByOrganizationIdAndRowId as PostGraphileNode | null) } };
+  return response;
+}

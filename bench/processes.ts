@@ -1,0 +1,129 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ServerName } from './options';
+import { ensurePeers, POSTGRAPHILE_SERVER } from './peers';
+import type { ChildMessage, ParentMessage, ProcessKind, ServerProcessConfig } from './server-process';
+
+/**
+ * The servers under test as child processes (bench/server-process.ts, and
+ * PostGraphile's bench/peers/postgraphile-server.mjs on Node 22), each with its
+ * own pool of 10 connections as the runtime role. The parent reads their
+ * request and statement counts over IPC, and their CPU time and memory from
+ * /proc/<pid>.
+ */
+
+export interface ServerProcess {
+  name: ServerName;
+  url: string;
+  pid: number;
+  /** The Node version it runs on. */
+  version: string;
+  stats(): Promise<{ completed: number; statements: number; inFlight: number }>;
+  /** Waits until no request is in flight and no handler runs (at most `timeoutMs`, 30 s by default: a loaded machine). */
+  drain(timeoutMs?: number): Promise<void>;
+  /** Resident memory now, in bytes (null without /proc). */
+  rss(): number | null;
+  /** CPU profile of the window between the two calls (bench/server-process.ts only, not PostGraphile). */
+  profileStart(intervalUs?: number): Promise<void>;
+  profileStop(file: string): Promise<void>;
+  /** Asks it to leave and waits for it (killed after 10 s). */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  runtimeUrl: string;
+  secret: string;
+  log: (line: string) => void;
+  /** Extra Node options, e.g. ['--cpu-prof', '--cpu-prof-dir=…']. */
+  nodeOptions?: string[];
+  /** Seconds to wait for it to listen. @default 120 (a cold gateway on a loaded machine is slow). */
+  startTimeoutSeconds?: number;
+}
+
+/** Resident set size of a process, from /proc/<pid>/status. */
+export function rssOf(pid: number): number | null {
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function startServerProcess(name: ServerName, options: StartOptions): Promise<ServerProcess> {
+  const config: ServerProcessConfig = { runtimeUrl: options.runtimeUrl, secret: options.secret, poolSize: 10 };
+  const env = { ...process.env, BENCH_SERVER_CONFIG: JSON.stringify(config), GRAPHILE_ENV: 'production' };
+  let child: ChildProcess;
+  if (name === 'postgraphile') {
+    const runtime = ensurePeers(options.log);
+    child = fork(POSTGRAPHILE_SERVER, [], { execPath: runtime.node, execArgv: [...(options.nodeOptions ?? [])], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  } else {
+    child = fork(path.join(__dirname, 'server-process.ts'), [name satisfies ProcessKind], {
+      execArgv: ['--import', 'tsx', ...(options.nodeOptions ?? [])],
+      env,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let nextId = 1;
+  const waiting = new Map<number, (message: ChildMessage) => void>();
+  child.on('message', (message: ChildMessage) => {
+    if ('id' in message) {
+      waiting.get(message.id)?.(message);
+      waiting.delete(message.id);
+    }
+  });
+  const ask = (message: Extract<ParentMessage, { id: number }>): Promise<ChildMessage> =>
+    new Promise((resolve, reject) => {
+      waiting.set(message.id, resolve);
+      child.send(message, (error) => error && reject(error));
+      void exited.then(() => reject(new Error(`${name} server process exited`)));
+    });
+
+  const ready = await new Promise<Extract<ChildMessage, { type: 'ready' }>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} server process did not listen within ${options.startTimeoutSeconds ?? 120} s`)), (options.startTimeoutSeconds ?? 120) * 1000);
+    child.on('message', (message: ChildMessage) => {
+      if (message.type === 'ready') {
+        clearTimeout(timer);
+        resolve(message);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} server process exited with code ${code} before listening`));
+    });
+  }).catch((error: Error) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
+
+  return {
+    name,
+    url: ready.url,
+    pid: ready.pid,
+    version: ready.version,
+    async stats() {
+      const reply = await ask({ type: 'stats', id: nextId++ });
+      if (reply.type !== 'stats') throw new Error(`${name}: unexpected reply ${reply.type}`);
+      return { completed: reply.completed, statements: reply.statements, inFlight: reply.inFlight };
+    },
+    async drain(timeoutMs = 30_000) {
+      await ask({ type: 'drain', id: nextId++, timeoutMs });
+    },
+    rss: () => rssOf(ready.pid),
+    async profileStart(intervalUs) {
+      await ask({ type: 'profile-start', id: nextId++, intervalUs });
+    },
+    async profileStop(file) {
+      await ask({ type: 'profile-stop', id: nextId++, file });
+    },
+    async close() {
+      if (child.exitCode !== null) return;
+      child.send({ type: 'close' } satisfies ParentMessage);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * One server under test, in a process of its own (started by bench/processes.ts
+ * with `node --import tsx bench/server-process.ts <kind>`), so that its CPU time
+ * and memory are its own and the load generator does not share its event loop:
+ *   gateway            src/yoga.ts as deployed (usage tracking on)
+ *   gateway-no-usage   the same with usage: false
+ *   baseline           bench/baseline.ts, the old yardstick
+ *   best-bare          bench/best-bare.ts, one round trip per request
+ * PostGraphile has its own entry (bench/peers/postgraphile-server.mjs, Node 22)
+ * and speaks the same IPC: {type:'ready', url, pid} once listening; answers
+ * {type:'stats'} and {type:'drain'}; on {type:'close'} it closes its pool and
+ * leaves with process.exit(0), so that a `--cpu-prof` profile is written.
+ */
+import './env';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { createTokenVerifier } from '../src/auth/tokens';
+import { createDatabase } from '../src/db/client';
+import { assertRuntimeRole } from '../src/db/runtime-role';
+import { createGateway } from '../src/yoga';
+import { createBaseline } from './baseline';
+import { createBestBare } from './best-bare';
+import { serve, type Handler } from './http-server';
+
+export type ProcessKind = 'gateway' | 'gateway-no-usage' | 'baseline' | 'best-bare';
+
+export interface ServerProcessConfig {
+  runtimeUrl: string;
+  secret: string;
+  poolSize?: number;
+}
+
+export type ParentMessage =
+  | { type: 'stats'; id: number }
+  | { type: 'drain'; id: number; timeoutMs?: number }
+  /** A CPU profile (V8's sampling profiler, as --cpu-prof) from `profile-start` to `profile-stop`, written to `file`. */
+  | { type: 'profile-start'; id: number; intervalUs?: number }
+  | { type: 'profile-stop'; id: number; file: string }
+  | { type: 'close' };
+
+export type ChildMessage =
+  | { type: 'ready'; url: string; pid: number; version: string }
+  | { type: 'stats'; id: number; completed: number; statements: number; inFlight: number }
+  | { type: 'drained'; id: number }
+  | { type: 'profile-started'; id: number }
+  | { type: 'profile-written'; id: number; file: string };
+
+interface Started {
+  handler: Handler;
+  statements(): number;
+  close(): Promise<void>;
+}
+
+async function start(kind: ProcessKind, config: ServerProcessConfig): Promise<Started> {
+  const poolSize = config.poolSize ?? 10;
+  if (kind === 'baseline') {
+    const b = createBaseline({ runtimeUrl: config.runtimeUrl, secret: config.secret, poolSize });
+    return { handler: b.handler, statements: b.statementCount, close: b.close };
+  }
+  if (kind === 'best-bare') {
+    const b = createBestBare({ runtimeUrl: config.runtimeUrl, secret: config.secret, poolSize });
+    return { handler: b.handler, statements: b.statementCount, close: b.close };
+  }
+  const db = createDatabase({ url: config.runtimeUrl, max: poolSize, applicationName: `tenantgate-bench-${kind}` });
+  // SECURITY: the figures mean something only if RLS is really on the path.
+  await assertRuntimeRole(db.pool);
+  const gateway = createGateway({
+    db,
+    verifyToken: createTokenVerifier({ secret: config.secret }),
+    logging: false,
+    graphiql: false,
+    usage: kind === 'gateway',
+  });
+  return {
+    handler: gateway,
+    statements: () => db.statementCount(),
+    async close() {
+      // dispose() first: it writes the usage recorder's pending counts while the pool is open.
+      await gateway.dispose();
+      await db.close();
+    },
+  };
+}
+
+/** The inspector's profiler, on this process's own session. */
+const profiler = {
+  session: null as Session | null,
+  post<T>(method: string, params?: object): Promise<T> {
+    return new Promise((resolve, reject) => this.session!.post(method, params, (error, result) => (error ? reject(error) : resolve(result as T))));
+  },
+  async start(intervalUs = 1000): Promise<void> {
+    this.session = new Session();
+    this.session.connect();
+    await this.post('Profiler.enable');
+    await this.post('Profiler.setSamplingInterval', { interval: intervalUs });
+    await this.post('Profiler.start');
+  },
+  async stop(file: string): Promise<void> {
+    const { profile } = await this.post<{ profile: unknown }>('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    this.session!.disconnect();
+    this.session = null;
+  },
+};
+
+async function main(): Promise<void> {
+  const kind = process.argv[2] as ProcessKind;
+  if (!['gateway', 'gateway-no-usage', 'baseline', 'best-bare'].includes(kind)) throw new Error(`server-process: unknown kind ${kind}`);
+  const config = JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}') as ServerProcessConfig;
+  const started = await start(kind, config);
+  const server = await serve(started.handler);
+  const send = (message: ChildMessage) => process.send?.(message);
+  process.on('message', (message: ParentMessage) => {
+    if (message.type === 'stats') {
+      send({ type: 'stats', id: message.id, completed: server.completed(), statements: started.statements(), inFlight: server.inFlight() });
+    } else if (message.type === 'drain') {
+      void server.drain(message.timeoutMs).then(() => send({ type: 'drained', id: message.id }));
+    } else if (message.type === 'profile-start') {
+      void profiler.start(message.intervalUs).then(() => send({ type: 'profile-started', id: message.id }));
+    } else if (message.type === 'profile-stop') {
+      void profiler.stop(message.file).then(() => send({ type: 'profile-written', id: message.id, file: message.file }));
+    } else if (message.type === 'close') {
+      void server
+        .close()
+        .then(() => started.close())
+        .finally(() => process.exit(0));
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'ready', url: server.url, pid: process.pid, version: process.version });
+}
+
+main().catch((error: Error) => {
+  console.error(`server-process ${process.argv[2]}: ${error.stack ?? error.message}`);
+  process.exit(1);
+});
