@@ -2,7 +2,8 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import pg from 'pg';
 import { createTenantClient } from '../src/db/tenant';
 import { graphql } from './gql';
-import { errorCodes, startHarness, type Harness, type TestOrganization } from './helpers/harness';
+import { errorCodes, type Harness, type TestOrganization } from './helpers/harness';
+import { twoOrganizations } from './helpers/two-organizations';
 
 /** The organization as a first-class object: its fields, settings and who may change them. */
 
@@ -51,14 +52,7 @@ let h: Harness;
 let acme: TestOrganization;
 let globex: TestOrganization;
 
-beforeAll(async () => {
-  h = await startHarness();
-});
-beforeEach(async () => {
-  acme = await h.createOrganization('Acme');
-  globex = await h.createOrganization('Globex');
-});
-afterAll(() => h.close());
+twoOrganizations({ fresh: 'per test' }, (f) => ({ h, acme, globex } = f));
 
 describe('organization', () => {
   it('shows the active organization with its domains, subscription and default settings', async () => {
