@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { ensureRuntimeRole, migrate } from '../../src/db/migrate';
+import { ensureRuntimeRole, migrate, RUNTIME_GROUP_ROLE } from '../../src/db/migrate';
 import { chooseTestServer, withDatabase } from './database';
 
 /**
@@ -39,7 +39,23 @@ export default async function globalSetup(): Promise<void> {
     await client.connect();
     await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await client.query(`DROP ROLE IF EXISTS ${role.user}`);
+    await dropGroupRoleIfUnused(client);
     await client.end();
   };
   console.log(`\ntenantgate tests: database ${database} on ${server.label}`);
+}
+
+/**
+ * The migrations create the group role tenantgate_runtime, cluster-wide, when it
+ * does not exist. The last run to finish drops it, so that a run leaves no role
+ * behind: not while another run's database is on the server (it may be migrating
+ * and about to grant to it), and PostgreSQL refuses (2BP01) while any database,
+ * a developer's own included, still grants it anything.
+ */
+async function dropGroupRoleIfUnused(client: pg.Client): Promise<void> {
+  const { rowCount } = await client.query(`SELECT 1 FROM pg_database WHERE datname ~ '^tenantgate_(test|scratch|migrate|taken)_'`);
+  if (rowCount) return;
+  await client.query(`DROP ROLE IF EXISTS ${RUNTIME_GROUP_ROLE}`).catch((error: { code?: string }) => {
+    if (error.code !== '2BP01') throw error;
+  });
 }
