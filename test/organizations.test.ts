@@ -56,15 +56,15 @@ twoOrganizations({ fresh: 'per test' }, (f) => ({ h, acme, globex } = f));
 
 describe('organization', () => {
   it('shows the active organization with its domains, subscription and default settings', async () => {
-    await h.system.prisma.organizationDomain.create({ data: { organizationId: acme.id, domain: 'acme.example', verified: true, verifiedAt: new Date('2026-01-01T00:00:00Z') } });
-    await h.system.prisma.organizationDomain.create({ data: { organizationId: globex.id, domain: 'globex.example' } });
+    await h.system.prisma.organizationDomain.create({ data: { organizationId: acme.id, domain: `${acme.slug}.example`, verified: true, verifiedAt: new Date('2026-01-01T00:00:00Z') } });
+    await h.system.prisma.organizationDomain.create({ data: { organizationId: globex.id, domain: `${globex.slug}.example` } });
     const response = await h.execute(OrganizationQuery, { token: acme.member.token });
     expect(response.errors).toBeUndefined();
     expect(response.data?.organization).toMatchObject({
       id: encodeGlobalID('Organization', acme.id),
       slug: acme.slug,
       name: 'Acme',
-      domains: [{ domain: 'acme.example', verified: true, verifiedAt: '2026-01-01T00:00:00.000Z' }],
+      domains: [{ domain: `${acme.slug}.example`, verified: true, verifiedAt: '2026-01-01T00:00:00.000Z' }],
       subscription: { plan: 'FREE', status: 'ACTIVE', seats: 5, addOns: [], paidThrough: null },
       settings: {
         branding: { logo: null, primaryColor: null, customDomain: null },
@@ -74,7 +74,7 @@ describe('organization', () => {
       },
     });
     const other = await h.execute(OrganizationQuery, { token: globex.member.token });
-    expect(other.data?.organization.domains).toEqual([{ domain: 'globex.example', verified: false, verifiedAt: null }]);
+    expect(other.data?.organization.domains).toEqual([{ domain: `${globex.slug}.example`, verified: false, verifiedAt: null }]);
   });
 });
 
