@@ -20,6 +20,7 @@ export default async function globalSetup(): Promise<void> {
   const database = `tenantgate_test_${Date.now()}_${process.pid}`;
   const admin = new pg.Client({ connectionString: server.url });
   await admin.connect();
+  if (server.local) await dropAbandonedRuns(admin);
   await admin.query(`CREATE DATABASE ${database}`);
   await admin.end();
 
@@ -62,4 +63,35 @@ async function dropGroupRoleIfUnused(client: pg.Client): Promise<void> {
   await client.query(`DROP ROLE IF EXISTS ${RUNTIME_GROUP_ROLE}`).catch((error: { code?: string }) => {
     if (error.code !== '2BP01') throw error;
   });
+}
+
+const ABANDONED_AFTER_MS = 60 * 60 * 1000;
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, as another user's process.
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
+
+/**
+ * A run that was killed (Ctrl-C, a CI timeout) never reaches its teardown and
+ * leaves its database and role behind. On the local server only (its runs are
+ * this machine's processes), the next run drops those of runs that are over an
+ * hour old and whose jest process (the pid in the name) is gone.
+ */
+async function dropAbandonedRuns(admin: pg.Client): Promise<void> {
+  const { rows } = await admin.query<{ name: string; kind: 'database' | 'role' }>(
+    `SELECT datname AS name, 'database' AS kind FROM pg_database WHERE datname ~ '^tenantgate_test_[0-9]+_[0-9]+$'
+     UNION ALL SELECT rolname, 'role' FROM pg_roles WHERE rolname ~ '^tenantgate_test_[0-9]+_[0-9]+_app$'
+     ORDER BY kind`,
+  );
+  for (const { name, kind } of rows) {
+    const [, startedAt, pid] = /^tenantgate_test_(\d+)_(\d+)/.exec(name)!.map(Number);
+    if (Date.now() - startedAt < ABANDONED_AFTER_MS || running(pid)) continue;
+    await admin.query(kind === 'database' ? `DROP DATABASE IF EXISTS ${name} WITH (FORCE)` : `DROP ROLE IF EXISTS ${name}`).catch(() => undefined);
+  }
 }
