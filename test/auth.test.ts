@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createTokenVerifier } from '../src/auth/tokens';
 import { createGateway } from '../src/yoga';
-import { errorCodes, startHarness, TEST_SECRET, type Harness, type TestOrganization } from './helpers/harness';
+import { errorCodes, TEST_SECRET, type Harness, type TestOrganization } from './helpers/harness';
+import { twoOrganizations } from './helpers/two-organizations';
 import { ProjectsQuery, ViewerQuery } from './operations';
 
 /**
@@ -15,12 +16,7 @@ let h: Harness;
 let acme: TestOrganization;
 let globex: TestOrganization;
 
-beforeAll(async () => {
-  h = await startHarness();
-  acme = await h.createOrganization('Acme');
-  globex = await h.createOrganization('Globex');
-});
-afterAll(() => h.close());
+twoOrganizations({ }, (f) => ({ h, acme, globex } = f));
 
 describe('without a token', () => {
   it('may introspect (GraphiQL loads the schema) but reads no data: UNAUTHENTICATED, 401', async () => {

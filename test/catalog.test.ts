@@ -3,6 +3,9 @@ import { testUrls } from './helpers/harness';
 import { assertRuntimeRole } from '../src/db/runtime-role';
 import { parseCredentials } from '../src/db/migrate';
 import { REFUSALS } from '../src/db/database-errors';
+import { datamodel } from '../src/generated/tenancy-datamodel';
+import { readCatalog, inspect } from '../src/tenancy/catalog';
+import { readTenancy } from '../src/tenancy/model';
 
 /**
  * Reads PostgreSQL's catalog: a wrong policy fails quietly (0 rows, no error),
@@ -41,26 +44,13 @@ describe('every tenant table', () => {
     expect(missing).toEqual([]);
   });
 
-  it('has permissive policies whose USING and WITH CHECK compare organization_id with app.current_org_id(); restrictive ones only narrow; no subqueries', async () => {
-    const problems: string[] = [];
-    for (const table of await tenantTables()) {
-      const { rows } = await admin.query<{ policyname: string; cmd: string; qual: string | null; with_check: string | null; permissive: string }>(
-        `SELECT policyname, cmd, qual, with_check, permissive FROM pg_policies WHERE schemaname = 'public' AND tablename = $1`,
-        [table],
-      );
-      if (!rows.some((p) => p.permissive === 'PERMISSIVE')) problems.push(`${table}: no permissive policy`);
-      for (const p of rows) {
-        if (/\bSELECT\b/i.test(`${p.qual ?? ''} ${p.with_check ?? ''}`)) problems.push(`${table}.${p.policyname}: has a subquery`);
-        // A restrictive policy is ANDed with the others: it can hide rows, never reveal them.
-        if (p.permissive === 'RESTRICTIVE') continue;
-        const scoped = (expr: string | null) => !!expr && /organization_id = app\.current_org_id\(\)/.test(expr);
-        if (!scoped(p.qual)) problems.push(`${table}.${p.policyname}: USING does not compare organization_id with app.current_org_id()`);
-        if (p.cmd !== 'SELECT' && p.cmd !== 'DELETE' && !scoped(p.with_check)) {
-          problems.push(`${table}.${p.policyname}: WITH CHECK does not compare organization_id with app.current_org_id()`);
-        }
-      }
-    }
-    expect(problems).toEqual([]);
+  it('has no policy with a subquery: a policy is an index condition, nothing per row', async () => {
+    const { rows } = await admin.query<{ table: string; policyname: string }>(
+      `SELECT tablename AS table, policyname FROM pg_policies
+        WHERE schemaname = 'public' AND tablename = ANY($1) AND concat(qual, ' ', with_check) ~* '\\mSELECT\\M'`,
+      [await tenantTables()],
+    );
+    expect(rows).toEqual([]);
   });
 
   it('leads its primary key with organization_id', async () => {
@@ -284,4 +274,275 @@ describe('the database refusals the gateway explains (src/db/database-errors.ts)
       expect(rows).toHaveLength(1);
     },
   );
+});
+
+/** The schemas that hold the application's tables: the models' (public) and tenantgate's own (app). */
+const APPLICATION_SCHEMAS = ['app', 'public'];
+
+/**
+ * Every global table, with the reason it is global. A table without
+ * organization_id is readable by every organization that the runtime role's
+ * grants let read it: a new one fails here until it is listed, with the reason
+ * its declaration gives (`/// @global:` on the model, or COMMENT ON TABLE).
+ */
+const GLOBAL_TABLES: Record<string, string> = {
+  'app.shareable_tables': 'the registry of shareable tables and the columns a WRITE grant may change, the same for every organization',
+  'public.add_ons': 'the add-on catalog is the same for every organization.',
+  'public.audit_retention': 'platform data, how long each plan keeps its audit log',
+  'public.organizations': "the tenant itself; its own policy compares id with the request's organization.",
+  'public.plan_limits': 'plans are the same for every organization.',
+  'public.plan_operation_limits': 'platform data, the operation limits of each plan (like plan_limits).',
+  'public.plan_prices': 'prices are the same for every organization.',
+  'public.plan_upload_limits': 'platform data, the largest upload of each plan.',
+  'public.platform_audit_log': "the platform's own log, written and read by the system client.",
+  'public.platform_operators': "the platform's operators, read by the system client only.",
+  'public.platform_security_log': "the platform's own log of cross-organization attempts, read by platform operators only",
+  'public.users': 'one identity across organizations; a policy shows the members of the current one.',
+};
+/** Tables of the migration runner (Prisma's format). */
+const RUNNER_TABLES = ['public._prisma_migrations'];
+
+describe('every table of the application schemas', () => {
+  it('the application schemas are app and public, and hold every model', async () => {
+    const { rows } = await admin.query<{ schema: string }>(
+      `SELECT nspname AS schema FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema' ORDER BY 1`,
+    );
+    expect(rows.map((r) => r.schema)).toEqual(APPLICATION_SCHEMAS);
+    expect(readTenancy(datamodel).schemas.every((s) => APPLICATION_SCHEMAS.includes(s))).toBe(true);
+  });
+
+  it('is a tenant table (organization_id), a listed global table whose declared reason is the one listed, or the runner\'s', async () => {
+    const tenancy = readTenancy(datamodel);
+    const declaredByModel = new Map(tenancy.global.map((m) => [`${m.schema}.${m.table}`, m.reason]));
+    const { rows } = await admin.query<{ table: string; tenant: boolean; comment: string | null }>(
+      `SELECT n.nspname || '.' || c.relname AS table, obj_description(c.oid, 'pg_class') AS comment,
+              EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = c.oid AND attname = 'organization_id' AND NOT attisdropped) AS tenant
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND n.nspname = ANY($1) ORDER BY 1`,
+      [APPLICATION_SCHEMAS],
+    );
+    const global = rows.filter((r) => !r.tenant && !RUNNER_TABLES.includes(r.table));
+    // The reason as declared: the model's doc comment, else the table's comment.
+    const declared = Object.fromEntries(global.map((r) => [r.table, declaredByModel.get(r.table) ?? /^@global:\s*(.*)$/s.exec(r.comment ?? '')?.[1] ?? '(not declared global)']));
+    expect(declared).toEqual(GLOBAL_TABLES);
+    // Not vacuous: the tenant tables are most of them.
+    expect(rows.filter((r) => r.tenant).length).toBeGreaterThan(20);
+    expect(rows.filter((r) => RUNNER_TABLES.includes(r.table)).map((r) => r.table)).toEqual(RUNNER_TABLES);
+  });
+});
+
+/**
+ * Every policy's expressions, exactly as PostgreSQL deparses them
+ * (pg_policies.qual / with_check, whitespace collapsed): a policy that is
+ * "almost" right (an OR too many, the wrong setting) is as wrong as a missing
+ * one. The expected expressions come from one table of policy kinds.
+ */
+const ORG = '(organization_id = app.current_org_id())';
+const OWNERS_AND_ADMINS = "(app.current_member_role() = ANY (ARRAY['OWNER'::text, 'ADMIN'::text]))";
+const departmentRule = (column: string) => `((${column} IS NULL) OR ${OWNERS_AND_ADMINS} OR (${column} = ANY (app.current_department_path())))`;
+const sharedWith = (column: string) => `((visibility <> 'PRIVATE'::"Visibility") AND (${column} @> ARRAY[app.current_org_id()]))`;
+const SHARED_READ = `((organization_id = app.current_org_id()) OR ${sharedWith('shared_read_org_ids')} OR ((visibility = 'PUBLIC'::"Visibility") AND (app.current_org_id() IS NOT NULL)))`;
+const SHARED_WRITE = `((organization_id = app.current_org_id()) OR ${sharedWith('shared_write_org_ids')})`;
+
+interface PolicyRow { table: string; name: string; permissive: 'PERMISSIVE' | 'RESTRICTIVE'; cmd: string; roles: string; qual: string | null; with_check: string | null }
+type Policy = Omit<PolicyRow, 'table'>;
+
+const POLICY_KINDS = {
+  /** Every tenant table: its rows are the current organization's (what tenancy:migration writes). */
+  tenantIsolation: (): Policy => ({ name: 'tenant_isolation', permissive: 'PERMISSIVE', cmd: 'ALL', roles: '{public}', qual: ORG, with_check: ORG }),
+  /** A row restricted to a department and its sub-departments, for members (what tenancy:migration writes). */
+  departmentRestriction: (column: string): Policy => ({ name: 'department_restriction', permissive: 'RESTRICTIVE', cmd: 'ALL', roles: '{public}', qual: departmentRule(column), with_check: departmentRule(column) }),
+  /** Narrows one command to owners and admins. */
+  ownersAndAdmins: (name: string, cmd: 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE'): Policy => ({
+    name, permissive: 'RESTRICTIVE', cmd, roles: '{public}',
+    qual: cmd === 'INSERT' ? null : OWNERS_AND_ADMINS, with_check: cmd === 'INSERT' ? OWNERS_AND_ADMINS : null,
+  }),
+  /** Refuses one command to everyone (append-only tables). */
+  refused: (name: string, cmd: 'UPDATE' | 'DELETE'): Policy => ({ name, permissive: 'RESTRICTIVE', cmd, roles: '{public}', qual: 'false', with_check: cmd === 'UPDATE' ? 'false' : null }),
+  /** A shareable table (sharing, ADR in docs/guides): read by the organizations it is shared with, and all when PUBLIC. */
+  sharedRead: (): Policy => ({ name: 'shared_read', permissive: 'PERMISSIVE', cmd: 'SELECT', roles: '{public}', qual: SHARED_READ, with_check: null }),
+  sharedWrite: (): Policy => ({ name: 'shared_write', permissive: 'PERMISSIVE', cmd: 'UPDATE', roles: '{public}', qual: SHARED_WRITE, with_check: SHARED_WRITE }),
+};
+
+/** The policies of each tenant table besides tenant_isolation, which every one has. */
+const TENANT_POLICIES: Record<string, Policy[]> = {
+  audit_log: [POLICY_KINDS.refused('audit_log_no_delete', 'DELETE'), POLICY_KINDS.refused('audit_log_no_update', 'UPDATE'), POLICY_KINDS.ownersAndAdmins('audit_log_readers', 'SELECT')],
+  invoice_line_items: [POLICY_KINDS.ownersAndAdmins('billing_roles', 'SELECT')],
+  invoices: [POLICY_KINDS.ownersAndAdmins('billing_roles', 'SELECT')],
+  projects: [POLICY_KINDS.departmentRestriction('restricted_to_department_id'), POLICY_KINDS.sharedRead(), POLICY_KINDS.sharedWrite()],
+  share_grants: [
+    POLICY_KINDS.ownersAndAdmins('owners_and_admins_grant', 'INSERT'),
+    POLICY_KINDS.ownersAndAdmins('owners_and_admins_revoke', 'DELETE'),
+    POLICY_KINDS.ownersAndAdmins('owners_and_admins_update', 'UPDATE'),
+  ],
+  templates: [POLICY_KINDS.sharedRead(), POLICY_KINDS.sharedWrite()],
+};
+
+/** The two global tables with a policy: the tenant itself, and the users of its members. */
+const GLOBAL_POLICIES: Record<string, Policy[]> = {
+  organizations: [{ name: 'tenant_isolation', permissive: 'PERMISSIVE', cmd: 'ALL', roles: '{public}', qual: '(id = app.current_org_id())', with_check: '(id = app.current_org_id())' }],
+  // The one subquery, on a global table: a user is visible when a membership of the current organization (RLS on memberships) names them.
+  users: [{ name: 'member_visibility', permissive: 'PERMISSIVE', cmd: 'SELECT', roles: '{public}', qual: '((id = app.current_user_id()) OR (EXISTS ( SELECT 1 FROM memberships m WHERE (m.user_id = users.id))))', with_check: null }],
+};
+
+const normalized = (expression: string | null) => (expression === null ? null : expression.replace(/\s+/g, ' '));
+
+async function policies(client: pg.Client, schemas: string[], tables?: string[]): Promise<PolicyRow[]> {
+  const { rows } = await client.query<PolicyRow>(
+    `SELECT tablename AS table, policyname AS name, permissive, cmd, roles::text AS roles, qual, with_check
+       FROM pg_policies WHERE schemaname = ANY($1) AND ($2::text[] IS NULL OR tablename = ANY($2)) ORDER BY tablename, policyname`,
+    [schemas, tables ?? null],
+  );
+  return rows.map((r) => ({ ...r, qual: normalized(r.qual), with_check: normalized(r.with_check) }));
+}
+
+describe('every policy', () => {
+  it('is the one its kind says, expression for expression; a table has no policy that is not listed', async () => {
+    const expected = [
+      ...(await tenantTables()).flatMap((table) => [POLICY_KINDS.tenantIsolation(), ...(TENANT_POLICIES[table] ?? [])].map((p) => ({ table, ...p }))),
+      ...Object.entries(GLOBAL_POLICIES).flatMap(([table, list]) => list.map((p) => ({ table, ...p }))),
+    ].sort((a, b) => a.table.localeCompare(b.table) || a.name.localeCompare(b.name));
+    expect(await policies(admin, APPLICATION_SCHEMAS)).toEqual(expected);
+  });
+
+  it('of a tenant model is what `npm run tenancy:migration` writes for it: its SQL, applied to a copy of each table, gives the same expressions', async () => {
+    const tenancy = readTenancy(datamodel);
+    expect(tenancy.tenant.length).toBeGreaterThan(10);
+    // Copies without policies, in a transaction rolled back: the suite's tables are untouched.
+    const probe = (table: string) => `probe_${table}`.slice(0, 63);
+    await admin.query('BEGIN');
+    try {
+      for (const model of tenancy.tenant) await admin.query(`CREATE TABLE public.${probe(model.table)} (LIKE public.${model.table})`);
+      const copies = tenancy.tenant.map((model) => ({ ...model, table: probe(model.table) }));
+      const report = inspect({ ...tenancy, tenant: copies, global: [] }, await readCatalog(admin, ['public']));
+      for (const model of copies) {
+        const fixes = report.tables.find((t) => t.table === model.table)!.fixes;
+        for (const sql of fixes.filter((f) => f.startsWith('CREATE POLICY'))) await admin.query(sql);
+      }
+      const generated = await policies(admin, ['public'], copies.map((m) => m.table));
+      const expected = tenancy.tenant.flatMap((model) => [
+        { table: probe(model.table), ...POLICY_KINDS.tenantIsolation() },
+        ...(model.departmentField ? [{ table: probe(model.table), ...POLICY_KINDS.departmentRestriction(model.columns[model.departmentField]) }] : []),
+      ]).sort((a, b) => a.table.localeCompare(b.table) || a.name.localeCompare(b.name));
+      expect(generated).toEqual(expected);
+      // Not vacuous: one model at least is restricted by department.
+      expect(expected.some((p) => p.name === 'department_restriction')).toBe(true);
+    } finally {
+      await admin.query('ROLLBACK');
+    }
+  });
+});
+
+/**
+ * What the runtime role may do, effective (its own grants, its group
+ * tenantgate_runtime's, and PUBLIC's), as a reviewed list: a new grant fails
+ * here until it is added on purpose. One line per object: the table's
+ * privileges, then column privileges where the table-wide one is not granted.
+ */
+const RUNTIME_GRANTS: string[] = [
+  'table app.shareable_tables: SELECT',
+  'table public.add_ons: SELECT',
+  'table public.audit_log: INSERT, SELECT',
+  'table public.audit_retention: SELECT',
+  'table public.deliveries: SELECT, UPDATE (requeued_at, updated_at)',
+  'table public.departments: DELETE, INSERT, SELECT, UPDATE',
+  'table public.events: INSERT, SELECT',
+  'table public.files: DELETE, INSERT, SELECT, UPDATE',
+  'table public.invitations: INSERT (created_at, department_id, email, expires_at, id, inviter_id, organization_id, role, sent_at, status, token_hash), SELECT, UPDATE (department_id, expires_at, responded_at, role, sent_at, status, token_hash)',
+  'table public.invoice_line_items: SELECT',
+  'table public.invoices: SELECT',
+  'table public.memberships: DELETE, INSERT, SELECT, UPDATE',
+  'table public.organization_domains: DELETE, INSERT (domain), SELECT, UPDATE (attempts, attempts_window_start, email_sent_to, email_token_hash, join_role, joining, last_checked_at, proof_lost_at, token_expires_at, verification_token, verified, verified_at, verified_method)',
+  'table public.organization_secrets: DELETE, INSERT (masked, name, organization_id, updated_at, value), SELECT (masked, name, organization_id, updated_at), UPDATE (masked, updated_at, value)',
+  'table public.organizations: SELECT, UPDATE (name, settings, updated_at)',
+  'table public.plan_limits: SELECT',
+  'table public.plan_operation_limits: SELECT',
+  'table public.plan_prices: SELECT',
+  'table public.plan_upload_limits: SELECT',
+  'table public.projects: DELETE, INSERT, SELECT, UPDATE',
+  'table public.quota_overrides: SELECT',
+  'table public.share_grants: DELETE, INSERT, SELECT, UPDATE',
+  'table public.storage_usage: SELECT',
+  'table public.subscriptions: SELECT, UPDATE (add_ons, plan, seats, updated_at)',
+  'table public.tasks: DELETE, INSERT, SELECT, UPDATE',
+  'table public.templates: DELETE, INSERT, SELECT, UPDATE',
+  'table public.usage_active_users: SELECT',
+  'table public.usage_daily: SELECT',
+  'table public.users: SELECT',
+  'table public.webhook_endpoints: DELETE, INSERT, SELECT (created_at, description, disabled_reason, enabled, event_types, failing_since, id, organization_id, updated_at, url), UPDATE (description, disabled_reason, enabled, event_types, failing_since, secret, updated_at, url)',
+  'function app.confirm_domain_email(text) SECURITY DEFINER',
+  'function app.create_signup_organization(text,text) SECURITY DEFINER',
+  'function app.current_department_path()',
+  'function app.current_member_role()',
+  'function app.current_org_id()',
+  'function app.current_user_id()',
+  'function app.departments_no_cycle()',
+  'function app.ensure_signed_in_user(text,text) SECURITY DEFINER',
+  'function app.ensure_user(text,text) SECURITY DEFINER',
+  'function app.event_row(jsonb,text[])',
+  'function app.invitation_by_token(text) SECURITY DEFINER',
+  'function app.is_platform_operator(uuid) SECURITY DEFINER',
+  'function app.memberships_keep_owner()',
+  'function app.migration_version() SECURITY DEFINER',
+  'function app.my_organizations() SECURITY DEFINER',
+  'function app.quota_usage("QuotaResource") SECURITY DEFINER',
+  'function app.record_event(uuid,text,text,text,jsonb,boolean)',
+  'function app.record_usage(jsonb) SECURITY DEFINER',
+  'function app.request_access(uuid,boolean,boolean,boolean,date,date)',
+  'function app.share(text,uuid,text[],boolean) SECURITY DEFINER',
+  'function app.shareable_guard()',
+  'function app.unshare(text,uuid,text[]) SECURITY DEFINER',
+  'function app.verified_domain_owner(text) SECURITY DEFINER',
+  'schema app: USAGE',
+  'schema public: USAGE',
+];
+
+describe('the runtime role\'s grants', () => {
+  it('are exactly the reviewed list: tables (and columns), functions it may EXECUTE, schemas it may use', async () => {
+    const { user } = parseCredentials(testUrls().runtimeUrl);
+    const tables = await admin.query<{ line: string }>(
+      `WITH t AS (
+         SELECT c.oid, n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND n.nspname = ANY($2)
+       ), p AS (
+         SELECT t.name, priv,
+                has_table_privilege($1, t.oid, priv) AS whole,
+                (SELECT string_agg(a.attname, ', ' ORDER BY a.attname) FROM pg_attribute a
+                  WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped AND priv IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')
+                    AND has_column_privilege($1, t.oid, a.attnum, priv)) AS columns
+           FROM t CROSS JOIN unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) priv
+       )
+       SELECT 'table ' || name || ': ' || string_agg(CASE WHEN whole THEN priv ELSE priv || ' (' || columns || ')' END, ', ' ORDER BY priv) AS line
+         FROM p WHERE whole OR columns IS NOT NULL GROUP BY name ORDER BY name`,
+      [user, APPLICATION_SCHEMAS],
+    );
+    const functions = await admin.query<{ line: string }>(
+      `SELECT 'function ' || p.oid::regprocedure::text || CASE WHEN p.prosecdef THEN ' SECURITY DEFINER' ELSE '' END AS line
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = ANY($2) AND has_function_privilege($1, p.oid, 'EXECUTE') ORDER BY 1`,
+      [user, APPLICATION_SCHEMAS],
+    );
+    const schemas = await admin.query<{ line: string }>(
+      `SELECT 'schema ' || nspname || ': ' || concat_ws(', ', CASE WHEN has_schema_privilege($1, oid, 'USAGE') THEN 'USAGE' END, CASE WHEN has_schema_privilege($1, oid, 'CREATE') THEN 'CREATE' END) AS line
+         FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema' ORDER BY nspname`,
+      [user],
+    );
+    expect([...tables.rows, ...functions.rows, ...schemas.rows].map((r) => r.line)).toEqual(RUNTIME_GRANTS);
+  });
+
+  it('come only through the group role: the login role is a member of tenantgate_runtime and of nothing else, and has no grant of its own', async () => {
+    const { user } = parseCredentials(testUrls().runtimeUrl);
+    const { rows } = await admin.query<{ role: string }>(
+      `SELECT g.rolname AS role FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1`,
+      [user],
+    );
+    expect(rows).toEqual([{ role: 'tenantgate_runtime' }]);
+    const own = await admin.query(
+      `SELECT 1 FROM information_schema.role_table_grants WHERE grantee = $1
+       UNION ALL SELECT 1 FROM information_schema.column_privileges WHERE grantee = $1
+       UNION ALL SELECT 1 FROM information_schema.role_routine_grants WHERE grantee = $1`,
+      [user],
+    );
+    expect(own.rowCount).toBe(0);
+  });
 });

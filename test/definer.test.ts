@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { quotaMonth } from '../src/usage/api-calls-quota';
 import { createUsageRecorder } from '../src/usage/recorder';
-import { startHarness, type Harness, type TestOrganization } from './helpers/harness';
+import { type Harness, type TestOrganization } from './helpers/harness';
+import { twoOrganizations } from './helpers/two-organizations';
 
 /**
  * Database hardening (issue 13, item 8), replayed as the runtime role: the
@@ -17,10 +18,8 @@ let globex: TestOrganization;
 let admin: pg.Client;
 let runtime: pg.Client;
 
+twoOrganizations({ }, (f) => ({ h, acme, globex } = f));
 beforeAll(async () => {
-  h = await startHarness();
-  acme = await h.createOrganization('Acme');
-  globex = await h.createOrganization('Globex');
   admin = new pg.Client({ connectionString: h.adminUrl });
   runtime = new pg.Client({ connectionString: h.runtimeUrl });
   await Promise.all([admin.connect(), runtime.connect()]);

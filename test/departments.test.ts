@@ -1,6 +1,7 @@
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { createTenantClient } from '../src/db/tenant';
-import { errorCodes, startHarness, type Harness, type TestOrganization, type TestUser } from './helpers/harness';
+import { errorCodes, type Harness, type TestOrganization, type TestUser } from './helpers/harness';
+import { twoOrganizations } from './helpers/two-organizations';
 import { OPEN_READ, summarizeStatement } from './helpers/statements';
 import {
   AssignToDepartment,
@@ -27,14 +28,7 @@ let acme: TestOrganization;
 let globex: TestOrganization;
 let statements: string[] = [];
 
-beforeAll(async () => {
-  h = await startHarness({ onStatement: (sql) => statements.push(sql) });
-});
-beforeEach(async () => {
-  acme = await h.createOrganization('Acme');
-  globex = await h.createOrganization('Globex');
-});
-afterAll(() => h.close());
+twoOrganizations({ fresh: 'per test', onStatement: (sql) => statements.push(sql) }, (f) => ({ h, acme, globex } = f));
 
 const MISSING_DEPARTMENT = encodeGlobalID('Department', '00000000-0000-4000-8000-000000000000');
 const rowId = (globalId: string) => decodeGlobalID(globalId).id;

@@ -2,7 +2,8 @@ import { createTokenVerifier } from '../src/auth/tokens';
 import { createDatabase } from '../src/db/client';
 import { OrganizationConcurrency } from '../src/limits/concurrency';
 import { createGateway } from '../src/yoga';
-import { errorCodes, startHarness, TEST_SECRET, testUrls, type Harness, type TestOrganization } from './helpers/harness';
+import { errorCodes, TEST_SECRET, testUrls, type Harness, type TestOrganization } from './helpers/harness';
+import { twoOrganizations } from './helpers/two-organizations';
 
 /**
  * Fairness between tenants (issue 13): the per-organization concurrency limit
@@ -15,11 +16,7 @@ let h: Harness;
 let acme: TestOrganization;
 let globex: TestOrganization;
 
-beforeAll(async () => {
-  h = await startHarness();
-  [acme, globex] = [await h.createOrganization('Acme'), await h.createOrganization('Globex')];
-});
-afterAll(() => h.close());
+twoOrganizations({ }, (f) => ({ h, acme, globex } = f));
 
 describe('OrganizationConcurrency', () => {
   it('admits `limit` at once, queues the rest in order, and refuses past the queue', async () => {

@@ -2,7 +2,8 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createTenantClient, type TenantClient } from '../src/db/tenant';
 import type { Role } from '../src/generated/prisma/enums';
 import { enforcingRules } from '../src/schema/members/members.rules';
-import { errorCodes, startHarness, type GraphQLResponse, type Harness, type TestOrganization, type TestUser } from './helpers/harness';
+import { errorCodes, type GraphQLResponse, type Harness, type TestOrganization, type TestUser } from './helpers/harness';
+import { twoOrganizations } from './helpers/two-organizations';
 import { AddMember, MembersQuery, RemoveMember, TransferOwnership, UpdateMember, ViewerOrganizations } from './members.operations';
 import { NodeQuery, ViewerQuery } from './operations';
 
@@ -17,16 +18,11 @@ let h: Harness;
 let acme: TestOrganization;
 let globex: TestOrganization;
 
-beforeAll(async () => {
-  h = await startHarness();
-});
+twoOrganizations({ fresh: 'per test' }, (f) => ({ h, acme, globex } = f));
 beforeEach(async () => {
-  acme = await h.createOrganization('Acme');
-  globex = await h.createOrganization('Globex');
   // addMember adds addresses of the organization's verified domains only (src/invitations/add-member-rule.ts).
   await h.system.prisma.organizationDomain.create({ data: { organizationId: acme.id, domain: `${acme.slug}.example`, verified: true, verifiedMethod: 'DNS' } });
 });
-afterAll(() => h.close());
 
 const MISSING_USER = encodeGlobalID('User', '00000000-0000-4000-8000-000000000000');
 const TRANSFER_FIRST = /transfer ownership first/;

@@ -1,4 +1,5 @@
-import { errorCodes, startHarness, type Harness, type TestOrganization } from './helpers/harness';
+import { errorCodes, type Harness, type TestOrganization } from './helpers/harness';
+import { twoOrganizations } from './helpers/two-organizations';
 
 /**
  * Operation limits (src/plugins/use-operation-limits.ts) through the GraphQL
@@ -19,13 +20,10 @@ const statements: string[] = [];
  */
 const SLOW = 5_000;
 
+twoOrganizations({ onStatement: (sql) => statements.push(sql) }, (f) => ({ h, acme, globex } = f));
 beforeAll(async () => {
-  h = await startHarness({ onStatement: (sql) => statements.push(sql) });
-  acme = await h.createOrganization('Acme');
-  globex = await h.createOrganization('Globex');
   await h.system.prisma.subscription.update({ where: { organizationId: globex.id }, data: { plan: 'PRO' } });
 });
-afterAll(() => h.close());
 
 const aliases = (n: number, field = 'projects(first: 100) { edges { node { id name } } }') =>
   `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${field}`).join(' ')} }`;

@@ -2,7 +2,8 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import pg from 'pg';
 import { createTenantClient } from '../src/db/tenant';
 import { graphql } from './gql';
-import { errorCodes, startHarness, type Harness, type TestOrganization } from './helpers/harness';
+import { errorCodes, type Harness, type TestOrganization } from './helpers/harness';
+import { twoOrganizations } from './helpers/two-organizations';
 
 /** The organization as a first-class object: its fields, settings and who may change them. */
 
@@ -51,26 +52,19 @@ let h: Harness;
 let acme: TestOrganization;
 let globex: TestOrganization;
 
-beforeAll(async () => {
-  h = await startHarness();
-});
-beforeEach(async () => {
-  acme = await h.createOrganization('Acme');
-  globex = await h.createOrganization('Globex');
-});
-afterAll(() => h.close());
+twoOrganizations({ fresh: 'per test' }, (f) => ({ h, acme, globex } = f));
 
 describe('organization', () => {
   it('shows the active organization with its domains, subscription and default settings', async () => {
-    await h.system.prisma.organizationDomain.create({ data: { organizationId: acme.id, domain: 'acme.example', verified: true, verifiedAt: new Date('2026-01-01T00:00:00Z') } });
-    await h.system.prisma.organizationDomain.create({ data: { organizationId: globex.id, domain: 'globex.example' } });
+    await h.system.prisma.organizationDomain.create({ data: { organizationId: acme.id, domain: `${acme.slug}.example`, verified: true, verifiedAt: new Date('2026-01-01T00:00:00Z') } });
+    await h.system.prisma.organizationDomain.create({ data: { organizationId: globex.id, domain: `${globex.slug}.example` } });
     const response = await h.execute(OrganizationQuery, { token: acme.member.token });
     expect(response.errors).toBeUndefined();
     expect(response.data?.organization).toMatchObject({
       id: encodeGlobalID('Organization', acme.id),
       slug: acme.slug,
       name: 'Acme',
-      domains: [{ domain: 'acme.example', verified: true, verifiedAt: '2026-01-01T00:00:00.000Z' }],
+      domains: [{ domain: `${acme.slug}.example`, verified: true, verifiedAt: '2026-01-01T00:00:00.000Z' }],
       subscription: { plan: 'FREE', status: 'ACTIVE', seats: 5, addOns: [], paidThrough: null },
       settings: {
         branding: { logo: null, primaryColor: null, customDomain: null },
@@ -80,7 +74,7 @@ describe('organization', () => {
       },
     });
     const other = await h.execute(OrganizationQuery, { token: globex.member.token });
-    expect(other.data?.organization.domains).toEqual([{ domain: 'globex.example', verified: false, verifiedAt: null }]);
+    expect(other.data?.organization.domains).toEqual([{ domain: `${globex.slug}.example`, verified: false, verifiedAt: null }]);
   });
 });
 

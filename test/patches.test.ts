@@ -1,6 +1,7 @@
 import { disabledPatches } from '../src/config';
 import { installedVersion, inRange, PATCHES, patchApplies } from '../src/patches';
-import { startHarness, type Harness, type TestOrganization } from './helpers/harness';
+import { type Harness, type TestOrganization } from './helpers/harness';
+import { twoOrganizations } from './helpers/two-organizations';
 import { ProjectPageWithOwners } from './operations';
 
 /**
@@ -51,10 +52,8 @@ describe('the fallback of the bound adapter: held reads off', () => {
   let globex: TestOrganization;
   const statements: string[] = [];
 
+  twoOrganizations({ heldReads: false, poolSize: 3, onStatement: (sql) => statements.push(sql) }, (f) => ({ h, acme, globex } = f));
   beforeAll(async () => {
-    h = await startHarness({ heldReads: false, poolSize: 3, onStatement: (sql) => statements.push(sql) });
-    acme = await h.createOrganization('Acme');
-    globex = await h.createOrganization('Globex');
     await h.system.prisma.project.createMany({
       data: [
         { organizationId: acme.id, ownerId: acme.owner.id, name: 'acme-0' },
@@ -62,7 +61,6 @@ describe('the fallback of the bound adapter: held reads off', () => {
       ],
     });
   });
-  afterAll(() => h.close());
 
   it('answers queries the same, each read in a scoped transaction of its own, both sides', async () => {
     expect(h.db.heldReads).toBe(false);

@@ -6,7 +6,8 @@ import { createTokenVerifier, supportTokenSigner } from '../src/auth/tokens';
 import { addPlatformOperator, findPlatformOperator } from '../src/platform/operators';
 import { createGateway } from '../src/yoga';
 import { graphql } from './gql';
-import { errorCodes, startHarness, TEST_SECRET, type Harness, type TestOrganization, type TestUser, platformId } from './helpers/harness';
+import { errorCodes, TEST_SECRET, type Harness, type TestOrganization, type TestUser, platformId } from './helpers/harness';
+import { twoOrganizations } from './helpers/two-organizations';
 import { CreateProject, ProjectsQuery, ViewerQuery } from './operations';
 
 /**
@@ -53,15 +54,10 @@ let operator: TestUser;
 let acme: TestOrganization;
 let globex: TestOrganization;
 
-beforeAll(async () => {
-  h = await startHarness();
-});
+twoOrganizations({ fresh: 'per test' }, (f) => ({ h, acme, globex } = f));
 beforeEach(async () => {
   operator = await h.createPlatformOperator();
-  acme = await h.createOrganization('Acme');
-  globex = await h.createOrganization('Globex');
 });
-afterAll(() => h.close());
 
 const auditRows = (actorUserId: string) => h.system.prisma.platformAuditLog.findMany({ where: { actorUserId }, orderBy: { createdAt: 'asc' } });
 

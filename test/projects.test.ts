@@ -1,5 +1,6 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { errorCodes, startHarness, type Harness, type TestOrganization } from './helpers/harness';
+import { errorCodes, type Harness, type TestOrganization } from './helpers/harness';
+import { twoOrganizations } from './helpers/two-organizations';
 import { CreateProject, DeleteProject, NodeQuery, ProjectQuery, ProjectsQuery, UpdateProject, ViewerQuery } from './operations';
 
 /**
@@ -12,14 +13,7 @@ let h: Harness;
 let acme: TestOrganization;
 let globex: TestOrganization;
 
-beforeAll(async () => {
-  h = await startHarness();
-});
-beforeEach(async () => {
-  acme = await h.createOrganization('Acme');
-  globex = await h.createOrganization('Globex');
-});
-afterAll(() => h.close());
+twoOrganizations({ fresh: 'per test' }, (f) => ({ h, acme, globex } = f));
 
 async function createProject(org: TestOrganization, name: string, status?: 'ACTIVE' | 'ARCHIVED' | 'COMPLETED') {
   const response = await h.execute(CreateProject, { token: org.member.token, variables: { input: { name, status } } });

@@ -4,7 +4,8 @@ import { createTenantClient } from '../src/db/tenant';
 import type { Plan } from '../src/generated/prisma/enums';
 import { enforceQuota, formatLimit, withinQuota } from '../src/quotas/enforce';
 import { graphql } from './gql';
-import { errorCodes, startHarness, type GraphQLResponse, type Harness, type TestOrganization, type TestUser, platformId } from './helpers/harness';
+import { errorCodes, type GraphQLResponse, type Harness, type TestOrganization, type TestUser, platformId } from './helpers/harness';
+import { twoOrganizations } from './helpers/two-organizations';
 import { AddMember } from './members.operations';
 import { CreateProject, DeleteProject, ProjectsQuery } from './operations';
 
@@ -45,15 +46,10 @@ let operator: TestUser;
 let acme: TestOrganization;
 let globex: TestOrganization;
 
-beforeAll(async () => {
-  h = await startHarness();
-});
+twoOrganizations({ fresh: 'per test' }, (f) => ({ h, acme, globex } = f));
 beforeEach(async () => {
   operator = await h.createPlatformOperator();
-  acme = await h.createOrganization('Acme');
-  globex = await h.createOrganization('Globex');
 });
-afterAll(() => h.close());
 
 
 async function quotas(org: TestOrganization, token = org.member.token) {

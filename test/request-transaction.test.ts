@@ -4,7 +4,8 @@ import { RequestScope } from '../src/db/request-scope';
 import { Prisma } from '../src/generated/prisma/client';
 import { builder } from '../src/builder';
 import { createTenantClient, scopeStatement } from '../src/db/tenant';
-import { startHarness, type Harness, type TestOrganization } from './helpers/harness';
+import { type Harness, type TestOrganization } from './helpers/harness';
+import { twoOrganizations } from './helpers/two-organizations';
 import { ProjectPageWithOwners } from './operations';
 import { ViewerRoleQuery } from './usage.operations';
 
@@ -23,10 +24,8 @@ let globex: TestOrganization;
 /** Sees every statement of the runtime pool while set. */
 let listener: ((sql: string) => void) | null = null;
 
+twoOrganizations({ poolSize: POOL_SIZE, applicationName: APPLICATION_NAME, onStatement: (sql) => listener?.(sql) }, (f) => ({ h, acme, globex } = f));
 beforeAll(async () => {
-  h = await startHarness({ poolSize: POOL_SIZE, applicationName: APPLICATION_NAME, onStatement: (sql) => listener?.(sql) });
-  acme = await h.createOrganization('Acme');
-  globex = await h.createOrganization('Globex');
   await h.system.prisma.project.createMany({
     data: [
       ...Array.from({ length: 3 }, (_, i) => ({ organizationId: acme.id, ownerId: acme.owner.id, name: `acme-${i}` })),
@@ -34,7 +33,6 @@ beforeAll(async () => {
     ],
   });
 });
-afterAll(() => h.close());
 
 /** A transaction opened the way the access check opens one for a query (src/auth/access.ts), and its scope. */
 async function hold(org: TestOrganization) {

@@ -1,6 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { decodeJwt } from 'jose';
-import { errorCodes, platformId, startHarness, type Harness, type TestOrganization, type TestUser } from './helpers/harness';
+import { errorCodes, platformId, type Harness, type TestOrganization, type TestUser } from './helpers/harness';
+import { twoOrganizations } from './helpers/two-organizations';
 
 /**
  * Support sessions (issue 13, item 6): every mutation a session may make works
@@ -18,10 +19,8 @@ let sessionId: string;
 
 const REASON = 'Ticket #4711: customer cannot see their projects';
 
+twoOrganizations({ }, (f) => ({ h, acme, globex } = f));
 beforeAll(async () => {
-  h = await startHarness();
-  acme = await h.createOrganization('Acme');
-  globex = await h.createOrganization('Globex');
   operator = await h.createPlatformOperator();
   // PRO: custom domains are part of the plan (FREE has none).
   await h.system.prisma.subscription.update({ where: { organizationId: acme.id }, data: { plan: 'PRO' } });
@@ -33,7 +32,6 @@ beforeAll(async () => {
   session = started.data!.startSupportSession.token;
   sessionId = String(decodeJwt(session).jti);
 });
-afterAll(() => h.close());
 
 async function run<T = Record<string, any>>(document: string, variables?: Record<string, unknown>) {
   return h.execute<T, unknown>(document, { token: session, variables });

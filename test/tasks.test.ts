@@ -1,5 +1,6 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { errorCodes, startHarness, type Harness, type TestOrganization } from './helpers/harness';
+import { errorCodes, type Harness, type TestOrganization } from './helpers/harness';
+import { twoOrganizations } from './helpers/two-organizations';
 import { OPEN_READ, summarizeStatement } from './helpers/statements';
 
 /**
@@ -10,11 +11,10 @@ import { OPEN_READ, summarizeStatement } from './helpers/statements';
  */
 
 let h: Harness;
+let acme: TestOrganization;
+let globex: TestOrganization;
 let statements: string[] = [];
-beforeAll(async () => {
-  h = await startHarness({ onStatement: (sql) => statements.push(sql) });
-});
-afterAll(() => h.close());
+twoOrganizations({ fresh: 'per test', onStatement: (sql) => statements.push(sql) }, (f) => ({ h, acme, globex } = f));
 
 const TASK_FIELDS = 'id title status dueDate project { id name } assignee { id email }';
 const CREATE = `mutation($input: CreateTaskInput!) { createTask(input: $input) { task { ${TASK_FIELDS} } } }`;
@@ -34,12 +34,6 @@ async function projectOf(org: TestOrganization, name = 'Launch'): Promise<string
 async function createTask(org: TestOrganization, input: Record<string, unknown>, token = org.member.token) {
   return h.execute<{ createTask: { task: TaskShape } }, unknown>(CREATE, { token, variables: { input } });
 }
-
-let acme: TestOrganization;
-let globex: TestOrganization;
-beforeEach(async () => {
-  [acme, globex] = [await h.createOrganization('Acme'), await h.createOrganization('Globex')];
-});
 
 it('creates a task in a project of the organization, assigned to a member; the other organization sees nothing of it', async () => {
   const project = await projectOf(acme);

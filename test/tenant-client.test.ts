@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createDatabase, type Database } from '../src/db/client';
 import { createTenantClient, scopeStatement, type TenantClient } from '../src/db/tenant';
 import { Prisma } from '../src/generated/prisma/client';
-import { startHarness, type Harness, type TestOrganization } from './helpers/harness';
+import { type Harness, type TestOrganization } from './helpers/harness';
+import { twoOrganizations } from './helpers/two-organizations';
 
 /**
  * The tenant client against real PostgreSQL, connected as the runtime role:
@@ -14,10 +15,8 @@ let h: Harness;
 let acme: TestOrganization;
 let globex: TestOrganization;
 
+twoOrganizations({ }, (f) => ({ h, acme, globex } = f));
 beforeAll(async () => {
-  h = await startHarness();
-  acme = await h.createOrganization('Acme');
-  globex = await h.createOrganization('Globex');
   await h.system.prisma.project.createMany({
     data: [
       { organizationId: acme.id, ownerId: acme.owner.id, name: 'acme-1' },
@@ -26,7 +25,6 @@ beforeAll(async () => {
     ],
   });
 });
-afterAll(() => h.close());
 
 const tenant = (org: TestOrganization) => createTenantClient(h.db.prisma, { organizationId: org.id, userId: org.owner.id });
 

@@ -2,7 +2,8 @@ import { SignJWT } from 'jose';
 import { createTokenVerifier, TokenError } from '../src/auth/tokens';
 import { loadConfig } from '../src/config';
 import { createSafeLogger, escapeLogText, MAX_ARGUMENT_CHARS } from '../src/logging';
-import { errorCodes, startHarness, TEST_SECRET, type Harness, type TestOrganization } from './helpers/harness';
+import { errorCodes, TEST_SECRET, type Harness, type TestOrganization } from './helpers/harness';
+import { twoOrganizations } from './helpers/two-organizations';
 import { ViewerQuery } from './operations';
 
 /**
@@ -15,12 +16,7 @@ let h: Harness;
 let acme: TestOrganization;
 let globex: TestOrganization;
 
-beforeAll(async () => {
-  h = await startHarness();
-  acme = await h.createOrganization('Acme');
-  globex = await h.createOrganization('Globex');
-});
-afterAll(() => h.close());
+twoOrganizations({ }, (f) => ({ h, acme, globex } = f));
 
 const secret = new TextEncoder().encode(TEST_SECRET);
 const nowSeconds = () => Math.floor(Date.now() / 1000);

@@ -7,7 +7,8 @@ import { dayDate, monthEnd, monthStart, utcDay } from '../src/usage/days';
 import { createUsageRecorder, type Queryable } from '../src/usage/recorder';
 import { quotaMonth } from '../src/usage/api-calls-quota';
 import { createGateway } from '../src/yoga';
-import { errorCodes, startHarness, TEST_SECRET, type Harness, type TestOrganization, platformId } from './helpers/harness';
+import { errorCodes, TEST_SECRET, type Harness, type TestOrganization, platformId } from './helpers/harness';
+import { twoOrganizations } from './helpers/two-organizations';
 import { OPEN_READ, summarizeStatement } from './helpers/statements';
 import type { UsagePeriod } from './gql/graphql';
 import { PlatformUsageQuery, UsageQuery, ViewerRoleQuery } from './usage.operations';
@@ -24,14 +25,7 @@ let statements: string[] = [];
 let acme: TestOrganization;
 let globex: TestOrganization;
 
-beforeAll(async () => {
-  h = await startHarness({ onStatement: (sql) => statements.push(sql) });
-});
-beforeEach(async () => {
-  acme = await h.createOrganization('Acme');
-  globex = await h.createOrganization('Globex');
-});
-afterAll(() => h.close());
+twoOrganizations({ fresh: 'per test', onStatement: (sql) => statements.push(sql) }, (f) => ({ h, acme, globex } = f));
 
 const CURRENT_MONTH = { preset: 'CURRENT_MONTH' } as const;
 const REASON = 'ticket #4: usage question';

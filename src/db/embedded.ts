@@ -168,11 +168,12 @@ async function startPostmaster({ databaseDir, port, logFile, maintenanceUrl }: {
   const ids = process.getuid?.() === 0 ? osUser('postgres') : {};
   const log = openSync(logFile, 'a');
   const logStart = statSync(logFile).size;
-  const child = spawn(postgres, ['-D', databaseDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1'], {
+  // lc_messages=C: the log lines quoted in our errors are in English whatever the machine's locale
+  // (a setting, not the child's environment: the child inherits the gateway's, read only by src/config.ts).
+  const child = spawn(postgres, ['-D', databaseDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'lc_messages=C'], {
     ...ids,
     detached: true,
     stdio: ['ignore', log, log],
-    env: { ...process.env, LC_MESSAGES: 'C' },
   });
   closeSync(log);
   let exited: string | undefined;

@@ -62,8 +62,10 @@ export class PlanLimits {
         this.#byPlan = new Map(rows.map((row) => [row.plan, { tokens: row.max_tokens, depth: row.max_depth, aliases: row.max_aliases, directives: row.max_directives, cost: row.max_cost }]));
         const all = [...this.#byPlan.values()];
         if (all.length) {
-          const each = (pick: (...values: number[]) => number) =>
-            Object.fromEntries((Object.keys(FALLBACK) as (keyof OperationLimits)[]).map((key) => [key, pick(...all.map((limits) => limits[key]))])) as unknown as OperationLimits;
+          const each = (pick: (...values: number[]) => number): OperationLimits => {
+            const of = (key: keyof OperationLimits) => pick(...all.map((limits) => limits[key]));
+            return { tokens: of('tokens'), depth: of('depth'), aliases: of('aliases'), directives: of('directives'), cost: of('cost') };
+          };
           this.#ceiling = each(Math.max);
           this.#floor = each(Math.min);
         }

@@ -150,6 +150,16 @@ function rangeInput(scalar: 'Date' | 'DateTime') {
   return dateRanges[scalar];
 }
 
+/** What a tenantModel resolver calls on a Prisma model delegate found by name (TenantClient's, for that model). */
+interface RuntimeDelegate {
+  findMany(args: object): Promise<unknown>;
+  findUnique(args: object): Promise<unknown>;
+  count(args: object): Promise<unknown>;
+  create(args: object): Promise<unknown>;
+  update(args: object): Promise<unknown>;
+  delete(args: object): Promise<unknown>;
+}
+
 /** The input field of `info`, validated: a reference takes the target's global ID and yields its row id. */
 function inputField(t: AnyFieldBuilder, info: ScalarInfo, rule: z.ZodType | true, required: boolean) {
   const validate = info.references ? globalIdOf(info.references) : rule === true ? undefined : rule;
@@ -166,7 +176,12 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
   const delegate = lowerFirst(name);
   const plural = options.plural ?? `${delegate}s`;
   tenantModelSurfaces.push({ name, plural, get: delegate, update: !!options.update, delete: !!options.delete });
-  const db = (ctx: Context) => (ctx.tenantDb() as unknown as Record<string, Record<string, (args: object) => Promise<unknown>>>)[delegate];
+  // The model is named at run time: its delegate is read by name off the request's TenantClient.
+  const db = (ctx: Context): RuntimeDelegate => {
+    const found: unknown = Reflect.get(ctx.tenantDb(), delegate);
+    if (typeof found !== 'object' || found === null) throw new Error(`tenantModel('${name}'): the tenant client has no delegate ${delegate}`);
+    return found as RuntimeDelegate;
+  };
   const key = (ctx: Context, id: string) => ({ organizationId_id: { organizationId: ctx.viewer!.organizationId, id } });
   const b = builder as AnyFieldBuilder;
 

@@ -15,6 +15,8 @@ export interface TestServer {
   url: string;
   label: string;
   embedded?: EmbeddedDatabase;
+  /** The PostgreSQL on 127.0.0.1:5432, whose runs are this machine's. */
+  local?: boolean;
 }
 
 const LOCAL_SERVER = 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -47,7 +49,7 @@ export async function chooseTestServer(env = process.env): Promise<TestServer> {
     if (!(await answers(env.TEST_DATABASE_URL))) throw new Error('TEST_DATABASE_URL is set but does not answer.');
     return { url: env.TEST_DATABASE_URL, label: 'TEST_DATABASE_URL' };
   }
-  if (await answers(LOCAL_SERVER)) return { url: LOCAL_SERVER, label: 'the PostgreSQL on 127.0.0.1:5432' };
+  if (await answers(LOCAL_SERVER)) return { url: LOCAL_SERVER, label: 'the PostgreSQL on 127.0.0.1:5432', local: true };
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tenantgate-test-'));
   const port = await freePort();
   const embedded = await startEmbeddedPostgres({ dataDir, port });

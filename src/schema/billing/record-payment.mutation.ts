@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { builder } from '../../builder';
+import { payloadType } from '../payload';
 import { periodOf } from '../../billing/period';
 import { expectedAmount, recordPayment } from '../../billing/payments';
 import { badUserInput, failedPrecondition, notFound } from '../../errors';
@@ -7,7 +8,7 @@ import type { Invoice } from '../../generated/prisma/client';
 import type { SubscriptionStatus } from '../../generated/prisma/enums';
 import { globalIdOf } from '../global-id';
 import { SubscriptionStatusEnum } from './plan.type';
-import { action, platformOnly, reason } from '../platform/platform.type';
+import { asPlatform, platformOnly, reason } from '../platform/platform.type';
 import { PlatformInvoice } from './platform-invoice.type';
 
 const RecordPaymentInput = builder.inputType('RecordPaymentInput', {
@@ -23,15 +24,13 @@ const RecordPaymentInput = builder.inputType('RecordPaymentInput', {
   }),
 });
 
-const RecordPaymentPayload = builder
-  .objectRef<{ invoice: Invoice; subscriptionStatus: SubscriptionStatus; paidThrough: Date }>('RecordPaymentPayload')
-  .implement({
-    fields: (t) => ({
-      invoice: t.expose('invoice', { type: PlatformInvoice }),
-      subscriptionStatus: t.expose('subscriptionStatus', { type: SubscriptionStatusEnum }),
-      paidThrough: t.expose('paidThrough', { type: 'DateTime' }),
-    }),
-  });
+const RecordPaymentPayload = payloadType<{ invoice: Invoice; subscriptionStatus: SubscriptionStatus; paidThrough: Date }>('RecordPaymentPayload', {
+  fields: (t) => ({
+    invoice: t.expose('invoice', { type: PlatformInvoice }),
+    subscriptionStatus: t.expose('subscriptionStatus', { type: SubscriptionStatusEnum }),
+    paidThrough: t.expose('paidThrough', { type: 'DateTime' }),
+  }),
+});
 
 builder.mutationField('recordPayment', (t) =>
   t.field({
@@ -41,7 +40,8 @@ builder.mutationField('recordPayment', (t) =>
       "Records a payment of an invoice's total: the invoice turns PAID, the subscription ACTIVE and paid a month further. An invoice is paid once: FAILED_PRECONDITION the second time. Recorded in the audit log, with the reason.",
     args: { input: t.arg({ type: RecordPaymentInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const outcome = await recordPayment(ctx.platformDb(), { invoiceId: String(input.invoiceId), amountMinor: BigInt(input.amount) }, action(ctx, input.reason));
+      const { db, action } = asPlatform(ctx, input.reason);
+      const outcome = await recordPayment(db, { invoiceId: String(input.invoiceId), amountMinor: BigInt(input.amount) }, action);
       switch (outcome.kind) {
         case 'paid':
           return { invoice: outcome.invoice, subscriptionStatus: outcome.subscription.status, paidThrough: outcome.subscription.paidThrough };

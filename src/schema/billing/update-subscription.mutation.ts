@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { builder } from '../../builder';
+import { payloadType } from '../payload';
 import { updateSubscription } from '../../billing/subscriptions';
 import { PlanEnum } from './plan.type';
 
@@ -25,7 +26,7 @@ const UpdateSubscriptionInput = builder.inputType('UpdateSubscriptionInput', {
   }),
 });
 
-const UpdateSubscriptionPayload = builder.objectRef<{ organizationId: string }>('UpdateSubscriptionPayload').implement({
+const UpdateSubscriptionPayload = payloadType<{ organizationId: string }>('UpdateSubscriptionPayload', {
   fields: (t) => ({
     organization: t.prismaField({
       type: 'Organization',

@@ -4,6 +4,7 @@ import { queryFromInfo } from '@pothos/plugin-prisma';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Prisma, Role } from '../../generated/prisma/client';
 import { builder } from '../../builder';
+import { payloadType } from '../payload';
 import type { Context } from '../../context';
 import { isRecordNotFound, refusalOf } from '../../db/database-errors';
 import { failedPrecondition, notFound } from '../../errors';
@@ -144,7 +145,7 @@ function departmentPayload(name: string) {
 
 const CreateDepartmentPayload = departmentPayload('CreateDepartmentPayload');
 const UpdateDepartmentPayload = departmentPayload('UpdateDepartmentPayload');
-const DeleteDepartmentPayload = builder.objectRef<{ deletedDepartmentId: string }>('DeleteDepartmentPayload').implement({
+const DeleteDepartmentPayload = payloadType<{ deletedDepartmentId: string }>('DeleteDepartmentPayload', {
   fields: (t) => ({ deletedDepartmentId: t.exposeID('deletedDepartmentId') }),
 });
 const AssignToDepartmentPayload = memberPayload('AssignToDepartmentPayload');

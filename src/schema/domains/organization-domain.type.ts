@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { OrganizationDomain as OrganizationDomainRow } from '../../generated/prisma/client';
 import { builder } from '../../builder';
+import { payloadType } from '../payload';
 import { refusalOf } from '../../db/database-errors';
 import { alreadyExists } from '../../errors';
 import { startVerification } from '../../domains/domain-verification';
@@ -34,7 +35,7 @@ const AddDomainInput = builder.inputType('AddDomainInput', {
   }),
 });
 
-const AddDomainPayload = builder.objectRef<{ domain: OrganizationDomainRow }>('AddDomainPayload').implement({
+const AddDomainPayload = payloadType<{ domain: OrganizationDomainRow }>('AddDomainPayload', {
   fields: (t) => ({ domain: t.field({ type: OrganizationDomain, resolve: (payload) => payload.domain }) }),
 });
 

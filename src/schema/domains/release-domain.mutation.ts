@@ -1,7 +1,8 @@
 import { builder } from '../../builder';
+import { payloadType } from '../payload';
 import { releaseDomain } from '../../domains/platform';
 import { hostname } from './organization-domain.type';
-import { action, platformOnly, reason } from '../platform/platform.type';
+import { asPlatform, platformOnly, reason } from '../platform/platform.type';
 
 const ReleaseDomainInput = builder.inputType('ReleaseDomainInput', {
   fields: (t) => ({
@@ -10,7 +11,7 @@ const ReleaseDomainInput = builder.inputType('ReleaseDomainInput', {
   }),
 });
 
-const ReleaseDomainPayload = builder.objectRef<{ domain: string }>('ReleaseDomainPayload').implement({
+const ReleaseDomainPayload = payloadType<{ domain: string }>('ReleaseDomainPayload', {
   fields: (t) => ({ domain: t.exposeString('domain') }),
 });
 
@@ -21,7 +22,8 @@ builder.mutationField('releaseDomain', (t) =>
     description: 'Platform operators: unverifies a domain held by an organization, so that another can verify it. Audited; the holder gets a domain.unverified event.',
     args: { input: t.arg({ type: ReleaseDomainInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      await releaseDomain(ctx.platformDb(), input.domain, action(ctx, input.reason));
+      const { db, action } = asPlatform(ctx, input.reason);
+      await releaseDomain(db, input.domain, action);
       return { domain: input.domain };
     },
   }),

@@ -1,4 +1,5 @@
 import { builder } from '../../builder';
+import { payloadType } from '../payload';
 import { notFound } from '../../errors';
 import { isRecordNotFound } from '../../db/database-errors';
 import { assignableRole } from '../members/members.rules';
@@ -13,7 +14,7 @@ const UpdateDomainInput = builder.inputType('UpdateDomainInput', {
   }),
 });
 
-const UpdateDomainPayload = builder.objectRef<{ domain: object }>('UpdateDomainPayload').implement({
+const UpdateDomainPayload = payloadType<{ domain: object }>('UpdateDomainPayload', {
   fields: (t) => ({ domain: t.field({ type: OrganizationDomain, resolve: (p) => p.domain as never }) }),
 });
 

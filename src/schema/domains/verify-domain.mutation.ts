@@ -1,4 +1,5 @@
 import { builder } from '../../builder';
+import { payloadType } from '../payload';
 import { regenerateToken, sendVerificationEmail, verifyDomain } from '../../domains/domain-verification';
 import type { VerificationMailbox } from '../../domains/rules';
 import { hostname, OrganizationDomain } from './organization-domain.type';
@@ -16,7 +17,7 @@ const VerifyDomainInput = builder.inputType('VerifyDomainInput', {
   }),
 });
 
-const DomainResult = builder.objectRef<{ domain: object }>('VerifyDomainPayload').implement({
+const DomainResult = payloadType<{ domain: object }>('VerifyDomainPayload', {
   fields: (t) => ({ domain: t.field({ type: OrganizationDomain, resolve: (p) => p.domain as never }) }),
 });
 
@@ -57,7 +58,7 @@ const SendEmailInput = builder.inputType('SendDomainVerificationEmailInput', {
   }),
 });
 
-const SendEmailPayload = builder.objectRef<{ domain: object; sentTo: string }>('SendDomainVerificationEmailPayload').implement({
+const SendEmailPayload = payloadType<{ domain: object; sentTo: string }>('SendDomainVerificationEmailPayload', {
   fields: (t) => ({
     domain: t.field({ type: OrganizationDomain, resolve: (p) => p.domain as never }),
     sentTo: t.exposeString('sentTo'),

@@ -1,4 +1,5 @@
 import { builder } from '../../builder';
+import { payloadType } from '../payload';
 import { deleteFile } from '../../storage/file-store';
 import { filePath, fileStore } from './file.type';
 
@@ -6,7 +7,7 @@ const DeleteFileInput = builder.inputType('DeleteFileInput', {
   fields: (t) => ({ path: t.string({ required: true, validate: filePath }) }),
 });
 
-const DeleteFilePayload = builder.objectRef<{ deletedPath: string }>('DeleteFilePayload').implement({
+const DeleteFilePayload = payloadType<{ deletedPath: string }>('DeleteFilePayload', {
   fields: (t) => ({ deletedPath: t.exposeString('deletedPath') }),
 });
 

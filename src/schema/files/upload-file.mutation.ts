@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { builder } from '../../builder';
+import { payloadType } from '../payload';
 import { uploadFile, type StoredFileRow } from '../../storage/file-store';
 import { File, filePath, fileStore } from './file.type';
 
@@ -16,7 +17,7 @@ const UploadFileInput = builder.inputType('UploadFileInput', {
   }),
 });
 
-const UploadFilePayload = builder.objectRef<{ file: StoredFileRow }>('UploadFilePayload').implement({
+const UploadFilePayload = payloadType<{ file: StoredFileRow }>('UploadFilePayload', {
   fields: (t) => ({ file: t.field({ type: File, resolve: (payload) => payload.file }) }),
 });
 

@@ -2,6 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Invitation as InvitationRow } from '../../generated/prisma/client';
 import { InvitationStatus } from '../../generated/prisma/enums';
 import { builder } from '../../builder';
+import { payloadType } from '../payload';
 import { RoleEnum } from '../viewer/viewer.query';
 
 export const InvitationStatusEnum = builder.enumType(InvitationStatus, { name: 'InvitationStatus' });
@@ -22,7 +23,7 @@ export const Invitation = builder.objectRef<InvitationRow & { now: number }>('In
   }),
 });
 
-export const InvitationPayload = builder.objectRef<{ invitation: InvitationRow & { now: number } }>('InvitationPayload').implement({
+export const InvitationPayload = payloadType<{ invitation: InvitationRow & { now: number } }>('InvitationPayload', {
   fields: (t) => ({ invitation: t.field({ type: Invitation, resolve: (p) => p.invitation }) }),
 });
 

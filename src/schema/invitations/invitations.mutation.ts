@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { builder } from '../../builder';
+import { payloadType } from '../payload';
 import { badUserInput } from '../../errors';
 import { verifiedEmail } from '../../domains/rules';
 import { acceptInvitation, declineInvitation, inviteMember, resendInvitation, revokeInvitation } from '../../invitations/invitations';
@@ -99,7 +100,7 @@ builder.mutationField('acceptInvitation', (t) =>
   }),
 );
 
-const DeclinePayload = builder.objectRef<{ declined: boolean }>('DeclineInvitationPayload').implement({
+const DeclinePayload = payloadType<{ declined: boolean }>('DeclineInvitationPayload', {
   fields: (t) => ({ declined: t.exposeBoolean('declined') }),
 });
 

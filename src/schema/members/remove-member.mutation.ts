@@ -1,5 +1,6 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../../builder';
+import { payloadType } from '../payload';
 import { globalIdOf } from '../global-id';
 import { removeMember } from './members.rules';
 
@@ -9,7 +10,7 @@ const RemoveMemberInput = builder.inputType('RemoveMemberInput', {
   }),
 });
 
-const RemoveMemberPayload = builder.objectRef<{ removedUserId: string }>('RemoveMemberPayload').implement({
+const RemoveMemberPayload = payloadType<{ removedUserId: string }>('RemoveMemberPayload', {
   fields: (t) => ({ removedUserId: t.exposeID('removedUserId') }),
 });
 

@@ -1,4 +1,5 @@
 import { builder } from '../../builder';
+import { payloadType } from '../payload';
 import { globalIdOf } from '../global-id';
 import { transferOwnership } from './members.rules';
 import { Membership, type MembershipRow } from './membership.type';
@@ -9,14 +10,12 @@ const TransferOwnershipInput = builder.inputType('TransferOwnershipInput', {
   }),
 });
 
-const TransferOwnershipPayload = builder
-  .objectRef<{ owner: MembershipRow; previousOwner: MembershipRow }>('TransferOwnershipPayload')
-  .implement({
-    fields: (t) => ({
-      owner: t.field({ type: Membership, resolve: (payload) => payload.owner }),
-      previousOwner: t.field({ type: Membership, description: 'Now an ADMIN.', resolve: (payload) => payload.previousOwner }),
-    }),
-  });
+const TransferOwnershipPayload = payloadType<{ owner: MembershipRow; previousOwner: MembershipRow }>('TransferOwnershipPayload', {
+  fields: (t) => ({
+    owner: t.field({ type: Membership, resolve: (payload) => payload.owner }),
+    previousOwner: t.field({ type: Membership, description: 'Now an ADMIN.', resolve: (payload) => payload.previousOwner }),
+  }),
+});
 
 builder.mutationField('transferOwnership', (t) =>
   t.field({

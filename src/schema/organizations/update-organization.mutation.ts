@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { builder } from '../../builder';
+import { payloadType } from '../payload';
 import { PAID_SETTINGS, unpaidSwitchOns } from '../../billing/entitlements';
 import { badUserInput, forbidden, notFound } from '../../errors';
 import { assertCustomDomainAllowed } from '../../domains/custom-domain';
@@ -135,7 +136,7 @@ function splitSecrets(patch: SettingsPatch): { document: unknown; secrets: [Secr
   return { document, secrets };
 }
 
-const UpdateOrganizationPayload = builder.objectRef<{ organizationId: string }>('UpdateOrganizationPayload').implement({
+const UpdateOrganizationPayload = payloadType<{ organizationId: string }>('UpdateOrganizationPayload', {
   fields: (t) => ({
     organization: t.prismaField({
       type: 'Organization',

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { encodeGlobalID, resolveCursorConnection } from '@pothos/plugin-relay';
 import { builder } from '../../builder';
+import { payloadType } from '../payload';
 import type { Context } from '../../context';
-import { badUserInput, failedPrecondition } from '../../errors';
+import type { SystemDatabase } from '../../db/system';
+import { badUserInput, failedPrecondition, forbidden } from '../../errors';
 import { listAuditLog, type AuditLogCursor, type AuditLogEntry } from '../../platform/audit-log';
 import {
   createOrganization,
@@ -33,13 +35,22 @@ import { Quota, QuotaResourceEnum } from '../quotas/quota.type';
  * tenant types (Organization, User) resolve through the tenant client and RLS.
  */
 
+/** The one gate of a platform-only field, query or mutation: spread it into the field's options (`...platformOnly`). */
 export const platformOnly = { authScopes: { platform: true }, skipTypeScopes: true } as const;
 
 export const reason = z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters');
 
-/** The who and why of the request's platform action. */
-export function action(ctx: Context, why: string): PlatformAction {
-  return { actorUserId: ctx.platformOperator!.userId, reason: why, details: { clientAddress: ctx.clientAddress } };
+/**
+ * What a platform-only resolver works with: the system client, and the who and
+ * why of its action (recorded in platform_audit_log by src/platform/). The one
+ * place that checks the operator in a resolver: ctx.platformDb() refuses anyone
+ * else, whatever the field's auth scopes say.
+ */
+export function asPlatform(ctx: Context, why: string): { db: SystemDatabase; action: PlatformAction } {
+  const db = ctx.platformDb();
+  const operator = ctx.platformOperator;
+  if (!operator) throw forbidden('Only platform operators may do this');
+  return { db, action: { actorUserId: operator.userId, reason: why, details: { clientAddress: ctx.clientAddress } } };
 }
 
 const PlatformUser = builder.objectRef<PlatformUserShape>('PlatformUser').implement({
@@ -99,10 +110,12 @@ builder.queryFields((t) => ({
       search: t.arg.string({ description: 'Part of the slug or the name, any case.', validate: z.string().trim().max(200, 'must be at most 200 characters') }),
       reason: t.arg.string({ required: true, validate: reason }),
     },
-    resolve: (_root, args, ctx) =>
-      resolveCursorConnection<Promise<OrganizationSummary[]>>({ args, toCursor: (organization) => organization.slug }, (page) =>
-        listOrganizations(ctx.platformDb(), { ...page, search: args.search }, action(ctx, args.reason)),
-      ),
+    resolve: (_root, args, ctx) => {
+      const { db, action } = asPlatform(ctx, args.reason);
+      return resolveCursorConnection<Promise<OrganizationSummary[]>>({ args, toCursor: (organization) => organization.slug }, (page) =>
+        listOrganizations(db, { ...page, search: args.search }, action),
+      );
+    },
   }),
   platformAuditLog: t.connection({
     ...platformOnly,
@@ -112,14 +125,16 @@ builder.queryFields((t) => ({
       organizationId: t.arg.id({ validate: globalIdOf('PlatformOrganization') }),
       reason: t.arg.string({ required: true, validate: reason }),
     },
-    resolve: (_root, args, ctx) =>
-      resolveCursorConnection<Promise<AuditLogEntry[]>>({ args, toCursor: auditCursor.encode }, ({ after, before, ...page }) =>
+    resolve: (_root, args, ctx) => {
+      const { db, action } = asPlatform(ctx, args.reason);
+      return resolveCursorConnection<Promise<AuditLogEntry[]>>({ args, toCursor: auditCursor.encode }, ({ after, before, ...page }) =>
         listAuditLog(
-          ctx.platformDb(),
+          db,
           { ...page, after: auditCursor.decode(after, 'after'), before: auditCursor.decode(before, 'before'), organizationId: args.organizationId as string | null | undefined },
-          action(ctx, args.reason),
+          action,
         ),
-      ),
+      );
+    },
   }),
 }));
 
@@ -181,18 +196,18 @@ const SetQuotaInput = builder.inputType('SetQuotaInput', {
   }),
 });
 
-const SetQuotaPayload = builder.objectRef<{ organization: OrganizationSummary; quota: QuotaShape }>('SetQuotaPayload').implement({
+const SetQuotaPayload = payloadType<{ organization: OrganizationSummary; quota: QuotaShape }>('SetQuotaPayload', {
   fields: (t) => ({
     organization: t.expose('organization', { type: PlatformOrganization }),
     quota: t.expose('quota', { type: Quota, description: 'The quota as it now stands, with the organization\'s use.' }),
   }),
 });
 
-const CreateOrganizationPayload = builder.objectRef<{ organization: OrganizationSummary }>('CreateOrganizationPayload').implement({
+const CreateOrganizationPayload = payloadType<{ organization: OrganizationSummary }>('CreateOrganizationPayload', {
   fields: (t) => ({ organization: t.expose('organization', { type: PlatformOrganization }) }),
 });
 
-const StartSupportSessionPayload = builder.objectRef<SupportSession>('StartSupportSessionPayload').implement({
+const StartSupportSessionPayload = payloadType<SupportSession>('StartSupportSessionPayload', {
   description: 'A bearer token with which the operator acts as an admin of the organization, without being a member.',
   fields: (t) => ({
     token: t.exposeString('token'),
@@ -208,7 +223,7 @@ builder.mutationFields((t) => ({
     description: 'Creates an organization with its subscription, domains and owner. ALREADY_EXISTS when the slug is taken.',
     args: { input: t.arg({ type: CreateOrganizationInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const system = ctx.platformDb();
+      const { db: system, action } = asPlatform(ctx, input.reason);
       const { id } = await createOrganization(
         system,
         {
@@ -218,7 +233,7 @@ builder.mutationFields((t) => ({
           domains: input.domains ?? [],
           owner: input.ownerEmail ? { email: input.ownerEmail } : undefined,
         },
-        action(ctx, input.reason),
+        action,
       );
       return { organization: (await organizationsById(system, [id])).get(id)! };
     },
@@ -230,12 +245,12 @@ builder.mutationFields((t) => ({
       "Overrides one of an organization's plan limits (null: unlimited), or removes the override. A limit below current use blocks new creates and deletes nothing.",
     args: { input: t.arg({ type: SetQuotaInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const system = ctx.platformDb();
+      const { db: system, action } = asPlatform(ctx, input.reason);
       const organizationId = String(input.organizationId);
       const quota = await setQuotaOverride(
         system,
         { organizationId, resource: input.resource, override: input.clearOverride ? null : { limit: input.limit ?? null } },
-        action(ctx, input.reason),
+        action,
       );
       return { organization: (await organizationsById(system, [organizationId])).get(organizationId)!, quota };
     },
@@ -246,11 +261,12 @@ builder.mutationFields((t) => ({
     description: 'Switches into an organization for support: a token valid for an hour, recorded with the reason.',
     args: { input: t.arg({ type: StartSupportSessionInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
+      const { db, action } = asPlatform(ctx, input.reason);
       const sign = ctx.signSupportToken;
       if (!sign) {
         throw failedPrecondition('Support sessions need JWT_SECRET: the gateway signs their tokens itself, and with JWT_JWKS_URL tokens come from your identity provider');
       }
-      return startSupportSession(ctx.platformDb(), { organizationId: String(input.organizationId), sign }, action(ctx, input.reason));
+      return startSupportSession(db, { organizationId: String(input.organizationId), sign }, action);
     },
   }),
 }));

@@ -3,6 +3,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { ProjectStatus } from '../../generated/prisma/enums';
 import type { Prisma } from '../../generated/prisma/client';
 import { builder } from '../../builder';
+import { payloadType } from '../payload';
 import type { Context } from '../../context';
 import { isRecordNotFound, refusalOf } from '../../db/database-errors';
 import { forbidden, notFound } from '../../errors';
@@ -143,13 +144,13 @@ async function restrictionRefused(
   return error;
 }
 
-const CreateProjectPayload = builder.objectRef<{ project: ProjectRow }>('CreateProjectPayload').implement({
+const CreateProjectPayload = payloadType<{ project: ProjectRow }>('CreateProjectPayload', {
   fields: (t) => ({ project: t.field({ type: Project, resolve: (payload) => payload.project }) }),
 });
-const UpdateProjectPayload = builder.objectRef<{ project: ProjectRow }>('UpdateProjectPayload').implement({
+const UpdateProjectPayload = payloadType<{ project: ProjectRow }>('UpdateProjectPayload', {
   fields: (t) => ({ project: t.field({ type: Project, resolve: (payload) => payload.project }) }),
 });
-const DeleteProjectPayload = builder.objectRef<{ deletedProjectId: string }>('DeleteProjectPayload').implement({
+const DeleteProjectPayload = payloadType<{ deletedProjectId: string }>('DeleteProjectPayload', {
   fields: (t) => ({ deletedProjectId: t.exposeID('deletedProjectId') }),
 });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Role } from '../../generated/prisma/enums';
 import { builder } from '../../builder';
+import { payloadType } from '../payload';
 import { refusalOf } from '../../db/database-errors';
 import { forbidden, notFound } from '../../errors';
 import { SharePermissionEnum, shareableRow, VisibilityEnum } from './sharing.type';
@@ -38,7 +39,7 @@ const SetVisibilityInput = builder.inputType('SetVisibilityInput', {
   }),
 });
 
-const SharingPayload = builder.objectRef<{ id: string }>('SharingPayload').implement({
+const SharingPayload = payloadType<{ id: string }>('SharingPayload', {
   description: 'The row whose sharing changed. Says nothing about which of the named organizations exist.',
   fields: (t) => ({ id: t.exposeID('id') }),
 });

@@ -1,6 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { z } from 'zod';
 import { builder } from '../../builder';
+import { payloadType } from '../payload';
 import { emailDomain, verifiedEmail } from '../../domains/rules';
 import type { Joined } from '../../invitations/invitations';
 import { completeSignUp, suggestedOrganizations, verifiedDomainOwner, type DomainOwner } from '../../signup/signup';
@@ -24,7 +25,7 @@ const CompleteSignUpInput = builder.inputType('CompleteSignUpInput', {
   }),
 });
 
-const CompleteSignUpPayload = builder.objectRef<{ organization: Joined; created: boolean }>('CompleteSignUpPayload').implement({
+const CompleteSignUpPayload = payloadType<{ organization: Joined; created: boolean }>('CompleteSignUpPayload', {
   fields: (t) => ({
     organization: t.field({ type: JoinedOrganization, resolve: (p) => p.organization }),
     created: t.exposeBoolean('created', { description: 'True when a new organization was created for you; false when you joined one by your email domain.' }),

@@ -7,7 +7,7 @@ import { MAX_PERIOD_DAYS, resolvePeriod, type DayRange } from '../../usage/perio
 import { readUsage, type UsageReport } from '../../usage/report';
 import { globalIdOf } from '../global-id';
 import { Money } from '../money';
-import { action, platformOnly, reason } from '../platform/platform.type';
+import { asPlatform, platformOnly, reason } from '../platform/platform.type';
 
 /**
  * Usage: what an organization consumed in a period (API calls, bytes sent,
@@ -98,7 +98,9 @@ builder.queryFields((t) => ({
       period: t.arg({ type: UsagePeriod, required: true }),
       reason: t.arg.string({ required: true, validate: reason }),
     },
-    resolve: (_root, args, ctx) =>
-      organizationUsage(ctx.platformDb(), { organizationId: String(args.organizationId), period: resolvePeriod(args.period, ctx.now()) }, action(ctx, args.reason)),
+    resolve: (_root, args, ctx) => {
+      const { db, action } = asPlatform(ctx, args.reason);
+      return organizationUsage(db, { organizationId: String(args.organizationId), period: resolvePeriod(args.period, ctx.now()) }, action);
+    },
   }),
 }));

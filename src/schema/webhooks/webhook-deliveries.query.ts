@@ -1,6 +1,7 @@
 import { resolveCursorConnection } from '@pothos/plugin-relay';
 import type { Role } from '../../generated/prisma/client';
 import { builder } from '../../builder';
+import { payloadType } from '../payload';
 import { badUserInput, notFound } from '../../errors';
 import { globalIdOf } from '../global-id';
 import {
@@ -65,7 +66,7 @@ builder.queryFields((t) => ({
   }),
 }));
 
-const RedeliverPayload = builder.objectRef<{ delivery: WebhookDeliveryRow }>('RedeliverWebhookPayload').implement({
+const RedeliverPayload = payloadType<{ delivery: WebhookDeliveryRow }>('RedeliverWebhookPayload', {
   fields: (t) => ({ delivery: t.field({ type: WebhookDelivery, resolve: (payload) => payload.delivery }) }),
 });
 

@@ -2,6 +2,7 @@ import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import type { Role } from '../../generated/prisma/client';
 import { builder } from '../../builder';
+import { payloadType } from '../payload';
 import { failedPrecondition, notFound } from '../../errors';
 import { isPublicAddress } from '../../events/http-post';
 import { newWebhookSecret } from '../../events/signing';
@@ -38,10 +39,10 @@ const EndpointWithSecret = builder.objectRef<{ endpoint: WebhookEndpointRow; sec
     secret: t.exposeString('secret', { description: 'The signing secret (whsec_...). Shown this once: store it in the receiver.' }),
   }),
 });
-const EndpointPayload = builder.objectRef<{ endpoint: WebhookEndpointRow }>('WebhookEndpointPayload').implement({
+const EndpointPayload = payloadType<{ endpoint: WebhookEndpointRow }>('WebhookEndpointPayload', {
   fields: (t) => ({ endpoint: t.field({ type: WebhookEndpoint, resolve: (payload) => payload.endpoint }) }),
 });
-const DeletePayload = builder.objectRef<{ deletedId: string }>('DeleteWebhookEndpointPayload').implement({
+const DeletePayload = payloadType<{ deletedId: string }>('DeleteWebhookEndpointPayload', {
   fields: (t) => ({ deletedId: t.exposeID('deletedId') }),
 });
 
