@@ -30,8 +30,10 @@ import { createUsageRecorder, type Queryable, type UsageRecorder } from './usage
 import { useFileDownloads } from './plugins/use-file-downloads';
 import { useStreamingUpload } from './plugins/use-streaming-upload';
 import type { FileStore } from './storage/file-store';
+import { createDenialRecorder, type DenialRecorder } from './audit/access-denials';
+import { useAccessDenials } from './plugins/use-access-denials';
 
-export interface GatewayOptions extends Omit<ContextDependencies, 'usage'> {
+export interface GatewayOptions extends Omit<ContextDependencies, 'usage' | 'denials'> {
   /**
    * Serve GraphiQL at the GraphQL endpoint.
    * @default true
@@ -106,6 +108,14 @@ export interface GatewayOptions extends Omit<ContextDependencies, 'usage'> {
    * @default 5 GiB
    */
   maxUploadBytes?: number;
+  /**
+   * Denied access audited and alerted (src/audit/access-denials.ts): a request's
+   * refusals written once its response is out, one statement, on `db.pool`.
+   * A recorder of your own: you can wait for its writes (tests). `false`: not
+   * recorded (the responses are the same either way).
+   * @default true
+   */
+  accessDenials?: boolean | DenialRecorder;
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
@@ -145,7 +155,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
     : options.db.pool;
   const recorder = usage === true ? createUsageRecorder({ pool: usagePool, now: options.now }) : usage || null;
-  const createContext = createContextFactory({ ...options, usage: recorder ?? undefined });
+  const denials =
+    options.accessDenials === false ? null : options.accessDenials === true || options.accessDenials === undefined ? createDenialRecorder({ pool: options.db.pool, onError: (error) => options.logger?.error({ err: error }, 'access denials not recorded') }) : options.accessDenials;
+  const createContext = createContextFactory({ ...options, usage: recorder ?? undefined, denials: denials ?? undefined });
   const { files, maxUploadBytes = 5 * 1024 ** 3 } = options;
   return createYoga<Record<string, unknown>, Context>({
     schema,
@@ -178,6 +190,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       useOperationLimits(planLimits),
       recorder ? useUsage(recorder, { costPerApiCall: options.operationLimits?.costPerApiCall }) : {},
       useRequestTransaction(options.db),
+      denials ? useAccessDenials({ recorder: denials, verifyToken: options.verifyToken, trustedProxies: options.trustedProxies }) : {},
       useSupportSessions(),
       useBillingGate({ graceDays: options.billingGraceDays ?? DEFAULT_GRACE_DAYS, now: options.now }),
       useRequestCacheRelease(),

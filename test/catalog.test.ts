@@ -184,6 +184,7 @@ describe('the helper functions', () => {
       'organization_secret_events',
       'quota_override_events',
       'quota_usage',
+      'record_access_denials',
       'record_usage',
       'share',
       'share_grants_sync',
