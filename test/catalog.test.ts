@@ -175,6 +175,7 @@ describe('the helper functions', () => {
       'ensure_user',
       'files_track_storage',
       'invitation_by_token',
+      'invitation_events',
       'invoice_events',
       'is_platform_operator',
       'membership_events',

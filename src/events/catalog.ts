@@ -32,10 +32,13 @@ export interface EventPayloads {
   'department.created': { id: string; name: string };
   'department.updated': { id: string; name: string; changed: string[] };
   'department.deleted': { id: string };
-  'invitation.created': { email: string; role: string };
-  'invitation.accepted': { email: string; role: string };
-  'invitation.declined': { email: string };
-  'invitation.revoked': { email: string };
+  'invitation.created': { invitationId: string; email: string; role: string };
+  'invitation.accepted': { invitationId: string; userId: string; role: string };
+  'invitation.declined': { invitationId: string; email: string; role: string };
+  'invitation.revoked': { invitationId: string; email: string; role: string };
+  'invitation.resent': { invitationId: string; email: string; role: string; previousRole: string };
+  'support.started': { sessionId: string | null; reason: string; expiresAt: string };
+  'support.ended': { sessionId: string; endedAt: string; how: 'expired' };
   'member.joined': { userId: string; role: string; via: string };
   'quota.exceeded': { resource: string; limit: number; used: number };
   /**
@@ -73,7 +76,8 @@ export const EVENT_TYPES = [
   'subscription.changed', 'invoice.issued', 'invoice.paid',
   'quota.override_changed', 'quota.exceeded',
   'domain.added', 'domain.removed', 'domain.verified', 'domain.unverified',
-  'invitation.created', 'invitation.accepted', 'invitation.declined', 'invitation.revoked',
+  'invitation.created', 'invitation.accepted', 'invitation.declined', 'invitation.revoked', 'invitation.resent',
+  'support.started', 'support.ended',
   'webhook_endpoint.created', 'webhook_endpoint.updated', 'webhook_endpoint.deleted', 'webhook_endpoint.secret_rotated',
   'webhook_endpoint.enabled', 'webhook_endpoint.disabled',
   'security.access_denied', 'audit.exported',
@@ -97,5 +101,7 @@ export const NOTABLE_EVENTS: readonly string[] = [
   'domain.unverified',
   'webhook_endpoint.disabled',
   'quota.exceeded',
+  'support.started',
+  'support.ended',
   'security.access_denied',
 ];

@@ -9,6 +9,7 @@ import type { EventHandlers } from './handlers';
 import { post, type PostOutcome } from './http-post';
 import { signatureHeaders } from './signing';
 import { defaultEventWorkerConfig, type EventWorkerConfig } from './config';
+import { recordEndedSupportSessions } from '../audit/support-sessions';
 
 export interface EventWorkerOptions {
   /** The owner role's URL: the worker reads every organization's outbox. */
@@ -32,6 +33,7 @@ export interface EventWorker {
 const RELAY = 'events:relay';
 const DELIVER = 'events:deliver';
 const PRUNE = 'audit:prune';
+const SUPPORT_ENDED = 'audit:support-ended';
 /** Events moved from the outbox to the queue per transaction. */
 const RELAY_BATCH = 1000;
 /** Deliveries per job queued by the relay: attempted in parallel, recorded in one transaction. */
@@ -324,7 +326,16 @@ export async function startEventWorker(options: EventWorkerOptions): Promise<Eve
     await pool.query(`DELETE FROM security_alert_windows WHERE window_started_at < now() - interval '1 day'`);
   };
 
-  const taskList: TaskList = { [RELAY]: relay, [DELIVER]: deliver, [PRUNE]: prune };
+  const supportEnded: Task = async () => {
+    const client = await pool.connect();
+    try {
+      await recordEndedSupportSessions(client);
+    } finally {
+      client.release();
+    }
+  };
+
+  const taskList: TaskList = { [RELAY]: relay, [DELIVER]: deliver, [PRUNE]: prune, [SUPPORT_ENDED]: supportEnded };
   const runner = await run({
     pgPool: pool,
     taskList,
@@ -337,7 +348,7 @@ export async function startEventWorker(options: EventWorkerOptions): Promise<Eve
     logger: new Logger(() => (level, message) => {
       if (level === 'error' || level === 'warning') log(`graphile-worker ${level}: ${message}`);
     }),
-    crontab: [`* * * * * ${RELAY} ?jobKey=${RELAY}&jobKeyMode=preserve_run_at`, `17 3 * * * ${PRUNE}`].join('\n'),
+    crontab: [`* * * * * ${RELAY} ?jobKey=${RELAY}&jobKeyMode=preserve_run_at`, `* * * * * ${SUPPORT_ENDED} ?jobKey=${SUPPORT_ENDED}`, `17 3 * * * ${PRUNE}`].join('\n'),
   });
 
   const wake = () => runner.addJob(RELAY, {}, { jobKey: RELAY, jobKeyMode: 'preserve_run_at' }).then(() => undefined, () => undefined);
