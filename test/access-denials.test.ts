@@ -270,6 +270,36 @@ describe('the other denials: each recorded once in the caller\'s organization, a
   });
 });
 
+describe('platform operators', () => {
+  it("a support session's refused mutation: recorded in the organization's log under actor SUPPORT", async () => {
+    const acme = await h.createOrganization();
+    const operator = await h.createPlatformOperator();
+    const started = await h.execute<{ startSupportSession: { token: string } }, unknown>(
+      'mutation($input: StartSupportSessionInput!) { startSupportSession(input: $input) { token } }',
+      { token: operator.token, variables: { input: { organizationId: encodeGlobalID('PlatformOrganization', acme.id), reason: 'Ticket 1: access check' } } },
+    );
+    const session = started.data!.startSupportSession.token;
+    const refused = await twice(`mutation ($id: ID!) { removeMember(input: { userId: $id }) { __typename } }`, { token: session, variables: { id: encodeGlobalID('User', acme.member.id) } });
+    expect(JSON.parse(refused.bytes).errors[0].extensions.reason).toBe('SUPPORT_SESSION_REFUSED');
+    const rows = await denials(acme.id);
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row).toMatchObject({ actor_type: 'support', actor_id: operator.id, details: { reason: 'forbidden', code: 'FORBIDDEN', operation: 'mutation' } });
+    expect(await alerts(acme.id)).toEqual([{ actor_type: 'support', actor_id: operator.id, payload: { reason: 'forbidden', severity: 'low', operation: 'mutation' } }]);
+  });
+
+  it('a user who claims the platform scope and is no operator: the platform\'s log', async () => {
+    const acme = await h.createOrganization();
+    const claimer = await h.token(acme.member.id, undefined, { extraClaims: { platform: true } });
+    const refused = await twice(`{ __typename }`, { token: claimer });
+    expect(refused.status).toBe(403);
+    expect(await denials(acme.id)).toEqual([]);
+    expect(await platformLog({ actor: acme.member.id })).toEqual([
+      expect.objectContaining({ severity: 'medium', reason: 'not_a_platform_operator', actor_organization_id: null, target_organization_id: null }),
+      expect.objectContaining({ severity: 'medium', reason: 'not_a_platform_operator' }),
+    ]);
+  });
+});
+
 describe('tokens', () => {
   it('a forged token: the platform\'s log only (no organization may be told on its word), by address', async () => {
     const acme = await h.createOrganization();
