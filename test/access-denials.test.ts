@@ -4,6 +4,7 @@ import { SignJWT } from 'jose';
 import { createTokenVerifier, supportTokenSigner } from '../src/auth/tokens';
 import { createGateway, type Gateway } from '../src/yoga';
 import { createUsageRecorder } from '../src/usage/recorder';
+import { createDenialRecorder } from '../src/audit/access-denials';
 import { startHarness, TEST_SECRET, type Harness, type TestOrganization, type TestUser } from './helpers/harness';
 
 /**
@@ -340,5 +341,27 @@ describe('the success path', () => {
     expect(JSON.parse(ok.bytes).errors).toBeUndefined();
     expect(await denials(acme.id)).toEqual([]);
     expect(await platformLog({ actor: acme.member.id })).toEqual([]);
+  });
+});
+
+describe('the recorder', () => {
+  it('writes one batch at a time: a storm of refused requests costs one connection and a statement per batch, and loses nothing', async () => {
+    let statements = 0;
+    const recorder = createDenialRecorder({
+      pool: { query: ((text: string, values: unknown[]) => { statements += 1; return h.db.pool.query(text, values); }) as never },
+      onError: (error) => { throw error; },
+    });
+    const address = '192.0.2.201';
+    for (let i = 0; i < 30; i += 1) {
+      const request = new Request('http://tenantgate.test/graphql', { headers: { 'user-agent': `storm/${i}` } });
+      recorder.note(request, { reason: 'invalid_token', code: 'UNAUTHENTICATED' });
+      recorder.flush(request, address);
+    }
+    await recorder.settled();
+    // The first request's write, then the 29 that queued meanwhile in one.
+    expect(statements).toBe(2);
+    const logged = await platformLog({ ip: address });
+    expect(logged).toHaveLength(30);
+    expect(new Set(logged.map((r) => r.details.userAgent)).size).toBe(30);
   });
 });

@@ -76,24 +76,51 @@ export interface DenialRecorder {
   note(request: Request, denial: Denial): void;
   /** Whether this request has noted a denial. */
   has(request: Request): boolean;
-  /** Writes the request's denials, if any, in the background: called once its response is out. */
+  /** Queues the request's denials, if any, for writing: called once its response is out. */
   flush(request: Request, ip: string | null): void;
-  /** Resolves when every write started so far has ended (tests, shutdown). */
+  /** Resolves when everything queued so far is written (tests, shutdown). */
   settled(): Promise<void>;
 }
 
 /** At most this many denials per request are written (a document of 1,000 refused aliases is one attack, not 1,000). */
 const MAX_PER_REQUEST = 20;
+/** Denials per statement (app.record_access_denials takes at most 500). */
+const BATCH = 200;
+/** Denials waiting beyond this are dropped (and reported): a storm of refusals must not grow the heap without bound. */
+const MAX_QUEUED = 10_000;
 
 export interface DenialRecorderOptions {
   pool: Pick<pg.Pool, 'query'>;
-  /** A failed write is reported here and dropped: it must never fail a request. */
+  /** A failed write, or denials dropped from a full queue, reported here: it never fails a request. */
   onError?: (error: unknown) => void;
 }
 
+/**
+ * PERF: one write at a time. While a write is under way, the denials of
+ * later requests queue up and go together in the next one, so that a storm
+ * of refused requests (forged tokens, a scan of ids) costs at most one of the
+ * pool's connections, and one statement per batch, not one per request.
+ */
 export function createDenialRecorder({ pool, onError = () => undefined }: DenialRecorderOptions): DenialRecorder {
   const pending = new WeakMap<Request, Denial[]>();
-  const writes = new Set<Promise<void>>();
+  const queue: (Denial & RequestMeta)[] = [];
+  let writing: Promise<void> | null = null;
+  let dropped = 0;
+  const write = () => {
+    if (writing || queue.length === 0) return;
+    const batch = queue.splice(0, BATCH);
+    writing = pool
+      .query('SELECT app.record_access_denials($1::jsonb)', [JSON.stringify(batch)])
+      .then(() => undefined, onError)
+      .finally(() => {
+        writing = null;
+        if (dropped > 0) {
+          onError(new Error(`${dropped} access denials not recorded: the queue was full`));
+          dropped = 0;
+        }
+        write();
+      });
+  };
   return {
     note(request, denial) {
       const denials = pending.get(request);
@@ -106,14 +133,14 @@ export function createDenialRecorder({ pool, onError = () => undefined }: Denial
       if (!denials) return;
       pending.delete(request);
       const meta: RequestMeta = { ip, userAgent: request.headers.get('user-agent'), requestId: request.headers.get('x-request-id') };
-      const write = pool
-        .query('SELECT app.record_access_denials($1::jsonb, $2::jsonb)', [JSON.stringify(denials), JSON.stringify(meta)])
-        .then(() => undefined, onError)
-        .finally(() => writes.delete(write));
-      writes.add(write);
+      for (const denial of denials) {
+        if (queue.length >= MAX_QUEUED) dropped += 1;
+        else queue.push({ ...denial, ...meta });
+      }
+      write();
     },
     async settled() {
-      while (writes.size > 0) await Promise.all([...writes]);
+      while (writing) await writing;
     },
   };
 }

@@ -1,8 +1,9 @@
 -- Denied access, audited and alerted (issue 16, item 5; docs/adr/0061-access-denials.md).
 --
 -- The gateway collects a request's denials while it runs and, once the response
--- has gone, writes them with ONE call of app.record_access_denials() on a pool
--- connection: its own small transaction, never on the success path.
+-- has gone, writes them with app.record_access_denials() on a pool connection:
+-- its own small transaction, never on the success path; one write at a time,
+-- the denials of requests refused meanwhile batched into the next.
 
 -- The alert windows: one row per actor and reason. The first denial of a window
 -- raises an alert (a `security.access_denied` event, delivered like every event);
@@ -40,10 +41,9 @@ CREATE FUNCTION app.denial_severity(p_reason text) RETURNS text
       ELSE 'low' END
   $$;
 
--- Records a request's denials. p_denials: a JSON array of
+-- Records denials. p_denials: a JSON array (at most 500) of
 --   {reason, userId?, organizationId? (the token's org claim), support?, operation?, code?,
---    candidates? [{table, type, id}], quota? {resource, limit, used}}
--- p_meta: {ip, userAgent, requestId}.
+--    candidates? [{table, type, id}], quota? {resource, limit, used}, ip?, userAgent?, requestId?}
 --
 -- SECURITY DEFINER: a denial concerns an organization the caller may not be a
 -- member of (a token for another organization, another organization's id), and
@@ -60,7 +60,7 @@ CREATE FUNCTION app.denial_severity(p_reason text) RETURNS text
 --     no address: that someone outside tried, and on which of its own rows;
 --   - the platform (platform_security_log): everything, for every attempt on
 --     another organization and every denial with no organization to tell.
-CREATE FUNCTION app.record_access_denials(p_denials jsonb, p_meta jsonb) RETURNS void
+CREATE FUNCTION app.record_access_denials(p_denials jsonb) RETURNS void
   LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
@@ -81,14 +81,18 @@ DECLARE
   v_alert boolean;
   v_suppressed integer;
   v_details jsonb;
-  v_ip text := left(p_meta->>'ip', 100);
-  v_user_agent text := left(p_meta->>'userAgent', 500);
-  v_request_id text := left(p_meta->>'requestId', 200);
+  v_ip text;
+  v_user_agent text;
+  v_request_id text;
 BEGIN
-  IF jsonb_typeof(p_denials) IS DISTINCT FROM 'array' OR jsonb_array_length(p_denials) > 50 THEN
-    RAISE EXCEPTION 'app.record_access_denials: an array of at most 50 denials' USING ERRCODE = 'invalid_parameter_value';
+  IF jsonb_typeof(p_denials) IS DISTINCT FROM 'array' OR jsonb_array_length(p_denials) > 500 THEN
+    RAISE EXCEPTION 'app.record_access_denials: an array of at most 500 denials' USING ERRCODE = 'invalid_parameter_value';
   END IF;
   FOR d IN SELECT value FROM jsonb_array_elements(p_denials) LOOP
+    v_ip := left(d->>'ip', 100);
+    v_user_agent := left(d->>'userAgent', 500);
+    v_request_id := left(d->>'requestId', 200);
+    v_now := clock_timestamp();
     v_reason := d->>'reason';
     IF v_reason IS NULL OR v_reason NOT IN ('cross_organization', 'not_a_member', 'forbidden', 'ip_not_allowed', 'session_expired',
         'sso_required', 'quota_exceeded', 'operation_limit', 'invalid_token', 'not_a_platform_operator') THEN
@@ -187,5 +191,5 @@ BEGIN
   END LOOP;
 END
 $$;
-REVOKE ALL ON FUNCTION app.record_access_denials(jsonb, jsonb) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION app.record_access_denials(jsonb, jsonb) TO tenantgate_runtime;
+REVOKE ALL ON FUNCTION app.record_access_denials(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.record_access_denials(jsonb) TO tenantgate_runtime;
