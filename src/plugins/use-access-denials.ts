@@ -100,8 +100,8 @@ export function executionDenials(
 ): Denial[] {
   const errors = result.errors ?? [];
   const data = (result.data ?? null) as Record<string, unknown> | null;
-  // The cheap exit of the success path: no error, and no root field that came back null.
-  const operation = errors.length > 0 || (data && Object.values(data).includes(null)) ? getOperationAST(document, operationName) : null;
+  // The cheap exit of the success path: no error, and no root field that came back null (nothing allocated).
+  const operation = errors.length > 0 || hasNull(data) ? getOperationAST(document, operationName) : null;
   if (!operation) return [];
   const fields = new Map<string, FieldNode>();
   for (const selection of operation.selectionSet.selections) {
@@ -142,6 +142,12 @@ export function executionDenials(
     }
   }
   return denials;
+}
+
+function hasNull(data: Record<string, unknown> | null): boolean {
+  if (!data) return false;
+  for (const key in data) if (data[key] === null) return true;
+  return false;
 }
 
 /** The global IDs in a field's arguments (literals and variables, nested inputs too), of types with a table. */
