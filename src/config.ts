@@ -299,7 +299,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: read.integer('WEBHOOK_TIMEOUT_MS', defaultEventWorkerConfig.timeoutMs),
       allowPrivateAddresses: read.boolean('WEBHOOK_ALLOW_PRIVATE_ADDRESSES', false),
       datadogSite: env.DD_SITE || defaultEventWorkerConfig.datadogSite,
-      securityAlertWebhookUrl: env.SECURITY_ALERT_WEBHOOK_URL || undefined,
+      // The platform's alerts (high-severity security.access_denied, docs/adr/0061-access-denials.md); delivered with the SSRF guard.
+      securityAlertWebhookUrl: read.httpUrl('SECURITY_ALERT_WEBHOOK_URL'),
     },
     operations: loadOperationsConfig(read, isProduction(env)),
   };

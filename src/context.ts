@@ -1,4 +1,4 @@
-import type { OperationTypeNode } from 'graphql';
+import type { GraphQLError, OperationTypeNode } from 'graphql';
 import type { YogaInitialContext } from 'graphql-yoga';
 import type { IncomingMessage } from 'node:http';
 import type { Organization, Role } from './generated/prisma/client';
@@ -10,8 +10,10 @@ import { checkAccess, type ApiCallCounts } from './auth/access';
 import type { AccessCache } from './auth/access-cache';
 import { bearerToken } from './auth/bearer';
 import { clientAddress } from './auth/client-address';
-import { requestPolicy } from './auth/request-policy';
+import { decodeJwt } from 'jose';
+import { requestPolicyRefusal } from './auth/request-policy';
 import { TokenError, type TokenClaims, type TokenVerifier } from './auth/tokens';
+import type { Denial, DenialRecorder } from './audit/access-denials';
 import { forbidden, unauthenticated } from './errors';
 import { createLoaders, type Loaders } from './loaders';
 import { readSettings, type OrganizationSettings } from './settings';
@@ -94,6 +96,26 @@ export interface ContextDependencies {
   accessCache?: AccessCache;
   /** See Context.services. @default createServices() with its defaults */
   services?: Services;
+  /** Notes the refusals made here (bad token, not a member, the request policy) for the audit log (src/audit/access-denials.ts). */
+  denials?: Pick<DenialRecorder, 'note'>;
+}
+
+/**
+ * A token refused only because it expired: its signature was verified before
+ * its times were (jose), so its subject and organization are the caller's.
+ */
+function expiredSession(token: string, error: TokenError): Denial | null {
+  if (error.reason !== 'expired') return null;
+  try {
+    const { sub, org } = decodeJwt(token);
+    return {
+      reason: 'session_expired',
+      userId: typeof sub === 'string' && UUID.test(sub) ? sub : null,
+      organizationId: typeof org === 'string' && UUID.test(org) ? org : null,
+    };
+  } catch {
+    return null;
+  }
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -105,7 +127,7 @@ export interface RequestInitialContext {
   requestScope?: RequestScope;
 }
 
-export function createContextFactory({ db, verifyToken, system, trustedProxies = [], now = Date.now, signSupportToken, usage, accessCache, services = createServices() }: ContextDependencies) {
+export function createContextFactory({ db, verifyToken, system, trustedProxies = [], now = Date.now, signSupportToken, usage, accessCache, services = createServices(), denials }: ContextDependencies) {
   const platformDb = (operator: Context['platformOperator']) => () => {
     if (!operator) throw forbidden('Only platform operators may do this');
     if (!system) throw new Error('Platform operations need DATABASE_ADMIN_URL');
@@ -136,25 +158,30 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
     };
     if (!token) return anonymous(null, null);
 
+    // A refusal is thrown as it always was; the denial is only noted (written once the response is out).
+    const refuse = (error: GraphQLError, denial: Denial): GraphQLError => {
+      denials?.note(request, { code: String(error.extensions.code), ...denial });
+      return error;
+    };
     const claims = await verifyToken(token).catch((error: unknown) => {
-      if (error instanceof TokenError) throw unauthenticated(error.message);
+      if (error instanceof TokenError) throw refuse(unauthenticated(error.message), expiredSession(token, error) ?? { reason: 'invalid_token' });
       throw error;
     });
-    if (!UUID.test(claims.sub)) throw unauthenticated('Invalid token: sub is not a user id');
+    if (!UUID.test(claims.sub)) throw refuse(unauthenticated('Invalid token: sub is not a user id'), { reason: 'invalid_token' });
     const claimsPlatform = claims.platform === true;
 
     if (claims.org === undefined && claimsPlatform) {
       // A platform operator outside any organization.
       const probe = createTenantClient(db.prisma, { organizationId: null, userId: claims.sub });
       const [{ operator }] = await probe.$queryRaw<{ operator: boolean }[]>`SELECT app.is_platform_operator(${claims.sub}::uuid) AS operator`;
-      if (!operator) throw forbidden('You are not a platform operator');
+      if (!operator) throw refuse(forbidden('You are not a platform operator'), { reason: 'not_a_platform_operator', userId: claims.sub });
       return anonymous(claims, { userId: claims.sub });
     }
     // Signed in, no organization yet: completeSignUp, acceptInvitation and
     // suggestedOrganizations are open to it, nothing else (src/signup/).
     if (claims.org === undefined) return anonymous(claims, null);
     if (typeof claims.org !== 'string' || !UUID.test(claims.org)) {
-      throw unauthenticated('Invalid token: the org claim must name the active organization');
+      throw refuse(unauthenticated('Invalid token: the org claim must name the active organization'), { reason: 'invalid_token', userId: claims.sub });
     }
 
     const requestedAt = now();
@@ -178,10 +205,11 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
     // app.request_access() applies that rule, the one that also sets the role
     // of the held transaction.
     const role = access?.role ?? null;
-    if (!access || !role) throw forbidden('You are not a member of this organization');
+    // A member removed (or a token for an organization its user never joined): app.record_access_denials() tells which.
+    if (!access || !role) throw refuse(forbidden('You are not a member of this organization'), { reason: 'not_a_member', userId: claims.sub, organizationId: claims.org, support: claims.support === true });
 
     const settings = readSettings(access.organization.settings);
-    const refusal = requestPolicy({
+    const refusal = requestPolicyRefusal({
       security: settings.security,
       claims,
       support,
@@ -189,7 +217,15 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
       now: requestedAt,
       apiCalls: usage && access.apiCallsLimit !== null ? { limit: Number(access.apiCallsLimit), used: access.apiCallsUsed ?? 0 } : undefined,
     });
-    if (refusal) throw refusal;
+    if (refusal) {
+      throw refuse(refusal.error, {
+        reason: refusal.reason,
+        userId: claims.sub,
+        organizationId: claims.org,
+        support,
+        quota: refusal.quota,
+      });
+    }
 
     const viewer: Viewer = { userId: claims.sub, organizationId: claims.org, role, departmentPath: access.departmentPath, support };
     const tenantDb = createTenantClient(db.prisma, {

@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { EVENT_TYPES, NOTABLE_EVENTS } from './events/catalog';
 
 /**
  * Per-organization settings: their shape, defaults, validation and merging.
@@ -14,7 +15,8 @@ export interface OrganizationSettings {
   branding: { logo: string | null; primaryColor: string | null; customDomain: string | null };
   security: { enforceSSO: boolean; sessionTimeout: number | null; allowedIPs: string[] };
   features: Record<Feature, boolean>;
-  integrations: { slack: { channel: string | null; enabled: boolean }; datadog: { enabled: boolean } };
+  /** `events`: the event types posted there (src/events/catalog.ts EVENT_TYPES); by default NOTABLE_EVENTS. */
+  integrations: { slack: { channel: string | null; enabled: boolean; events: string[] }; datadog: { enabled: boolean; events: string[] } };
 }
 
 /** Secret settings, by their path; written through updateOrganization, never read back. */
@@ -26,7 +28,7 @@ export function defaultSettings(): OrganizationSettings {
     branding: { logo: null, primaryColor: null, customDomain: null },
     security: { enforceSSO: false, sessionTimeout: null, allowedIPs: [] },
     features: { advancedAnalytics: false, apiAccess: true, customIntegrations: false, webhooks: false },
-    integrations: { slack: { channel: null, enabled: false }, datadog: { enabled: false } },
+    integrations: { slack: { channel: null, enabled: false, events: [...NOTABLE_EVENTS] }, datadog: { enabled: false, events: [...NOTABLE_EVENTS] } },
   };
 }
 
@@ -71,6 +73,12 @@ export const sessionTimeout = z
   .max(2_592_000, 'must be at most 2592000 seconds (30 days)');
 export const cidr = z.string().refine((value) => parseCidr(value) !== null, 'must be an IPv4 or IPv6 CIDR such as 203.0.113.0/24');
 export const slackChannel = z.string().regex(/^#[a-z0-9][a-z0-9._-]{0,79}$/, 'must be a channel name such as #engineering');
+const knownEventTypes: ReadonlySet<string> = new Set(EVENT_TYPES);
+/** The events an integration receives: known types, each once, at most 50 (an empty list sends nothing). */
+export const integrationEvents = z
+  .array(z.string().refine((type) => knownEventTypes.has(type), 'must be a known event type, such as member.added or security.access_denied'))
+  .max(50, 'must have at most 50 entries')
+  .refine((types) => new Set(types).size === types.length, 'must not repeat an event type');
 export const secretValue = z.string().min(8, 'must be at least 8 characters').max(4096, 'must be at most 4096 characters');
 
 type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];

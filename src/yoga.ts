@@ -31,8 +31,10 @@ import { createUsageRecorder, type Queryable, type UsageRecorder } from './usage
 import { useFileDownloads } from './plugins/use-file-downloads';
 import { useStreamingUpload } from './plugins/use-streaming-upload';
 import type { FileStore } from './storage/file-store';
+import { createDenialRecorder, type DenialRecorder } from './audit/access-denials';
+import { useAccessDenials } from './plugins/use-access-denials';
 
-export interface GatewayOptions extends Omit<ContextDependencies, 'usage' | 'accessCache'> {
+export interface GatewayOptions extends Omit<ContextDependencies, 'usage' | 'accessCache' | 'denials'> {
   /**
    * Serve GraphiQL at the GraphQL endpoint.
    * @default true
@@ -114,6 +116,14 @@ export interface GatewayOptions extends Omit<ContextDependencies, 'usage' | 'acc
    * @default 5 GiB
    */
   maxUploadBytes?: number;
+  /**
+   * Denied access audited and alerted (src/audit/access-denials.ts): a request's
+   * refusals written once its response is out, one statement, on `db.pool`.
+   * A recorder of your own: you can wait for its writes (tests). `false`: not
+   * recorded (the responses are the same either way).
+   * @default true
+   */
+  accessDenials?: boolean | DenialRecorder;
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
@@ -154,7 +164,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     : options.db.pool;
   const recorder = usage === true ? createUsageRecorder({ pool: usagePool, now: options.now }) : usage || null;
   const accessCache = options.accessCache === false ? undefined : new AccessCache(options.accessCache ?? { max: 10_000, maxAgeMs: 5_000 });
-  const createContext = createContextFactory({ ...options, usage: recorder ?? undefined, accessCache });
+  const denials =
+    options.accessDenials === false ? null : options.accessDenials === true || options.accessDenials === undefined ? createDenialRecorder({ pool: options.db.pool, onError: (error) => options.logger?.error({ err: error }, 'access denials not recorded') }) : options.accessDenials;
+  const createContext = createContextFactory({ ...options, usage: recorder ?? undefined, accessCache, denials: denials ?? undefined });
   const { files, maxUploadBytes = 5 * 1024 ** 3 } = options;
   return createYoga<Record<string, unknown>, Context>({
     schema,
@@ -187,6 +199,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       useOperationLimits(planLimits),
       recorder ? useUsage(recorder, { costPerApiCall: options.operationLimits?.costPerApiCall }) : {},
       useRequestTransaction(options.db),
+      denials ? useAccessDenials({ recorder: denials, verifyToken: options.verifyToken, trustedProxies: options.trustedProxies }) : {},
       useSupportSessions(),
       useBillingGate({ graceDays: options.billingGraceDays ?? DEFAULT_GRACE_DAYS, now: options.now }),
       useRequestCacheRelease(),

@@ -178,3 +178,38 @@ describe('npm run audit:export', () => {
     expect(rows).toEqual([{ details: expect.objectContaining({ entries }) }]);
   });
 });
+
+describe("the integrations' event lists", () => {
+  const SETTINGS = `{ organization { settings { integrations { slack { events } datadog { events } } } } }`;
+  const UPDATE_ORG = `mutation ($input: UpdateOrganizationInput!) { updateOrganization(input: $input) { __typename } }`;
+  type Lists = { organization: { settings: { integrations: { slack: { events: string[] }; datadog: { events: string[] } } } } };
+
+  it('default to the notable events, take known event types only, and go back to the default with null', async () => {
+    const org = await h.createOrganization();
+    const read = async () => (await h.execute<Lists, unknown>(SETTINGS, { token: org.admin.token })).data!.organization.settings.integrations;
+    const initial = await read();
+    expect(initial.slack.events).toContain('security.access_denied');
+    expect(initial.slack.events).toContain('quota.exceeded');
+    expect(initial.datadog.events).toEqual(initial.slack.events);
+
+    const refused = await h.execute(UPDATE_ORG, {
+      token: org.admin.token,
+      variables: { input: { settings: { integrations: { slack: { events: ['project.created', 'project.exploded'] }, datadog: { events: ['member.added', 'member.added'] } } } } },
+    });
+    expect(refused.errors?.[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      fields: [
+        { field: 'input.settings.integrations.slack.events.1', message: 'must be a known event type, such as member.added or security.access_denied' },
+        { field: 'input.settings.integrations.datadog.events', message: 'must not repeat an event type' },
+      ],
+    });
+    expect(await read()).toEqual(initial);
+
+    const set = await h.execute(UPDATE_ORG, { token: org.admin.token, variables: { input: { settings: { integrations: { slack: { events: ['project.created', 'security.access_denied'] } } } } } });
+    expect(set.errors).toBeUndefined();
+    expect((await read()).slack.events).toEqual(['project.created', 'security.access_denied']);
+    expect((await read()).datadog.events).toEqual(initial.datadog.events);
+    await h.execute(UPDATE_ORG, { token: org.admin.token, variables: { input: { settings: { integrations: { slack: { events: null } } } } } });
+    expect((await read()).slack.events).toEqual(initial.slack.events);
+  });
+});

@@ -68,3 +68,10 @@ it('a taken port names PORT', () => {
     'PORT 4000 on 127.0.0.1 is taken by another program (EADDRINUSE): stop it, or set PORT to a free port.',
   );
 });
+
+it('SECURITY_ALERT_WEBHOOK_URL: an http(s) URL, or the variable is named as wrong', () => {
+  expect(loadConfig({ SECURITY_ALERT_WEBHOOK_URL: 'https://alerts.example.com/tenantgate' }).events.securityAlertWebhookUrl).toBe('https://alerts.example.com/tenantgate');
+  expect(loadConfig({}).events.securityAlertWebhookUrl).toBeUndefined();
+  expect(problems({ SECURITY_ALERT_WEBHOOK_URL: 'alerts.example.com' })).toEqual([expect.stringMatching(/^SECURITY_ALERT_WEBHOOK_URL must be an http\(s\) URL/)]);
+  expect(problems({ SECURITY_ALERT_WEBHOOK_URL: 'ftp://alerts.example.com/' })).toHaveLength(1);
+});

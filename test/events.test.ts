@@ -1,3 +1,4 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { makeWorkerUtils } from 'graphile-worker';
@@ -104,7 +105,7 @@ describe('delivery', () => {
       adminUrl: h.adminUrl,
       runtime: h.db,
       handlers,
-      config: { allowPrivateAddresses: true, retryBaseMs: 300, maxAttempts: 4, timeoutMs: 2000, datadogSite: integrations.url },
+      config: { allowPrivateAddresses: true, retryBaseMs: 300, maxAttempts: 4, timeoutMs: 2000, datadogSite: integrations.url, securityAlertWebhookUrl: `${integrations.url}/platform-security` },
     });
   });
   afterAll(async () => {
@@ -146,6 +147,42 @@ describe('delivery', () => {
     });
     // Secrets never appear in what was sent but where they belong.
     expect(slack.body).not.toContain('dd-key');
+  });
+
+  it("sends a denial's alert to the organization's chosen channels only, and a high one to the platform's SECURITY_ALERT_WEBHOOK_URL", async () => {
+    const acme = await h.createOrganization();
+    const globex = await h.createOrganization();
+    await h.system.pool.query(
+      `UPDATE organizations SET settings = '{"integrations": {"slack": {"enabled": true, "events": ["security.access_denied"]}, "datadog": {"enabled": true, "events": ["member.added"]}}}' WHERE id = $1`,
+      [acme.id],
+    );
+    await h.system.pool.query(
+      `INSERT INTO organization_secrets (organization_id, name, value, masked) VALUES ($1, 'integrations.slack.webhookUrl', $2, 'x'), ($1, 'integrations.datadog.apiKey', 'dd-key-0123456789', 'x')`,
+      [acme.id, `${integrations.url}/services/T1/B1/${acme.slug}`],
+    );
+    const joined = await h.createUser(acme.id, 'MEMBER');
+    const { rows } = await h.system.pool.query<{ id: string }>(
+      `INSERT INTO projects (organization_id, id, name, owner_id, updated_at) VALUES ($1, gen_random_uuid(), 'Theirs', $2, now()) RETURNING id`,
+      [globex.id, globex.owner.id],
+    );
+    const denied = await h.execute(`query ($id: ID!) { project(id: $id) { id } }`, { token: acme.admin.token, variables: { id: encodeGlobalID('Project', rows[0].id) } });
+    expect(denied).toEqual({ status: 200, data: { project: null } });
+    await h.denials.settled();
+
+    const slack = await eventually(async () => integrations.requests.find((r) => r.path === `/services/T1/B1/${acme.slug}`), 20_000, 'the Slack alert');
+    expect(JSON.parse(slack.body).text).toBe(`[${acme.slug}] security.access_denied user ${acme.admin.id} by user ${acme.admin.id}`);
+    const platform = await eventually(async () => integrations.requests.find((r) => r.path === '/platform-security' && r.body.includes(acme.id)), 20_000, 'the platform alert');
+    expect(JSON.parse(platform.body)).toMatchObject({
+      type: 'security.access_denied',
+      data: { organization: { id: acme.id }, actor: { type: 'user', id: acme.admin.id }, payload: { reason: 'cross_organization', severity: 'high' } },
+    });
+    // Datadog was asked for member.added only; Slack for the denial only.
+    await eventually(async () => integrations.requests.find((r) => r.path === '/api/v1/events' && r.body.includes(joined.id)), 20_000, 'member.added in Datadog');
+    const acmes = integrations.requests.filter((r) => r.body.includes(acme.slug));
+    expect(acmes.filter((r) => r.path === '/api/v1/events').map((r) => JSON.parse(r.body).title)).toEqual(['tenantgate: member.added']);
+    expect(acmes.filter((r) => r.path.startsWith('/services/')).map((r) => JSON.parse(r.body).text.split(' ')[1])).toEqual(['security.access_denied']);
+    // The target organization's own copy (an outsider tried) is not a second platform alert.
+    expect(integrations.requests.filter((r) => r.path === '/platform-security' && r.body.includes(globex.id))).toEqual([]);
   });
 
   it('disables an endpoint that has failed for 3 days, and records why', async () => {

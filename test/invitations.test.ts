@@ -1,4 +1,4 @@
-import { encodeGlobalID } from '@pothos/plugin-relay';
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { randomUUID } from 'node:crypto';
 import { createServices, type Services } from '../src/domains/services';
 import { errorCodes, startHarness, type Harness, type TestOrganization } from './helpers/harness';
@@ -48,6 +48,15 @@ async function invite(org: TestOrganization, email: string, role: 'ADMIN' | 'MEM
 
 const accept = (who: Person, token: string) => h.execute<{ acceptInvitation: { organizationId: string; role: string } }, unknown>(ACCEPT, { token: who.token, variables: { token } });
 const membership = (organizationId: string, userId: string) => h.system.prisma.membership.findUnique({ where: { organizationId_userId: { organizationId, userId } } });
+
+/** The invitation's entries in its organization's audit log, oldest first. */
+async function invitationAudit(organizationId: string, invitationId: string) {
+  const { rows } = await h.system.pool.query<{ action: string; actor_id: string | null }>(
+    `SELECT action, actor_id FROM audit_log WHERE organization_id = $1 AND target_type = 'invitation' AND target_id = $2 ORDER BY created_at, id`,
+    [organizationId, invitationId],
+  );
+  return rows;
+}
 
 describe('inviteMember and acceptInvitation', () => {
   it('invites by mail; the invitee accepts signed in with that email and joins with the role; events recorded', async () => {
@@ -100,6 +109,12 @@ describe('inviteMember and acceptInvitation', () => {
     const fresh = /Invitation token \(acceptInvitation \/ declineInvitation\): (\S+)/.exec((await smtp.next(invited.email)).text ?? '')![1];
     expect(errorCodes(await accept(invited, token))).toEqual(['INVITATION_INVALID']);
     expect((await accept(invited, fresh)).errors).toBeUndefined();
+    // The organization's audit log: created, sent again (by the owner), accepted.
+    expect(await invitationAudit(acme.id, decodeGlobalID(invitation.id).id)).toEqual([
+      { action: 'invitation.created', actor_id: acme.admin.id },
+      { action: 'invitation.resent', actor_id: acme.owner.id },
+      { action: 'invitation.accepted', actor_id: invited.id },
+    ]);
   });
 
   it('decline: the invitation is DECLINED and cannot be accepted afterwards', async () => {
@@ -111,6 +126,11 @@ describe('inviteMember and acceptInvitation', () => {
     const declined = await h.execute<{ invitations: { status: string }[] }, unknown>(LIST, { token: acme.admin.token, variables: { status: 'DECLINED' } });
     expect(declined.data!.invitations).toEqual([expect.objectContaining({ status: 'DECLINED', email: invited.email })]);
     expect(await membership(acme.id, invited.id)).toBeNull();
+    const [{ id }] = (await h.system.pool.query(`SELECT id FROM invitations WHERE organization_id = $1`, [acme.id])).rows;
+    expect(await invitationAudit(acme.id, id)).toEqual([
+      { action: 'invitation.created', actor_id: acme.admin.id },
+      { action: 'invitation.declined', actor_id: invited.id },
+    ]);
   });
 
   it('revoke: by an OWNER or ADMIN; a member may not; a revoked invitation cannot be accepted', async () => {
@@ -123,6 +143,10 @@ describe('inviteMember and acceptInvitation', () => {
     expect((await h.execute(REVOKE, { token: acme.owner.token, variables: { id: invitation.id } })).data).toEqual({ revokeInvitation: { invitation: { status: 'REVOKED' } } });
     expect(errorCodes(await accept(invited, token))).toEqual(['INVITATION_INVALID']);
     expect(await membership(acme.id, invited.id)).toBeNull();
+    expect(await invitationAudit(acme.id, decodeGlobalID(invitation.id).id)).toEqual([
+      { action: 'invitation.created', actor_id: acme.admin.id },
+      { action: 'invitation.revoked', actor_id: acme.owner.id },
+    ]);
   });
 
   it('checks the USERS quota at invitation and again at acceptance (the seat taken in between)', async () => {

@@ -34,6 +34,8 @@ async function sessionsInTransaction() {
 
 /** The pool is whole and no session is left in a transaction (a background COMMIT may still be on its way: waits up to 2 s). */
 async function expectNothingHeld() {
+  // A refused request's denial is written after its response, on a connection of the pool (docs/adr/0061-access-denials.md).
+  await h.denials.settled();
   for (let waited = 0; waited < 2_000; waited += 20) {
     if (h.db.pool.idleCount === h.db.pool.totalCount && (await sessionsInTransaction()).length === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 20));

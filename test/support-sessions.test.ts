@@ -1,3 +1,4 @@
+import { recordEndedSupportSessions } from '../src/audit/support-sessions';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { decodeJwt } from 'jose';
 import { errorCodes, platformId, type Harness, type TestOrganization, type TestUser } from './helpers/harness';
@@ -41,6 +42,34 @@ const auditOf = (field: string) =>
   h.system.prisma.platformAuditLog.findMany({ where: { actorUserId: operator.id, action: 'support.mutation', details: { path: ['fields'], array_contains: [field] } } });
 
 describe('a support session', () => {
+  it("is in the organization's own audit log: started (the operator, the reason, the session), and ended once its token expires", async () => {
+    const started = await h.system.pool.query(
+      `SELECT actor_type, actor_id, target_type, target_id, details FROM audit_log WHERE organization_id = $1 AND action = 'support.started'`,
+      [acme.id],
+    );
+    expect(started.rows).toEqual([
+      { actor_type: 'operator', actor_id: operator.id, target_type: 'support_session', target_id: sessionId, details: { sessionId, reason: REASON, expiresAt: expect.any(String) } },
+    ]);
+    const client = await h.system.pool.connect();
+    try {
+      // Not yet expired: nothing ends.
+      expect(await recordEndedSupportSessions(client)).toBe(0);
+      // An hour later (the platform record's expiry moved back), the sweep records the end once, however often it runs.
+      await h.system.pool.query(
+        `UPDATE platform_audit_log SET details = jsonb_set(details, '{expiresAt}', to_jsonb((now() - interval '1 second')::text)) WHERE action = 'support.start' AND details->>'sessionId' = $1`,
+        [sessionId],
+      );
+      expect(await recordEndedSupportSessions(client)).toBe(1);
+      expect(await recordEndedSupportSessions(client)).toBe(0);
+    } finally {
+      client.release();
+    }
+    const ended = await h.system.pool.query(`SELECT actor_type, actor_id, target_id, details->>'how' AS how FROM audit_log WHERE organization_id = $1 AND action = 'support.ended'`, [acme.id]);
+    expect(ended.rows).toEqual([{ actor_type: 'operator', actor_id: operator.id, target_id: sessionId, how: 'expired' }]);
+    const events = await h.system.pool.query(`SELECT type FROM events WHERE organization_id = $1 AND type LIKE 'support.%' ORDER BY occurred_at`, [acme.id]);
+    expect(events.rows.map((r) => r.type)).toEqual(['support.started', 'support.ended']);
+  });
+
   it('has an id, recorded when it starts', async () => {
     expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
     const start = await h.system.prisma.platformAuditLog.findFirst({ where: { actorUserId: operator.id, action: 'support.start' } });

@@ -261,14 +261,17 @@ describe('the API_CALLS quota', () => {
     expect((await h.execute(ViewerRoleQuery, { token: acme.member.token })).status).toBe(200);
   });
 
-  it('costs no statement: a request, served or refused, sends the access query and ends its transaction', async () => {
+  it('costs no statement: a request, served or refused, sends the access query and ends its transaction (a refusal is audited after its response)', async () => {
     await limitApiCalls(acme.id, 1);
     statements = [];
     expect((await h.execute(ViewerRoleQuery, { token: acme.member.token })).status).toBe(200);
     expect(statements.map(summarize)).toEqual([OPEN_READ, 'COMMIT']);
     statements = [];
     expect((await h.execute(ViewerRoleQuery, { token: acme.member.token })).status).toBe(429);
-    expect(statements.map(summarize)).toEqual([OPEN_READ, 'ROLLBACK']);
+    // The refusal is recorded after the response, in one statement of its own (docs/adr/0061-access-denials.md).
+    await h.denials.settled();
+    expect(statements.map(summarize)).toEqual([OPEN_READ, 'ROLLBACK', 'SELECT']);
+    expect(statements[2]).toContain('app.record_access_denials');
     statements = [];
     expect((await h.execute(ViewerRoleQuery, { token: globex.member.token })).status).toBe(200);
     expect(statements.map(summarize)).toEqual([OPEN_READ, 'COMMIT']);

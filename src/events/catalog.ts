@@ -29,7 +29,25 @@ export interface EventPayloads {
   'webhook_endpoint.secret_rotated': { id: string; url: string; events: string[]; enabled: boolean };
   'webhook_endpoint.enabled': { id: string; url: string; events: string[]; enabled: boolean };
   'webhook_endpoint.disabled': { id: string; url: string; events: string[]; enabled: boolean; reason: string | null };
-  'security.access_denied': { reason: string; operation: string | null; severity: 'low' | 'medium' | 'high'; count?: number };
+  'department.created': { id: string; name: string };
+  'department.updated': { id: string; name: string; changed: string[] };
+  'department.deleted': { id: string };
+  'invitation.created': { invitationId: string; email: string; role: string };
+  'invitation.accepted': { invitationId: string; userId: string; role: string };
+  'invitation.declined': { invitationId: string; email: string; role: string };
+  'invitation.revoked': { invitationId: string; email: string; role: string };
+  'invitation.resent': { invitationId: string; email: string; role: string; previousRole: string };
+  'support.started': { sessionId: string | null; reason: string; expiresAt: string };
+  'support.ended': { sessionId: string; endedAt: string; how: 'expired' };
+  'member.joined': { userId: string; role: string; via: string };
+  'quota.exceeded': { resource: string; limit: number; used: number };
+  /**
+   * A denial (src/audit/access-denials.ts), raised at most once per actor and
+   * reason per 10 minutes; `count`: the denials of the previous window that
+   * raised none. `outsider`: sent to the organization that was the target of a
+   * cross-organization attempt (the actor is then `system`: never who).
+   */
+  'security.access_denied': { reason: string; operation?: string; severity: 'low' | 'medium' | 'high'; count?: number; outsider?: true };
   'audit.exported': { since: string; entries: number };
 }
 
@@ -49,7 +67,27 @@ export interface DomainEvent<T extends string = string> {
   occurredAt: string;
 }
 
-/** What Slack and Datadog receive unless told otherwise: what a person wants to see in a channel. */
+/** Every event type the platform emits (a tenant model that opts in adds its own `<model>.*`). */
+export const EVENT_TYPES = [
+  'project.created', 'project.updated', 'project.deleted',
+  'department.created', 'department.updated', 'department.deleted',
+  'member.added', 'member.removed', 'member.role_changed', 'member.department_changed', 'member.joined',
+  'ownership.transferred', 'organization.settings_changed', 'organization.renamed',
+  'subscription.changed', 'invoice.issued', 'invoice.paid',
+  'quota.override_changed', 'quota.exceeded',
+  'domain.added', 'domain.removed', 'domain.verified', 'domain.unverified',
+  'invitation.created', 'invitation.accepted', 'invitation.declined', 'invitation.revoked', 'invitation.resent',
+  'support.started', 'support.ended',
+  'webhook_endpoint.created', 'webhook_endpoint.updated', 'webhook_endpoint.deleted', 'webhook_endpoint.secret_rotated',
+  'webhook_endpoint.enabled', 'webhook_endpoint.disabled',
+  'security.access_denied', 'audit.exported',
+] as const satisfies readonly EventType[];
+// The list names every type of EventPayloads: a type added there and not here fails to compile.
+type Unlisted = Exclude<EventType, (typeof EVENT_TYPES)[number]>;
+const everyTypeListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void everyTypeListed;
+
+/** What Slack and Datadog receive unless the organization chooses (`integrations.slack.events`): what a person wants to see in a channel. */
 export const NOTABLE_EVENTS: readonly string[] = [
   'member.added',
   'member.removed',
@@ -62,5 +100,8 @@ export const NOTABLE_EVENTS: readonly string[] = [
   'domain.verified',
   'domain.unverified',
   'webhook_endpoint.disabled',
+  'quota.exceeded',
+  'support.started',
+  'support.ended',
   'security.access_denied',
 ];

@@ -9,6 +9,7 @@ import type { EventHandlers } from './handlers';
 import { post, type PostOutcome } from './http-post';
 import { signatureHeaders } from './signing';
 import { defaultEventWorkerConfig, type EventWorkerConfig } from './config';
+import { recordEndedSupportSessions } from '../audit/support-sessions';
 
 export interface EventWorkerOptions {
   /** The owner role's URL: the worker reads every organization's outbox. */
@@ -32,6 +33,7 @@ export interface EventWorker {
 const RELAY = 'events:relay';
 const DELIVER = 'events:deliver';
 const PRUNE = 'audit:prune';
+const SUPPORT_ENDED = 'audit:support-ended';
 /** Events moved from the outbox to the queue per transaction. */
 const RELAY_BATCH = 1000;
 /** Deliveries per job queued by the relay: attempted in parallel, recorded in one transaction. */
@@ -96,13 +98,18 @@ async function relayOnce(client: pg.ClientBase, handlers: EventHandlers | undefi
           WHERE coalesce(o.settings #>> '{features,webhooks}', 'false') = 'true'
          UNION ALL
          SELECT m.organization_id, m.id, m.type, 'slack', '', NULL FROM marked m JOIN organizations o ON o.id = m.organization_id
-          WHERE coalesce(o.settings #>> '{integrations,slack,enabled}', 'false') = 'true' AND m.type = ANY ($2::text[])
+          WHERE coalesce(o.settings #>> '{integrations,slack,enabled}', 'false') = 'true'
+            AND coalesce(o.settings #> '{integrations,slack,events}', $2::jsonb) ? m.type
          UNION ALL
          SELECT m.organization_id, m.id, m.type, 'datadog', '', NULL FROM marked m JOIN organizations o ON o.id = m.organization_id
-          WHERE coalesce(o.settings #>> '{integrations,datadog,enabled}', 'false') = 'true' AND m.type = ANY ($2::text[])
+          WHERE coalesce(o.settings #>> '{integrations,datadog,enabled}', 'false') = 'true'
+            AND coalesce(o.settings #> '{integrations,datadog,events}', $2::jsonb) ? m.type
          UNION ALL
+         -- The platform's alert, once per attempt: the caller's organization's event; the target's copy ('outsider')
+         -- only when the caller has no organization to record it in (a token for an organization it is not a member of).
          SELECT m.organization_id, m.id, m.type, 'security', '', NULL FROM marked m
           WHERE $5 AND m.type = 'security.access_denied' AND m.payload->>'severity' = 'high'
+            AND (NOT m.payload ? 'outsider' OR m.payload->>'reason' = 'not_a_member')
          UNION ALL
          SELECT m.organization_id, m.id, m.type, 'handler', h.name, NULL
            FROM marked m JOIN unnest($3::text[], $4::text[]) AS h(type, name) ON h.type = m.type OR h.type = '*'
@@ -117,7 +124,7 @@ async function relayOnce(client: pg.ClientBase, handlers: EventHandlers | undefi
                  SELECT ROW($6, json_build_object('deliveries', json_agg(json_build_object('o', organization_id, 'd', id))), NULL, NULL, $7, NULL, NULL, NULL)::graphile_worker.job_spec
                    FROM (SELECT organization_id, id, (row_number() OVER () - 1) / $8 AS chunk FROM inserted) numbered
                   GROUP BY chunk))) AS jobs`,
-      [RELAY_BATCH, NOTABLE_EVENTS, list.map((h) => h.type), list.map((h) => h.name), Boolean(config.securityAlertWebhookUrl), DELIVER, JOB_MAX_ATTEMPTS, DELIVERY_BATCH],
+      [RELAY_BATCH, JSON.stringify(NOTABLE_EVENTS), list.map((h) => h.type), list.map((h) => h.name), Boolean(config.securityAlertWebhookUrl), DELIVER, JOB_MAX_ATTEMPTS, DELIVERY_BATCH],
     );
     // Redeliveries asked for through redeliverWebhook.
     await client.query(
@@ -315,9 +322,20 @@ export async function startEventWorker(options: EventWorkerOptions): Promise<Eve
         WHERE s.organization_id = a.organization_id AND r.plan = s.plan AND a.created_at < now() - make_interval(days => r.days)`,
     );
     await pool.query(`DELETE FROM events WHERE dispatched_at < now() - interval '30 days'`);
+    // Alert windows long over (a window is 10 minutes; its count goes with the actor's next alert for a day).
+    await pool.query(`DELETE FROM security_alert_windows WHERE window_started_at < now() - interval '1 day'`);
   };
 
-  const taskList: TaskList = { [RELAY]: relay, [DELIVER]: deliver, [PRUNE]: prune };
+  const supportEnded: Task = async () => {
+    const client = await pool.connect();
+    try {
+      await recordEndedSupportSessions(client);
+    } finally {
+      client.release();
+    }
+  };
+
+  const taskList: TaskList = { [RELAY]: relay, [DELIVER]: deliver, [PRUNE]: prune, [SUPPORT_ENDED]: supportEnded };
   const runner = await run({
     pgPool: pool,
     taskList,
@@ -330,7 +348,7 @@ export async function startEventWorker(options: EventWorkerOptions): Promise<Eve
     logger: new Logger(() => (level, message) => {
       if (level === 'error' || level === 'warning') log(`graphile-worker ${level}: ${message}`);
     }),
-    crontab: [`* * * * * ${RELAY} ?jobKey=${RELAY}&jobKeyMode=preserve_run_at`, `17 3 * * * ${PRUNE}`].join('\n'),
+    crontab: [`* * * * * ${RELAY} ?jobKey=${RELAY}&jobKeyMode=preserve_run_at`, `* * * * * ${SUPPORT_ENDED} ?jobKey=${SUPPORT_ENDED}`, `17 3 * * * ${PRUNE}`].join('\n'),
   });
 
   const wake = () => runner.addJob(RELAY, {}, { jobKey: RELAY, jobKeyMode: 'preserve_run_at' }).then(() => undefined, () => undefined);

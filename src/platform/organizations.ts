@@ -1,5 +1,6 @@
 import { decodeJwt } from 'jose';
 import type { SupportTokenSigner } from '../context';
+import { recordSupportSessionStarted } from '../audit/support-sessions';
 import type { SystemDatabase } from '../db/system';
 import type { Prisma } from '../generated/prisma/client';
 import type { Plan, Role } from '../generated/prisma/enums';
@@ -213,12 +214,17 @@ export async function startSupportSession(
   const organization = (await organizationsById(system, [organizationId])).get(organizationId);
   if (!organization) throw notFound('Organization');
   const { token, expiresAt } = await sign({ operatorId: audit.actorUserId, organizationId });
-  await recordAudit(system, {
-    ...audit,
-    action: 'support.start',
-    subjectOrganizationId: organizationId,
-    // The session's id, the token's jti: its mutations are recorded under it (src/plugins/use-support-sessions.ts).
-    details: { expiresAt: expiresAt.toISOString(), sessionId: decodeJwt(token).jti ?? null, ...audit.details },
+  const sessionId = decodeJwt(token).jti ?? null;
+  // The platform's record and the organization's (its audit log and outbox), together.
+  await system.prisma.$transaction(async (tx) => {
+    await recordAudit(tx, {
+      ...audit,
+      action: 'support.start',
+      subjectOrganizationId: organizationId,
+      // The session's id, the token's jti: its mutations are recorded under it (src/plugins/use-support-sessions.ts).
+      details: { expiresAt: expiresAt.toISOString(), sessionId, ...audit.details },
+    });
+    await recordSupportSessionStarted(tx, { organizationId, operatorId: audit.actorUserId, sessionId, reason: audit.reason, expiresAt });
   });
   return { token, expiresAt, organization };
 }

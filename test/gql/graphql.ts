@@ -55,6 +55,8 @@ export type DatadogIntegrationInput = {
   /** Write-only. */
   apiKey?: string | null | undefined;
   enabled?: boolean | null | undefined;
+  /** The event types sent to Datadog; null restores the default set. */
+  events?: Array<string> | null | undefined;
 };
 
 /** Days from `from` to `to`, both included (UTC); at most 366 days. */
@@ -176,6 +178,8 @@ export type SetQuotaInput = {
 export type SlackIntegrationInput = {
   channel?: string | null | undefined;
   enabled?: boolean | null | undefined;
+  /** The event types posted to Slack; null restores the default set. */
+  events?: Array<string> | null | undefined;
   /** Write-only. */
   webhookUrl?: string | null | undefined;
 };

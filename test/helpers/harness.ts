@@ -7,6 +7,7 @@ import { createDatabase, type Database } from '../../src/db/client';
 import { createSystemDatabase, type SystemDatabase } from '../../src/db/system';
 import type { Role } from '../../src/generated/prisma/enums';
 import { createGateway, type Gateway } from '../../src/yoga';
+import { createDenialRecorder, type DenialRecorder } from '../../src/audit/access-denials';
 import { createOrganization } from '../../src/platform/organizations';
 import type { Services } from '../../src/domains/services';
 import type { FileStore } from '../../src/storage/file-store';
@@ -43,6 +44,8 @@ export interface GraphQLResponse<TData> {
 
 export interface Harness {
   gateway: Gateway;
+  /** The gateway's recorder of denied access (src/audit/access-denials.ts): `settled()` waits for its writes. */
+  denials: DenialRecorder;
   /** The runtime database the gateway uses (its statement counter, its pool). */
   db: Database;
   /** The admin path, for fixtures and for checking what really is in the tables. */
@@ -101,9 +104,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const db = createDatabase({ url: runtimeUrl, max: options.poolSize ?? 10, onStatement: options.onStatement, applicationName: options.applicationName, heldReads: options.heldReads });
   const system = createSystemDatabase(adminUrl);
   const usage = createUsageRecorder({ pool: db.pool, flushIntervalMs: 0, flushEveryCalls: Infinity, now: options.now, ...options.usage });
+  // The harness's own recorder of denials: a test waits for its writes (denials.settled()).
+  const denials = createDenialRecorder({ pool: db.pool, onError: (error) => console.error('access denials not recorded', error) });
   const gateway = createGateway({
     db,
     system,
+    accessDenials: denials,
     verifyToken: createTokenVerifier({ secret: TEST_SECRET }),
     signSupportToken: supportTokenSigner({ secret: TEST_SECRET }),
     trustedProxies: options.trustedProxies,
@@ -139,6 +145,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
   return {
     gateway,
+    denials,
     db,
     system,
     adminUrl,

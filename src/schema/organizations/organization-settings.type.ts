@@ -48,6 +48,7 @@ const Slack = builder.objectRef<SettingsView>('SlackIntegration').implement({
     webhookUrl: t.field({ type: Secret, resolve: (s) => secretView(s, 'integrations.slack.webhookUrl') }),
     channel: t.string({ nullable: true, resolve: (s) => s.integrations.slack.channel }),
     enabled: t.boolean({ resolve: (s) => s.integrations.slack.enabled }),
+    events: t.stringList({ description: 'The event types posted to Slack.', resolve: (s) => s.integrations.slack.events }),
   }),
 });
 
@@ -55,6 +56,7 @@ const Datadog = builder.objectRef<SettingsView>('DatadogIntegration').implement(
   fields: (t) => ({
     apiKey: t.field({ type: Secret, resolve: (s) => secretView(s, 'integrations.datadog.apiKey') }),
     enabled: t.boolean({ resolve: (s) => s.integrations.datadog.enabled }),
+    events: t.stringList({ description: 'The event types sent to Datadog.', resolve: (s) => s.integrations.datadog.events }),
   }),
 });
 

@@ -13,6 +13,7 @@ import {
   hexColor,
   hostname,
   httpsUrl,
+  integrationEvents,
   maskSecret,
   readSettings,
   secretValue,
@@ -56,6 +57,7 @@ const SlackInput = builder.inputType('SlackIntegrationInput', {
     webhookUrl: t.string({ description: 'Write-only.' }),
     channel: t.string(),
     enabled: t.boolean(),
+    events: t.stringList({ description: 'The event types posted to Slack; null restores the default set.' }),
   }),
 });
 
@@ -63,6 +65,7 @@ const DatadogInput = builder.inputType('DatadogIntegrationInput', {
   fields: (t) => ({
     apiKey: t.string({ description: 'Write-only.' }),
     enabled: t.boolean(),
+    events: t.stringList({ description: 'The event types sent to Datadog; null restores the default set.' }),
   }),
 });
 
@@ -99,8 +102,8 @@ const patch = z.object({
       features: z.object(Object.fromEntries(FEATURES.map((f) => [f, z.boolean().nullish()]))).nullish(),
       integrations: z
         .object({
-          slack: z.object({ webhookUrl: httpsUrl.nullish(), channel: slackChannel.nullish(), enabled: z.boolean().nullish() }).nullish(),
-          datadog: z.object({ apiKey: secretValue.nullish(), enabled: z.boolean().nullish() }).nullish(),
+          slack: z.object({ webhookUrl: httpsUrl.nullish(), channel: slackChannel.nullish(), enabled: z.boolean().nullish(), events: integrationEvents.nullish() }).nullish(),
+          datadog: z.object({ apiKey: secretValue.nullish(), enabled: z.boolean().nullish(), events: integrationEvents.nullish() }).nullish(),
         })
         .nullish(),
     })
@@ -128,8 +131,8 @@ function splitSecrets(patch: SettingsPatch): { document: unknown; secrets: [Secr
     ...patch,
     integrations: patch.integrations
       ? {
-          slack: slack ? { channel: slack.channel, enabled: slack.enabled } : undefined,
-          datadog: datadog ? { enabled: datadog.enabled } : undefined,
+          slack: slack ? { channel: slack.channel, enabled: slack.enabled, events: slack.events } : undefined,
+          datadog: datadog ? { enabled: datadog.enabled, events: datadog.events } : undefined,
         }
       : undefined,
   };
