@@ -13,6 +13,12 @@ import type { ChildMessage, ParentMessage, ProcessKind, ServerProcessConfig } fr
  * /proc/<pid>.
  */
 
+/**
+ * The V8 flags `npm start` runs the gateway with (package.json; docs/adr/0081-young-generation-size.md),
+ * given to every server alike, PostGraphile included, so that they compare code and not flags.
+ */
+const SERVER_V8_FLAGS = ['--max-semi-space-size=32'];
+
 export interface ServerProcess {
   name: ServerName;
   url: string;
@@ -57,10 +63,10 @@ export async function startServerProcess(name: ServerName, options: StartOptions
   let child: ChildProcess;
   if (name === 'postgraphile') {
     const runtime = ensurePeers(options.log);
-    child = fork(POSTGRAPHILE_SERVER, [], { execPath: runtime.node, execArgv: [...(options.nodeOptions ?? [])], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child = fork(POSTGRAPHILE_SERVER, [], { execPath: runtime.node, execArgv: [...SERVER_V8_FLAGS, ...(options.nodeOptions ?? [])], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   } else {
     child = fork(path.join(__dirname, 'server-process.ts'), [name satisfies ProcessKind], {
-      execArgv: ['--import', 'tsx', ...(options.nodeOptions ?? [])],
+      execArgv: ['--import', 'tsx', ...SERVER_V8_FLAGS, ...(options.nodeOptions ?? [])],
       env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

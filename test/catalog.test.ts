@@ -299,6 +299,7 @@ const GLOBAL_TABLES: Record<string, string> = {
   'public.platform_audit_log': "the platform's own log, written and read by the system client.",
   'public.platform_operators': "the platform's operators, read by the system client only.",
   'public.platform_security_log': "the platform's own log of cross-organization attempts, read by platform operators only",
+  'public.security_alert_windows': "the platform's alert rate limit per actor and reason, written only by app.record_access_denials()",
   'public.users': 'one identity across organizations; a policy shows the members of the current one.',
 };
 /** Tables of the migration runner (Prisma's format). */
@@ -443,6 +444,7 @@ describe('every policy', () => {
  */
 const RUNTIME_GRANTS: string[] = [
   'table app.shareable_tables: SELECT',
+  'table public.access_versions: SELECT',
   'table public.add_ons: SELECT',
   'table public.audit_log: INSERT, SELECT',
   'table public.audit_retention: SELECT',
@@ -478,6 +480,7 @@ const RUNTIME_GRANTS: string[] = [
   'function app.current_member_role()',
   'function app.current_org_id()',
   'function app.current_user_id()',
+  'function app.denial_severity(text)',
   'function app.departments_no_cycle()',
   'function app.ensure_signed_in_user(text,text) SECURITY DEFINER',
   'function app.ensure_user(text,text) SECURITY DEFINER',
@@ -488,6 +491,7 @@ const RUNTIME_GRANTS: string[] = [
   'function app.migration_version() SECURITY DEFINER',
   'function app.my_organizations() SECURITY DEFINER',
   'function app.quota_usage("QuotaResource") SECURITY DEFINER',
+  'function app.record_access_denials(jsonb) SECURITY DEFINER',
   'function app.record_event(uuid,text,text,text,jsonb,boolean)',
   'function app.record_usage(jsonb) SECURITY DEFINER',
   'function app.request_access(uuid,boolean,boolean,boolean,date,date)',
