@@ -3,14 +3,16 @@ import type { z } from 'zod';
 import { builder } from '../builder';
 import type { Context } from '../context';
 import { foreignKeyViolation, isRecordNotFound } from '../db/database-errors';
-import { notFound } from '../errors';
+import { badUserInput, notFound } from '../errors';
 import * as prismaEnums from '../generated/prisma/enums';
 import type { QuotaResource } from '../generated/prisma/enums';
 import type PrismaTypes from '../generated/pothos-types';
 import { datamodel } from '../generated/tenancy-datamodel';
 import { globalIdOf } from '../schema/global-id';
+import { VisibilityEnum } from '../schema/sharing/sharing.type';
 import { USER_COLUMNS } from '../schema/users/user.type';
 import { ORGANIZATION_FIELD, readTenancy, type TenantModel } from './model';
+import { findById, foreignWrite, keyOf, remember, shareableFields, sharedCount, sharedOrder, sharedPage, ShareScopeEnum, type ShareScope } from './shareable';
 
 /**
  * A tenant model's GraphQL surface from its Prisma model, in one call:
@@ -66,9 +68,23 @@ export interface TenantModelOptions {
   authScopes?: { read?: Scopes; write?: Scopes };
   /** Plural of the connection's field. @default `${camel(name)}s` */
   plural?: string;
+  /**
+   * The model is shareable (its table made so by app.make_shareable): the list
+   * takes `scope: OWN | SHARED | PUBLIC | ALL` (default OWN), the node has
+   * `visibility`, `ownerOrganization` and `viewerPermissions`, get and node(id)
+   * find shared and public rows, and a WRITE grantee may update (src/tenancy/shareable.ts).
+   * @default false
+   */
+  shareable?: boolean;
 }
 
 const tenancy = readTenancy(datamodel);
+
+interface ListArgs {
+  filter?: Record<string, unknown>;
+  orderBy?: { field: string; direction?: string };
+  scope?: ShareScope;
+}
 
 /** The models built with tenantModel and the operations they have: what the isolation suite checks through GraphQL. */
 export interface TenantModelSurface {
@@ -96,6 +112,8 @@ function enumRef(name: string) {
 export function registerEnum(name: string, ref: unknown): void {
   enumRefs.set(name, ref);
 }
+// A shareable model's `visibility` column: the enum the sharing mutations already define.
+registerEnum('Visibility', VisibilityEnum);
 
 interface ScalarInfo {
   field: string;
@@ -169,6 +187,9 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
   const db = (ctx: Context) => (ctx.tenantDb() as unknown as Record<string, Record<string, (args: object) => Promise<unknown>>>)[delegate];
   const key = (ctx: Context, id: string) => ({ organizationId_id: { organizationId: ctx.viewer!.organizationId, id } });
   const b = builder as AnyFieldBuilder;
+  const shareable = !!options.shareable;
+  // RLS shows a shareable table's shared and public rows too: OWN names the organization.
+  const own = (ctx: Context) => (shareable ? { [ORGANIZATION_FIELD]: ctx.viewer!.organizationId } : {});
 
   const exposed = (t: AnyFieldBuilder) =>
     Object.fromEntries(
@@ -206,8 +227,9 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
     id: { resolve: (row: { id: string }) => row.id },
     // Missing and another organization's look alike: RLS makes them the same query result.
     nullable: true,
-    findUnique: (id: string, ctx: Context) => key(ctx, id),
-    fields: (t: AnyFieldBuilder) => ({ ...exposed(t), ...relationFields(t), ...(options.fields?.(t) ?? {}) }),
+    // A shareable row may be another organization's: found by its id (node(id)).
+    findUnique: (id: string, ctx: Context) => (shareable ? keyOf(ctx, db(ctx) as never, id) : key(ctx, id)),
+    fields: (t: AnyFieldBuilder) => ({ ...exposed(t), ...relationFields(t), ...(options.fields?.(t) ?? {}), ...(shareable ? shareableFields(t, model.table) : {}) }),
   });
 
   // Filter ------------------------------------------------------------------
@@ -272,11 +294,27 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
           type: name,
           cursor: 'organizationId_id',
           ...(options.authScopes?.read ? { authScopes: options.authScopes.read } : {}),
-          args: { ...(Filter ? { filter: q.arg({ type: Filter }) } : {}), orderBy: q.arg({ type: OrderBy }) },
-          // No organization filter here, on purpose: RLS adds it.
-          resolve: (query: object, _root: unknown, args: { filter?: Record<string, unknown>; orderBy?: { field: string; direction?: string } }, ctx: Context) =>
-            db(ctx).findMany({ ...query, where: where(args.filter), orderBy: orderBy(args.orderBy) }),
-          totalCount: (_root: unknown, args: { filter?: Record<string, unknown> }, ctx: Context) => db(ctx).count({ where: where(args.filter) }),
+          args: {
+            ...(Filter ? { filter: q.arg({ type: Filter }) } : {}),
+            orderBy: q.arg({ type: OrderBy }),
+            ...(shareable ? { scope: q.arg({ type: ShareScopeEnum, defaultValue: 'OWN', description: 'Whose rows: yours (the default), shared with you, public, or all three.' }) } : {}),
+          },
+          // No organization filter here, on purpose: RLS adds it (and `own` for a shareable model's OWN).
+          resolve: async (query: object, _root: unknown, args: ListArgs, ctx: Context) => {
+            const scope = args.scope ?? 'OWN';
+            if (scope !== 'OWN') {
+              const direction = sharedOrder(scope, args.orderBy);
+              if (Object.keys(where(args.filter)).length) throw badUserInput([{ field: 'filter', message: `applies to scope OWN only` }]);
+              return sharedPage(ctx, db(ctx) as never, { table: model.table, scope, query: query as never, direction });
+            }
+            const rows = await db(ctx).findMany({ ...query, where: { ...where(args.filter), ...own(ctx) }, orderBy: orderBy(args.orderBy) });
+            if (shareable) remember(ctx, rows);
+            return rows;
+          },
+          totalCount: (_root: unknown, args: ListArgs, ctx: Context) =>
+            (args.scope ?? 'OWN') !== 'OWN'
+              ? sharedCount(ctx, { table: model.table, scope: args.scope as Exclude<ShareScope, 'OWN'> })
+              : db(ctx).count({ where: { ...where(args.filter), ...own(ctx) } }),
         },
         {},
       ),
@@ -285,7 +323,8 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
         nullable: true,
         ...(options.authScopes?.read ? { authScopes: options.authScopes.read } : {}),
         args: { id: q.arg.id({ required: true, validate: globalIdOf(name) }) },
-        resolve: (query: object, _root: unknown, args: { id: string }, ctx: Context) => db(ctx).findUnique({ ...query, where: key(ctx, String(args.id)) }),
+        resolve: (query: object, _root: unknown, args: { id: string }, ctx: Context) =>
+          shareable ? findById(ctx, db(ctx) as never, query, String(args.id)) : db(ctx).findUnique({ ...query, where: key(ctx, String(args.id)) }),
       }),
     };
   });
@@ -332,6 +371,7 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
         resolve: async (_root: unknown, { input }: { input: Record<string, unknown> }, ctx: Context) => {
           // organization_id is not given: it defaults to app.current_org_id(), and RLS's WITH CHECK refuses any other.
           const row = await db(ctx).create({ data: data(input, fields) }).catch((e) => Promise.reject(refused(e)));
+          if (shareable) remember(ctx, row);
           return { [delegate]: row };
         },
       });
@@ -350,7 +390,16 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
         ...writeScopes,
         args: { input: t.arg({ type: Input, required: true }) },
         resolve: async (_root: unknown, { input }: { input: Record<string, unknown> }, ctx: Context) => {
-          const row = await db(ctx).update({ where: key(ctx, String(input.id)), data: data(input, fields) }).catch((e) => Promise.reject(refused(e)));
+          const id = String(input.id);
+          const row = await db(ctx)
+            .update({ where: key(ctx, id), data: data(input, fields) })
+            .catch((e) =>
+              // Not the viewer's own row: a WRITE grantee's (src/tenancy/shareable.ts).
+              shareable && isRecordNotFound(e)
+                ? foreignWrite(ctx, db(ctx) as never, name, id, (k) => db(ctx).update({ where: k, data: data(input, fields) }))
+                : Promise.reject(refused(e)),
+            );
+          if (shareable) remember(ctx, row);
           return { [delegate]: row };
         },
       });
@@ -366,7 +415,10 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
         ...writeScopes,
         args: { input: t.arg({ type: Input, required: true }) },
         resolve: async (_root: unknown, { input }: { input: { id: string } }, ctx: Context) => {
-          const row = (await db(ctx).delete({ where: key(ctx, String(input.id)) }).catch((e) => Promise.reject(refused(e)))) as { id: string };
+          const row = (await db(ctx)
+            .delete({ where: key(ctx, String(input.id)) })
+            // Another organization's row the viewer sees: FORBIDDEN, only its owner deletes.
+            .catch((e) => (shareable && isRecordNotFound(e) ? foreignWrite(ctx, db(ctx) as never, name, String(input.id), null) : Promise.reject(refused(e))))) as { id: string };
           return { [`deleted${name}Id`]: encodeGlobalID(name, row.id) };
         },
       });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { ProjectStatus } from '../../generated/prisma/enums';
-import type { Prisma } from '../../generated/prisma/client';
+import { Prisma } from '../../generated/prisma/client';
 import { builder } from '../../builder';
 import type { Context } from '../../context';
 import { isRecordNotFound, refusalOf } from '../../db/database-errors';
@@ -10,6 +10,7 @@ import { Department } from '../departments/department.type';
 import { globalIdOf, optionalRowId } from '../global-id';
 import { asUser, User, USER_COLUMNS } from '../users/user.type';
 import { ownerForWrites } from '../../support/sessions';
+import { findById, foreignWrite, keyOf, remember, shareableFields, sharedCount, sharedOrder, sharedPage, ShareScopeEnum } from '../../tenancy/shareable';
 
 export const ProjectStatusEnum = builder.enumType(ProjectStatus, { name: 'ProjectStatus' });
 
@@ -19,13 +20,16 @@ export const Project = builder.prismaNode('Project', {
   // `null` for a missing id and for another organization's id alike: RLS makes
   // the two the same query result, so the caller cannot tell them apart.
   nullable: true,
-  findUnique: (id, ctx) => ({ organizationId_id: { organizationId: ctx.viewer!.organizationId, id } }),
+  // A shared or public project is another organization's: node(id) finds it by its id.
+  findUnique: (id, ctx) => keyOf(ctx, ctx.tenantDb().project, id) as never,
   fields: (t) => ({
     name: t.exposeString('name'),
     status: t.expose('status', { type: ProjectStatusEnum }),
     owner: t.field({
       type: User,
-      description: 'A member of the same organization: a composite foreign key guarantees it.',
+      nullable: true,
+      description:
+        "A member of the project's organization (a composite foreign key guarantees it). Null on another organization's shared or public project: its members are not yours to see.",
       // PERF: selected with the project, so Pothos joins the owner into the query
       // of the page (or of the project): one statement for a page and its owners.
       // A project loaded without it (a mutation's payload) gets it through Pothos'
@@ -33,7 +37,7 @@ export const Project = builder.prismaNode('Project', {
       // (The owner is a membership, whose user is the User; `ownerUser` is that
       // user, joined directly: migration 20261127060000_projects_owner_user.)
       select: { ownerUser: { select: USER_COLUMNS } },
-      resolve: (project) => asUser(project.ownerUser),
+      resolve: (project, _args, ctx) => (project.organizationId === ctx.viewer!.organizationId && project.ownerUser ? asUser(project.ownerUser) : null),
     }),
     restrictedToDepartment: t.relation('restrictedToDepartment', {
       type: Department,
@@ -43,6 +47,7 @@ export const Project = builder.prismaNode('Project', {
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    ...shareableFields(t, 'projects'),
   }),
 });
 
@@ -54,13 +59,26 @@ builder.queryFields((t) => ({
     {
       type: 'Project',
       cursor: 'organizationId_id',
-      args: { status: t.arg({ type: ProjectStatusEnum }) },
+      args: {
+        status: t.arg({ type: ProjectStatusEnum }),
+        scope: t.arg({ type: ShareScopeEnum, defaultValue: 'OWN', description: 'Whose projects: yours (the default), shared with you, public, or all three.' }),
+      },
       // RLS scopes the rows; the organization filter keeps shared and public
-      // rows of others out (sharing, migration 20261204150200_sharing): OWN only.
-      resolve: (query, _root, args, ctx) =>
-        ctx.tenantDb().project.findMany({ ...query, where: { organizationId: ctx.viewer!.organizationId, ...(args.status ? { status: args.status } : {}) }, orderBy: newestFirst }),
+      // rows of others out of OWN (sharing, migration 20261204150200_sharing).
+      resolve: async (query, _root, args, ctx) => {
+        const scope = args.scope ?? 'OWN';
+        if (scope !== 'OWN') {
+          const where = args.status ? Prisma.sql`status = ${args.status}::"ProjectStatus"` : undefined;
+          return (await sharedPage(ctx, ctx.tenantDb().project, { table: 'projects', scope, query, direction: sharedOrder(scope, null), where })) as ProjectRow[];
+        }
+        const rows = await ctx.tenantDb().project.findMany({ ...query, where: { organizationId: ctx.viewer!.organizationId, ...(args.status ? { status: args.status } : {}) }, orderBy: newestFirst });
+        remember(ctx, rows);
+        return rows;
+      },
       totalCount: (_root, args, ctx) =>
-        ctx.tenantDb().project.count({ where: { organizationId: ctx.viewer!.organizationId, ...(args.status ? { status: args.status } : {}) } }),
+        (args.scope ?? 'OWN') !== 'OWN'
+          ? sharedCount(ctx, { table: 'projects', scope: args.scope as 'SHARED' | 'PUBLIC' | 'ALL', where: args.status ? Prisma.sql`status = ${args.status}::"ProjectStatus"` : undefined })
+          : ctx.tenantDb().project.count({ where: { organizationId: ctx.viewer!.organizationId, ...(args.status ? { status: args.status } : {}) } }),
     },
     {},
   ),
@@ -68,11 +86,8 @@ builder.queryFields((t) => ({
     type: 'Project',
     nullable: true,
     args: { id: t.arg.id({ required: true, validate: globalIdOf('Project') }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.tenantDb().project.findUnique({
-        ...query,
-        where: { organizationId_id: { organizationId: ctx.viewer!.organizationId, id: String(args.id) } },
-      }),
+    // By its id alone: a shared or public project is another organization's (RLS decides).
+    resolve: async (query, _root, args, ctx) => (await findById(ctx, ctx.tenantDb().project, query, String(args.id))) as ProjectRow | null,
   }),
 }));
 
@@ -170,6 +185,7 @@ builder.mutationFields((t) => ({
           // A support session's project is the organization owner's (src/support/sessions.ts).
           data: { name: input.name, status: input.status ?? undefined, ownerId: await ownerForWrites(ctx), restrictedToDepartmentId },
         });
+        remember(ctx, project);
         return { project };
       } catch (error) {
         throw await restrictionRefused(error, restrictedToDepartmentId, async () => department);
@@ -182,10 +198,14 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const restrictedToDepartmentId = optionalRowId(input.restrictedToDepartmentId);
       try {
-        const project = await ctx.tenantDb().project.update({
-          where: { organizationId_id: { organizationId: ctx.viewer!.organizationId, id: String(input.id) } },
-          data: { name: input.name ?? undefined, status: input.status ?? undefined, restrictedToDepartmentId },
-        });
+        const data = { name: input.name ?? undefined, status: input.status ?? undefined, restrictedToDepartmentId };
+        const project = await ctx.tenantDb().project
+          .update({ where: { organizationId_id: { organizationId: ctx.viewer!.organizationId, id: String(input.id) } }, data })
+          // Another organization's project: its WRITE grantee may change name and status (src/tenancy/shareable.ts).
+          .catch((error: unknown) =>
+            isRecordNotFound(error) ? foreignWrite(ctx, ctx.tenantDb().project, 'Project', String(input.id), (key) => ctx.tenantDb().project.update({ where: key, data })) : Promise.reject(error),
+          );
+        remember(ctx, project);
         return { project };
       } catch (error) {
         // A project restricted away from the caller is not found, like another organization's.
@@ -199,9 +219,10 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: DeleteProjectInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       try {
-        const project = await ctx.tenantDb().project.delete({
-          where: { organizationId_id: { organizationId: ctx.viewer!.organizationId, id: String(input.id) } },
-        });
+        const project = await ctx.tenantDb().project
+          .delete({ where: { organizationId_id: { organizationId: ctx.viewer!.organizationId, id: String(input.id) } } })
+          // Another organization's project the viewer sees: only its owner deletes (FORBIDDEN), else NOT_FOUND.
+          .catch((error: unknown) => (isRecordNotFound(error) ? foreignWrite<ProjectRow>(ctx, ctx.tenantDb().project, 'Project', String(input.id), null) : Promise.reject(error)));
         return { deletedProjectId: encodeGlobalID('Project', project.id) };
       } catch (error) {
         if (isRecordNotFound(error)) throw notFound('Project');
