@@ -270,6 +270,7 @@ export type InvoiceNodeQuery = { node:
     | { id: string }
     | { id: string }
     | { id: string }
+    | { id: string }
    | null };
 
 export type GenerateInvoicesMutationVariables = Exact<{
@@ -338,6 +339,7 @@ export type DepartmentQuery = { department: { id: string, name: string, parent: 
     | { id: string }
     | { id: string }
     | { id: string }
+    | { id: string }
    | null };
 
 export type DepartmentMembersQueryVariables = Exact<{
@@ -355,6 +357,7 @@ export type ProjectVisibilityQueryVariables = Exact<{
 
 
 export type ProjectVisibilityQuery = { projects: { totalCount: number, edges: Array<{ node: { id: string, name: string } }> }, project: { id: string, name: string, restrictedToDepartment: { name: string } | null } | null, node:
+    | { id: string }
     | { id: string }
     | { id: string }
     | { id: string }
@@ -431,14 +434,14 @@ export type ProjectsQueryVariables = Exact<{
 }>;
 
 
-export type ProjectsQuery = { projects: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, name: string, status: ProjectStatus, createdAt: string, updatedAt: string, owner: { id: string, email: string } } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type ProjectsQuery = { projects: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, name: string, status: ProjectStatus, createdAt: string, updatedAt: string, owner: { id: string, email: string } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type ProjectQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ProjectQuery = { project: { id: string, name: string, status: ProjectStatus, owner: { id: string, email: string } } | null };
+export type ProjectQuery = { project: { id: string, name: string, status: ProjectStatus, owner: { id: string, email: string } | null } | null };
 
 export type NodeQueryVariables = Exact<{
   id: string | number;
@@ -451,6 +454,7 @@ export type NodeQuery = { node:
     | { id: string }
     | { name: string, id: string }
     | { id: string }
+    | { id: string }
     | { email: string, id: string }
    | null };
 
@@ -459,7 +463,7 @@ export type CreateProjectMutationVariables = Exact<{
 }>;
 
 
-export type CreateProjectMutation = { createProject: { project: { id: string, name: string, status: ProjectStatus, createdAt: string, owner: { id: string, email: string } } } };
+export type CreateProjectMutation = { createProject: { project: { id: string, name: string, status: ProjectStatus, createdAt: string, owner: { id: string, email: string } | null } } };
 
 export type UpdateProjectMutationVariables = Exact<{
   input: UpdateProjectInput;
@@ -480,7 +484,7 @@ export type ProjectPageWithOwnersQueryVariables = Exact<{
 }>;
 
 
-export type ProjectPageWithOwnersQuery = { projects: { edges: Array<{ node: { id: string, name: string, status: ProjectStatus, owner: { email: string } } }> } };
+export type ProjectPageWithOwnersQuery = { projects: { edges: Array<{ node: { id: string, name: string, status: ProjectStatus, owner: { email: string } | null } }> } };
 
 export type OrganizationDetailsQueryVariables = Exact<{ [key: string]: never; }>;
 
