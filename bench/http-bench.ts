@@ -156,7 +156,7 @@ async function checkPlans(
 
   const explained = await explainAsTenant(options.runtimeUrl, [
     ...scopedQueries(captured),
-    { scope: baselineScope(probe.organizationId), statement: { text: PAGE_SQL, values: [20] } },
+    { scope: baselineScope(probe.organizationId), statement: { text: PAGE_SQL, values: [20, probe.organizationId] } },
   ]);
   const gatewayPage = explained.find((e) => /FROM "public"\."projects"/.test(e.sql));
   const baselinePage = explained.find((e) => e.sql.includes('FROM projects p JOIN users'));
