@@ -203,6 +203,12 @@ export function sharedCountSql(options: { table: string; scope: Exclude<ShareSco
   return Prisma.sql`SELECT (${Prisma.join(parts, ' + ')})::int AS count`;
 }
 
+/** A filter of a non-OWN page: `column = value::"EnumType"` (identifiers checked, the value bound). */
+export function enumEquals(column: string, enumType: string, value: string): Prisma.Sql {
+  if (!/^[a-z_]+$/.test(column) || !/^[A-Za-z]+$/.test(enumType)) throw new Error(`bad filter ${column}::${enumType}`);
+  return Prisma.sql`${Prisma.raw(column)} = ${value}::${Prisma.raw(`"${enumType}"`)}`;
+}
+
 /** A non-OWN page: its keys (one statement), then its rows with the selection (one more), in the keys' order. */
 export async function sharedPage(ctx: Context, delegate: Delegate, options: SharedPageOptions): Promise<unknown[]> {
   const { take = 20, cursor, ...selection } = options.query;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { ProjectStatus } from '../../generated/prisma/enums';
-import { Prisma } from '../../generated/prisma/client';
+import type { Prisma } from '../../generated/prisma/client';
 import { builder } from '../../builder';
 import type { Context } from '../../context';
 import { isRecordNotFound, refusalOf } from '../../db/database-errors';
@@ -10,7 +10,7 @@ import { Department } from '../departments/department.type';
 import { globalIdOf, optionalRowId } from '../global-id';
 import { asUser, User, USER_COLUMNS } from '../users/user.type';
 import { ownerForWrites } from '../../support/sessions';
-import { findById, foreignWrite, keyOf, remember, shareableFields, sharedCount, sharedOrder, sharedPage, ShareScopeEnum } from '../../tenancy/shareable';
+import { enumEquals, findById, foreignWrite, keyOf, remember, shareableFields, sharedCount, sharedOrder, sharedPage, ShareScopeEnum } from '../../tenancy/shareable';
 
 export const ProjectStatusEnum = builder.enumType(ProjectStatus, { name: 'ProjectStatus' });
 
@@ -68,7 +68,7 @@ builder.queryFields((t) => ({
       resolve: async (query, _root, args, ctx) => {
         const scope = args.scope ?? 'OWN';
         if (scope !== 'OWN') {
-          const where = args.status ? Prisma.sql`status = ${args.status}::"ProjectStatus"` : undefined;
+          const where = args.status ? enumEquals('status', 'ProjectStatus', args.status) : undefined;
           return (await sharedPage(ctx, ctx.tenantDb().project, { table: 'projects', scope, query, direction: sharedOrder(scope, null), where })) as ProjectRow[];
         }
         const rows = await ctx.tenantDb().project.findMany({ ...query, where: { organizationId: ctx.viewer!.organizationId, ...(args.status ? { status: args.status } : {}) }, orderBy: newestFirst });
@@ -77,7 +77,7 @@ builder.queryFields((t) => ({
       },
       totalCount: (_root, args, ctx) =>
         (args.scope ?? 'OWN') !== 'OWN'
-          ? sharedCount(ctx, { table: 'projects', scope: args.scope as 'SHARED' | 'PUBLIC' | 'ALL', where: args.status ? Prisma.sql`status = ${args.status}::"ProjectStatus"` : undefined })
+          ? sharedCount(ctx, { table: 'projects', scope: args.scope as 'SHARED' | 'PUBLIC' | 'ALL', where: args.status ? enumEquals('status', 'ProjectStatus', args.status) : undefined })
           : ctx.tenantDb().project.count({ where: { organizationId: ctx.viewer!.organizationId, ...(args.status ? { status: args.status } : {}) } }),
     },
     {},
