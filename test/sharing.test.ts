@@ -208,6 +208,11 @@ describe('shared and public rows through GraphQL, three organizations', () => {
     const rest = await page(B, 'ALL', { first: 20, after: first.pageInfo.endCursor });
     expect(first.pageInfo.hasNextPage).toBe(true);
     expect(ours([...ids(first), ...ids(rest)])).toEqual([bOwn.globalId, publicP.globalId, writeP.globalId, readP.globalId]);
+    // Backwards: the two rows before the last one, in the same (newest first) order.
+    const all = ids(await page(B, 'ALL'));
+    const cursors = (await page(B, 'ALL')).edges.map((e) => e.cursor);
+    const back = await ok(`query($before: String) { projects(scope: ALL, last: 2, before: $before) { edges { node { id } } pageInfo { hasPreviousPage } } }`, B.member.token, { before: cursors[3] });
+    expect((back.projects as unknown as { edges: { node: { id: string } }[] }).edges.map((e) => e.node.id)).toEqual(all.slice(1, 3));
     await s.system.prisma.project.update({ where: { organizationId_id: { organizationId: A.id, id: writeP.id } }, data: { status: 'ARCHIVED' } });
     expect(ids(await page(B, 'ALL', { status: 'ARCHIVED' }))).toEqual([writeP.globalId]);
   });
