@@ -209,6 +209,11 @@ export function enumEquals(column: string, enumType: string, value: string): Pri
   return Prisma.sql`${Prisma.raw(column)} = ${value}::${Prisma.raw(`"${enumType}"`)}`;
 }
 
+/** Conditions of a non-OWN page, all of them. */
+export function andSql(conditions: Prisma.Sql[]): Prisma.Sql {
+  return Prisma.sql`(${Prisma.join(conditions, ' AND ')})`;
+}
+
 /** A non-OWN page: its keys (one statement), then its rows with the selection (one more), in the keys' order. */
 export async function sharedPage(ctx: Context, delegate: Delegate, options: SharedPageOptions): Promise<unknown[]> {
   const { take = 20, cursor, ...selection } = options.query;

@@ -6,13 +6,14 @@ import { foreignKeyViolation, isRecordNotFound } from '../db/database-errors';
 import { badUserInput, notFound } from '../errors';
 import * as prismaEnums from '../generated/prisma/enums';
 import type { QuotaResource } from '../generated/prisma/enums';
+import type { Prisma } from '../generated/prisma/client';
 import type PrismaTypes from '../generated/pothos-types';
 import { datamodel } from '../generated/tenancy-datamodel';
 import { globalIdOf } from '../schema/global-id';
 import { VisibilityEnum } from '../schema/sharing/sharing.type';
 import { USER_COLUMNS } from '../schema/users/user.type';
 import { ORGANIZATION_FIELD, readTenancy, type TenantModel } from './model';
-import { findById, foreignWrite, keyOf, remember, shareableFields, sharedCount, sharedOrder, sharedPage, ShareScopeEnum, type ShareScope } from './shareable';
+import { andSql, findById, foreignWrite, keyOf, remember, shareableFields, sharedCount, sharedOrder, sharedPage, ShareScopeEnum, type ShareScope } from './shareable';
 
 /**
  * A tenant model's GraphQL surface from its Prisma model, in one call:
@@ -76,6 +77,20 @@ export interface TenantModelOptions {
    * @default false
    */
   shareable?: boolean;
+  /**
+   * Arguments of the list besides `filter` and `orderBy`, each a condition on the
+   * rows (e.g. Project's `status`, kept for its clients): `where` for Prisma, `sql`
+   * for a shareable model's non-OWN scopes (src/tenancy/shareable.ts's enumEquals).
+   */
+  listArgs?: Record<string, { type: unknown; description?: string; where: (value: never) => Record<string, unknown>; sql: (value: never) => Prisma.Sql }>;
+  /** Columns createX sets itself rather than taking them as input, e.g. Project's owner (the caller, or the organization's owner in a support session). */
+  createData?: (ctx: Context) => Promise<Record<string, unknown>>;
+  /**
+   * A model's own translation of a refused write (null: the generic one). Prepared
+   * before the write: a create runs in the quota check's transaction, which a
+   * refused INSERT aborts, so what it needs to read must be read first.
+   */
+  refusal?: (ctx: Context, input: Record<string, unknown>, operation: 'create' | 'update') => Promise<(error: unknown) => Promise<unknown>>;
 }
 
 const tenancy = readTenancy(datamodel);
@@ -84,6 +99,7 @@ interface ListArgs {
   filter?: Record<string, unknown>;
   orderBy?: { field: string; direction?: string };
   scope?: ShareScope;
+  [listArg: string]: unknown;
 }
 
 /** The models built with tenantModel and the operations they have: what the isolation suite checks through GraphQL. */
@@ -269,6 +285,13 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
     return result;
   };
 
+  const given = (args: ListArgs) => Object.entries(options.listArgs ?? {}).filter(([arg]) => args[arg] != null);
+  const argsWhere = (args: ListArgs) => Object.assign({}, ...given(args).map(([arg, spec]) => spec.where(args[arg] as never))) as Record<string, unknown>;
+  const argsSql = (args: ListArgs): Prisma.Sql | undefined => {
+    const conditions = given(args).map(([arg, spec]) => spec.sql(args[arg] as never));
+    return conditions.length === 0 ? undefined : conditions.length === 1 ? conditions[0] : andSql(conditions);
+  };
+
   // Order -------------------------------------------------------------------
   // PERF: only fields an index leads with (after organization_id), unless declared.
   const indexed = model.indexes.filter((i) => i.columns[0] === 'organization_id' && i.columns[1]).map((i) => i.columns[1]);
@@ -297,6 +320,7 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
           args: {
             ...(Filter ? { filter: q.arg({ type: Filter }) } : {}),
             orderBy: q.arg({ type: OrderBy }),
+            ...Object.fromEntries(Object.entries(options.listArgs ?? {}).map(([arg, spec]) => [arg, q.arg({ type: spec.type, ...(spec.description ? { description: spec.description } : {}) })])),
             ...(shareable ? { scope: q.arg({ type: ShareScopeEnum, defaultValue: 'OWN', description: 'Whose rows: yours (the default), shared with you, public, or all three.' }) } : {}),
           },
           // No organization filter here, on purpose: RLS adds it (and `own` for a shareable model's OWN).
@@ -305,16 +329,16 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
             if (scope !== 'OWN') {
               const direction = sharedOrder(scope, args.orderBy);
               if (Object.keys(where(args.filter)).length) throw badUserInput([{ field: 'filter', message: `applies to scope OWN only` }]);
-              return sharedPage(ctx, db(ctx) as never, { table: model.table, scope, query: query as never, direction });
+              return sharedPage(ctx, db(ctx) as never, { table: model.table, scope, query: query as never, direction, where: argsSql(args) });
             }
-            const rows = await db(ctx).findMany({ ...query, where: { ...where(args.filter), ...own(ctx) }, orderBy: orderBy(args.orderBy) });
+            const rows = await db(ctx).findMany({ ...query, where: { ...where(args.filter), ...argsWhere(args), ...own(ctx) }, orderBy: orderBy(args.orderBy) });
             if (shareable) remember(ctx, rows);
             return rows;
           },
           totalCount: (_root: unknown, args: ListArgs, ctx: Context) =>
             (args.scope ?? 'OWN') !== 'OWN'
-              ? sharedCount(ctx, { table: model.table, scope: args.scope as Exclude<ShareScope, 'OWN'> })
-              : db(ctx).count({ where: { ...where(args.filter), ...own(ctx) } }),
+              ? sharedCount(ctx, { table: model.table, scope: args.scope as Exclude<ShareScope, 'OWN'>, where: argsSql(args) })
+              : db(ctx).count({ where: { ...where(args.filter), ...argsWhere(args), ...own(ctx) } }),
         },
         {},
       ),
@@ -369,8 +393,12 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
         ...(options.quota ? { quota: options.quota } : {}),
         args: { input: t.arg({ type: Input, required: true }) },
         resolve: async (_root: unknown, { input }: { input: Record<string, unknown> }, ctx: Context) => {
+          const translate = options.refusal ? await options.refusal(ctx, input, 'create') : null;
+          const extra = options.createData ? await options.createData(ctx) : {};
           // organization_id is not given: it defaults to app.current_org_id(), and RLS's WITH CHECK refuses any other.
-          const row = await db(ctx).create({ data: data(input, fields) }).catch((e) => Promise.reject(refused(e)));
+          const row = await db(ctx)
+            .create({ data: { ...data(input, fields), ...extra } })
+            .catch(async (e) => Promise.reject((translate ? await translate(e) : null) ?? refused(e)));
           if (shareable) remember(ctx, row);
           return { [delegate]: row };
         },
@@ -391,13 +419,14 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
         args: { input: t.arg({ type: Input, required: true }) },
         resolve: async (_root: unknown, { input }: { input: Record<string, unknown> }, ctx: Context) => {
           const id = String(input.id);
+          const translate = options.refusal ? await options.refusal(ctx, input, 'update') : null;
           const row = await db(ctx)
             .update({ where: key(ctx, id), data: data(input, fields) })
-            .catch((e) =>
+            .catch(async (e) =>
               // Not the viewer's own row: a WRITE grantee's (src/tenancy/shareable.ts).
               shareable && isRecordNotFound(e)
                 ? foreignWrite(ctx, db(ctx) as never, name, id, (k) => db(ctx).update({ where: k, data: data(input, fields) }))
-                : Promise.reject(refused(e)),
+                : Promise.reject((translate ? await translate(e) : null) ?? refused(e)),
             );
           if (shareable) remember(ctx, row);
           return { [delegate]: row };

@@ -46,7 +46,6 @@ export type CreateOrganizationInput = {
 
 export type CreateProjectInput = {
   name: string;
-  /** Restricts the project to this department (see Project.restrictedToDepartment). */
   restrictedToDepartmentId?: string | number | null | undefined;
   status?: ProjectStatus | null | undefined;
 };
@@ -217,7 +216,6 @@ export type UpdateOrganizationInput = {
 export type UpdateProjectInput = {
   id: string | number;
   name?: string | null | undefined;
-  /** Restricts the project to this department; null lifts the restriction, omitted leaves it as it is. */
   restrictedToDepartmentId?: string | number | null | undefined;
   status?: ProjectStatus | null | undefined;
 };
