@@ -57,11 +57,17 @@ export interface ShareableRow {
 
 type Permission = 'READ' | 'WRITE' | 'DELETE' | 'SHARE';
 
-/** What the viewer may do with a row it can read: the policies' rules, for display (the database still decides). */
-export function viewerPermissions(row: ShareableRow, ctx: Context): Permission[] {
+/**
+ * What the viewer may do with a row it can read: the policies' rules, for display
+ * (the database still decides). `writeRoles`: the roles the model's writes are
+ * limited to (tenantModel's authScopes.write.role), when they are.
+ */
+export function viewerPermissions(row: ShareableRow, ctx: Context, writeRoles?: readonly string[]): Permission[] {
   const viewer = ctx.viewer!;
   if (row.organizationId === viewer.organizationId) {
-    return viewer.role === 'OWNER' || viewer.role === 'ADMIN' ? ['READ', 'WRITE', 'DELETE', 'SHARE'] : ['READ', 'WRITE', 'DELETE'];
+    const admin = viewer.role === 'OWNER' || viewer.role === 'ADMIN';
+    const writes: Permission[] = !writeRoles || writeRoles.includes(viewer.role) ? ['WRITE', 'DELETE'] : [];
+    return ['READ', ...writes, ...(admin ? (['SHARE'] as const) : [])];
   }
   return row.visibility !== 'PRIVATE' && row.sharedWriteOrgIds.includes(viewer.organizationId) ? ['READ', 'WRITE'] : ['READ'];
 }
@@ -70,7 +76,7 @@ export function viewerPermissions(row: ShareableRow, ctx: Context): Permission[]
 type AnyFieldBuilder = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** The fields every shareable node has. */
-export function shareableFields(t: AnyFieldBuilder, table: string) {
+export function shareableFields(t: AnyFieldBuilder, table: string, writeRoles?: readonly string[]) {
   return {
     visibility: t.expose('visibility', { type: VisibilityEnum }),
     ownerOrganization: t.field({
@@ -83,7 +89,7 @@ export function shareableFields(t: AnyFieldBuilder, table: string) {
     viewerPermissions: t.field({
       type: [ViewerPermissionEnum],
       description: 'What you may do with this row: all for your own (SHARE for OWNER and ADMIN), READ or READ and WRITE for a shared or public row.',
-      resolve: (row: ShareableRow, _args: unknown, ctx: Context) => viewerPermissions(row, ctx),
+      resolve: (row: ShareableRow, _args: unknown, ctx: Context) => viewerPermissions(row, ctx, writeRoles),
     }),
   };
 }

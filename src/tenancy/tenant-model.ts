@@ -245,7 +245,7 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
     nullable: true,
     // A shareable row may be another organization's: found by its id (node(id)).
     findUnique: (id: string, ctx: Context) => (shareable ? keyOf(ctx, db(ctx) as never, id) : key(ctx, id)),
-    fields: (t: AnyFieldBuilder) => ({ ...exposed(t), ...relationFields(t), ...(options.fields?.(t) ?? {}), ...(shareable ? shareableFields(t, model.table) : {}) }),
+    fields: (t: AnyFieldBuilder) => ({ ...exposed(t), ...relationFields(t), ...(options.fields?.(t) ?? {}), ...(shareable ? shareableFields(t, model.table, options.authScopes?.write?.role as string[] | undefined) : {}) }),
   });
 
   // Filter ------------------------------------------------------------------
