@@ -60,10 +60,13 @@ const typeDefs = /* GraphQL */ `
   }
 `;
 
-// Same order and the same index as the gateway's connection; RLS adds the organization filter.
+// Same order and the same index as the gateway's connection. The organization is
+// named as the gateway names it: since sharing (migration 20261204150200_sharing)
+// RLS alone also admits shared and public rows, and its OR defeats the index.
 export const PAGE_SQL = `
   SELECT p.id, p.name, p.status, u.email
     FROM projects p JOIN users u ON u.id = p.owner_id
+   WHERE p.organization_id = $2
    ORDER BY p.created_at DESC, p.id DESC
    LIMIT $1`;
 // As the gateway's findUnique: by the composite primary key.
@@ -129,7 +132,7 @@ export function createBaseline({ runtimeUrl, secret, poolSize = 10 }: BaselineOp
         projects: (_root: unknown, args: { first?: number | null }, ctx: BaselineContext) =>
           inTenantTransaction(ctx.organizationId, async (client) => {
             const first = Math.min(Math.max(args.first ?? 20, 0), 100);
-            const { rows } = await client.query<ProjectRow>(PAGE_SQL, [first]);
+            const { rows } = await client.query<ProjectRow>(PAGE_SQL, [first, ctx.organizationId]);
             return { edges: rows.map((row) => ({ node: toNode(row) })) };
           }),
         tasks: (_root: unknown, args: { first?: number | null }, ctx: BaselineContext) =>

@@ -16,9 +16,19 @@ export const BENCH_RUNTIME_ROLE = 'tenantgate_bench_app';
  * Bumped whenever the shape of the seeded data changes, so an old dataset is not
  * mistaken for the current one.
  */
-const SEED_VERSION = 1;
+const SEED_VERSION = 2;
+
+/**
+ * Sharing in the seed (version 2): this fraction of the projects is shared
+ * (READ) with the next organization, and this one is PUBLIC. Recorded in the
+ * database's comment, so that a dataset seeded otherwise is seeded again.
+ */
+export const SHARED_FRACTION = 0.01;
+export const PUBLIC_FRACTION = 0.001;
 
 export interface BenchUrls {
+  /** The bench database's name: tenantgate_bench, or BENCH_DATABASE_NAME (a run of its own beside another's dataset). */
+  database: string;
   /** The admin role on the server's maintenance database: creates and drops the bench database. */
   serverUrl: string;
   /** The admin role on the bench database: migrations, the seed, the sample. */
@@ -29,14 +39,16 @@ export interface BenchUrls {
 
 export function benchUrls(env: NodeJS.ProcessEnv = process.env): BenchUrls {
   const serverUrl = env.BENCH_DATABASE_URL || env.TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
+  const database = env.BENCH_DATABASE_NAME || BENCH_DATABASE;
+  if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`BENCH_DATABASE_NAME must be a plain lower-case identifier, got ${database}`);
   const admin = new URL(serverUrl);
-  admin.pathname = `/${BENCH_DATABASE}`;
+  admin.pathname = `/${database}`;
   const runtime = new URL(admin.toString());
-  runtime.username = BENCH_RUNTIME_ROLE;
+  runtime.username = env.BENCH_RUNTIME_ROLE || BENCH_RUNTIME_ROLE;
   // SECURITY: the role can only read and write the benchmark's synthetic data;
   // a fixed default keeps the run reproducible, the environment can override it.
   runtime.password = env.BENCH_RUNTIME_PASSWORD || 'tenantgate-bench-password';
-  return { serverUrl, adminUrl: admin.toString(), runtimeUrl: runtime.toString() };
+  return { database, serverUrl, adminUrl: admin.toString(), runtimeUrl: runtime.toString() };
 }
 
 export interface DatasetSize {
@@ -48,6 +60,8 @@ export interface DatasetSize {
 interface SeedMarker extends DatasetSize {
   tool: 'tenantgate-bench';
   version: number;
+  sharedFraction?: number;
+  publicFraction?: number;
   seededAt: string;
   seedSeconds: number;
 }
@@ -83,16 +97,16 @@ async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>)
   }
 }
 
-async function databaseExists(serverUrl: string): Promise<boolean> {
+async function databaseExists(serverUrl: string, database: string): Promise<boolean> {
   return withClient(serverUrl, async (client) => {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [BENCH_DATABASE]);
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     return rowCount === 1;
   });
 }
 
-async function recreateDatabase(serverUrl: string, drop: boolean): Promise<void> {
+async function recreateDatabase(serverUrl: string, database: string, drop: boolean): Promise<void> {
   await withClient(serverUrl, async (client) => {
-    const name = client.escapeIdentifier(BENCH_DATABASE);
+    const name = client.escapeIdentifier(database);
     // FORCE: a previous run killed mid-way may have left sessions behind.
     if (drop) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await client.query(`CREATE DATABASE ${name}`);
@@ -166,6 +180,8 @@ function sameSize(marker: SeedMarker | null, size: DatasetSize): marker is SeedM
   return (
     marker !== null &&
     marker.version === SEED_VERSION &&
+    marker.sharedFraction === SHARED_FRACTION &&
+    marker.publicFraction === PUBLIC_FRACTION &&
     marker.projects === size.projects &&
     marker.orgs === size.orgs &&
     marker.usersPerOrg === size.usersPerOrg
@@ -179,7 +195,7 @@ function sameSize(marker: SeedMarker | null, size: DatasetSize): marker is SeedM
  */
 export async function prepareDataset(urls: BenchUrls, options: PrepareOptions): Promise<PreparedDataset> {
   const { size, log } = options;
-  const exists = await databaseExists(urls.serverUrl);
+  const exists = await databaseExists(urls.serverUrl, urls.database);
 
   let marker: SeedMarker | null = null;
   let counts = { projects: 0, orgs: 0, users: 0, memberships: 0 };
@@ -202,7 +218,7 @@ export async function prepareDataset(urls: BenchUrls, options: PrepareOptions): 
     !options.reseed;
 
   if (options.skipSeed) {
-    if (!exists || counts.projects === 0) throw new Error(`--skip-seed: database ${BENCH_DATABASE} holds no projects; run once without --skip-seed.`);
+    if (!exists || counts.projects === 0) throw new Error(`--skip-seed: database ${urls.database} holds no projects; run once without --skip-seed.`);
     await migrate(urls.adminUrl);
     await ensureRuntimeRole(urls.adminUrl, urls.runtimeUrl);
     await applyFixtures(urls.adminUrl, log);
@@ -228,8 +244,8 @@ export async function prepareDataset(urls: BenchUrls, options: PrepareOptions): 
 
   // Another size, a half-finished seed or --reseed: start from an empty database,
   // so no leftover row or index bloat of an earlier run skews the figures.
-  log(exists ? `Recreating database ${BENCH_DATABASE} (it held ${describe(counts)}).` : `Creating database ${BENCH_DATABASE}.`);
-  await recreateDatabase(urls.serverUrl, exists);
+  log(exists ? `Recreating database ${urls.database} (it held ${describe(counts)}).` : `Creating database ${urls.database}.`);
+  await recreateDatabase(urls.serverUrl, urls.database, exists);
   const { applied } = await migrate(urls.adminUrl);
   log(`Applied migrations: ${applied.join(', ') || '(none)'}`);
   await ensureRuntimeRole(urls.adminUrl, urls.runtimeUrl);
@@ -242,8 +258,8 @@ export async function prepareDataset(urls: BenchUrls, options: PrepareOptions): 
   const finalCounts = await withClient(urls.adminUrl, async (client) => {
     const result = await countRows(client);
     // Written last: a seed that died half-way leaves no marker and is redone next time.
-    const next: SeedMarker = { tool: 'tenantgate-bench', version: SEED_VERSION, ...size, seededAt, seedSeconds };
-    await client.query(`COMMENT ON DATABASE ${client.escapeIdentifier(BENCH_DATABASE)} IS ${client.escapeLiteral(JSON.stringify(next))}`);
+    const next: SeedMarker = { tool: 'tenantgate-bench', version: SEED_VERSION, ...size, sharedFraction: SHARED_FRACTION, publicFraction: PUBLIC_FRACTION, seededAt, seedSeconds };
+    await client.query(`COMMENT ON DATABASE ${client.escapeIdentifier(urls.database)} IS ${client.escapeLiteral(JSON.stringify(next))}`);
     return result;
   });
   return { ...finalCounts, action: 'seeded', seedSeconds, seededAt };
@@ -322,12 +338,29 @@ async function seed(client: pg.Client, size: DatasetSize, log: (line: string) =>
     log(`  projects ${hi.toLocaleString('en-US')} / ${projects.toLocaleString('en-US')}`);
   }
 
+  // Sharing (scope ALL, docs/adr/0052): grants through share_grants, whose trigger
+  // writes the rows' grant arrays as in production; each organization shares with
+  // the next one, so every organization receives about as many as it gives.
+  // Drawn from the id's hash: the same projects whatever the run.
+  const shared = await client.query(`
+    INSERT INTO share_grants (organization_id, resource, resource_id, grantee_id, can_write)
+    SELECT p.organization_id, 'projects', p.id, next.id, false
+      FROM projects p
+      JOIN seed_orgs o ON o.id = p.organization_id
+      JOIN seed_orgs next ON next.n = 1 + (o.n % ${orgs})
+     WHERE ${orgs} > 1 AND abs(hashtext(p.id::text)) % 100000 < ${Math.round(SHARED_FRACTION * 100000)}`);
+  await client.query(`UPDATE projects SET visibility = 'SHARED' WHERE cardinality(shared_read_org_ids) > 0`);
+  const published = await client.query(`
+    UPDATE projects SET visibility = 'PUBLIC'
+     WHERE visibility = 'PRIVATE' AND abs(hashtext(id::text || 'public')) % 100000 < ${Math.round(PUBLIC_FRACTION * 100000)}`);
+  log(`  sharing: ${(shared.rowCount ?? 0).toLocaleString('en-US')} projects shared (READ) with the next organization, ${(published.rowCount ?? 0).toLocaleString('en-US')} public`);
+
   // VACUUM rather than only ANALYZE: it also sets the hint bits and the visibility
   // map, which the first reads would otherwise do (and write) during the
   // measurement. CHECKPOINT so that the seed's dirty pages are not flushed during it.
   log('  VACUUM (ANALYZE), CHECKPOINT');
   await client.query('RESET synchronous_commit');
-  for (const table of ['organizations', 'users', 'memberships', 'projects']) await client.query(`VACUUM (ANALYZE) ${table}`);
+  for (const table of ['organizations', 'users', 'memberships', 'projects', 'share_grants']) await client.query(`VACUUM (ANALYZE) ${table}`);
   await client.query('CHECKPOINT');
 }
 

@@ -16,6 +16,7 @@ import {
   recordStatements,
   scopedQueries,
   usesPageIndex,
+  usesSharedPageIndexes,
   type ExplainedStatement,
   type StatementRecorder,
 } from './plans';
@@ -73,6 +74,12 @@ export interface PlanCheck {
   baselinePageUsesIndex: boolean;
   bestBarePageUsesIndex: boolean;
   plans: ExplainedStatement[];
+  /** The projects(scope: ALL) page: its statements, and whether its keys were read by the three branches' indexes. */
+  allPageStatements: string[];
+  allPageUsesIndexes: boolean;
+  /** EXPLAIN ANALYZE's execution time of the page's statements, summed (ms). */
+  allPageMs: number;
+  allPagePlans: ExplainedStatement[];
 }
 
 export interface HttpBenchmarkOptions {
@@ -110,7 +117,7 @@ async function postGraphQL(url: string, token: string, body: unknown): Promise<{
 async function checkEquivalence(entries: TokenEntry[], gateway: ServerProcess, others: ServerProcess[]): Promise<number> {
   const compared = entries.slice(0, 3);
   for (const entry of compared) {
-    for (const scenario of Object.values(SCENARIOS)) {
+    for (const scenario of Object.values(SCENARIOS).filter((s) => !s.gatewayOnly)) {
       const body = scenario.body(entry, () => 0);
       const g = await postGraphQL(gateway.url, entry.token, body);
       const problem = g.status !== 200 ? `HTTP ${g.status}` : scenario.check(entry, body, g.json);
@@ -166,7 +173,7 @@ async function checkPlans(
 
   const explained = await explainAsTenant(options.runtimeUrl, [
     ...scopedQueries(captured),
-    { scope: baselineScope(probe.organizationId), statement: { text: PAGE_SQL, values: [20] } },
+    { scope: baselineScope(probe.organizationId), statement: { text: PAGE_SQL, values: [20, probe.organizationId] } },
     // The best bare server's page, on a generic plan as its connections plan it.
     {
       scope: `${bestBareScope(probe.organizationId, options.sample[0].userId)}; SET LOCAL plan_cache_mode = force_generic_plan`,
@@ -174,13 +181,14 @@ async function checkPlans(
     },
   ]);
   const gatewayPage = explained.find((e) => /FROM "public"\."projects"/.test(e.sql));
-  const baselinePage = explained.find((e) => e.sql.includes('FROM projects p JOIN users') && !e.sql.includes('WHERE'));
-  const bestBarePage = explained.find((e) => e.sql.includes('FROM projects p JOIN users') && e.sql.includes('WHERE'));
+  // Both name the organization: the baseline as its second parameter, the best bare server as its first.
+  const baselinePage = explained.find((e) => e.sql.includes('FROM projects p JOIN users') && /organization_id = \$2/.test(e.sql));
+  const bestBarePage = explained.find((e) => e.sql.includes('FROM projects p JOIN users') && /organization_id = \$1\s+ORDER/.test(e.sql));
   log('  execution time of each query in PostgreSQL (EXPLAIN ANALYZE as the runtime role, scoped as the gateway scoped it):');
   for (const e of explained) log(`    ${fixed(e.executionMs, 3).padStart(7)} ms  ${e.sql.slice(0, 110)}`);
   printPlan(log, 'gateway: projects page', gatewayPage);
   printPlan(log, 'baseline: projects page', baselinePage);
-  const check: PlanCheck = {
+  const check: Omit<PlanCheck, 'allPageStatements' | 'allPageUsesIndexes' | 'allPageMs' | 'allPagePlans'> = {
     gatewayStatements: captured.map((s) => s.text.replace(/\s+/g, ' ').trim()),
     gatewayPageUsesIndex: gatewayPage ? usesPageIndex(gatewayPage.plan) : false,
     baselinePageUsesIndex: baselinePage ? usesPageIndex(baselinePage.plan) : false,
@@ -188,9 +196,37 @@ async function checkPlans(
     plans: explained,
   };
   log(`  gateway page read by an index scan on ${PAGE_INDEX}, no sort: ${check.gatewayPageUsesIndex ? 'yes' : 'NO'}`);
-  log(`  baseline page read by an index scan on ${PAGE_INDEX}, no sort: ${check.baselinePageUsesIndex ? 'yes' : 'NO (it names no organization; see bench/best-bare.ts)'}`);
+  log(`  baseline page read by an index scan on ${PAGE_INDEX}, no sort: ${check.baselinePageUsesIndex ? 'yes' : 'NO'}`);
   log(`  best-bare page read by an index scan on ${PAGE_INDEX}, no sort: ${check.bestBarePageUsesIndex ? 'yes' : 'NO'}`);
-  return check;
+  return { ...check, ...(await checkAllPagePlans(options, gateway, recorder)) };
+}
+
+/** The same for projects(scope: ALL): the keys' statement must read each branch by its index (docs/adr/0052). */
+async function checkAllPagePlans(
+  options: HttpBenchmarkOptions,
+  gateway: RunningServer,
+  recorder: StatementRecorder,
+): Promise<Pick<PlanCheck, 'allPageStatements' | 'allPageUsesIndexes' | 'allPageMs' | 'allPagePlans'>> {
+  const { log } = options;
+  const probe = options.entries[0];
+  recorder.start();
+  await postGraphQL(gateway.url, probe.token, SCENARIOS['projects-all'].body(probe, () => 0));
+  const captured = recorder.stop();
+  log(`  one projects(first: 20, scope: ALL) request sent ${captured.length} statements through the gateway:`);
+  for (const s of captured) log(`    ${s.text.replace(/\s+/g, ' ').slice(0, 150)}`);
+  const explained = await explainAsTenant(options.runtimeUrl, scopedQueries(captured));
+  log('  execution time of each query in PostgreSQL (EXPLAIN ANALYZE as the runtime role, scoped as the gateway scoped it):');
+  for (const e of explained) log(`    ${fixed(e.executionMs, 3).padStart(7)} ms  ${e.sql.slice(0, 110)}`);
+  const keys = explained.find((e) => e.sql.includes('shared_row_keys'));
+  printPlan(log, 'gateway: projects(scope: ALL) page keys', keys);
+  const usesIndexes = keys ? usesSharedPageIndexes(keys.plan) : false;
+  log(`  scope ALL page keys read by the three branches' indexes, no scan of projects: ${usesIndexes ? 'yes' : 'NO'}`);
+  return {
+    allPageStatements: captured.map((s) => s.text.replace(/\s+/g, ' ').trim()),
+    allPageUsesIndexes: usesIndexes,
+    allPageMs: explained.reduce((sum, e) => sum + e.executionMs, 0),
+    allPagePlans: explained,
+  };
 }
 
 /** The statements one request of `scenario` sends through an in-process gateway whose pool `recorder` watches. */
@@ -311,7 +347,7 @@ export async function runHttpBenchmark(
     generator = new LoadGenerator(entries);
     const roundRuns: HttpRoundRun[] = [];
     for (let round = 1; round <= rounds; round++) {
-      for (const scenario of ['projects', 'tasks', 'project'] as const) {
+      for (const scenario of ['projects', 'tasks', 'project', 'projects-all'] as const) {
         for (const connections of options.connections) {
           for (const name of options.servers.filter((n) => serves(n, scenario))) {
             const run = await measureRun(options, generator, servers.get(name)!, { scenario, server: name, connections, round });

@@ -97,7 +97,8 @@ const USAGE = `usage: npm run bench -- [options]
   --skip-transactions     skip the transaction-mode micro-benchmark
   --help                  this text
 
-Database: BENCH_DATABASE_URL, else TEST_DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/postgres
+Database: BENCH_DATABASE_URL, else TEST_DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/postgres;
+BENCH_DATABASE_NAME (default tenantgate_bench) and BENCH_RUNTIME_ROLE (default tenantgate_bench_app) name the database and role
 (an admin role: superuser or BYPASSRLS). The benchmark creates and uses its own database, tenantgate_bench.`;
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number, integer = true): number {

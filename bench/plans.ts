@@ -139,3 +139,19 @@ export function usesPageIndex(plan: string[]): boolean {
   const text = plan.join('\n');
   return new RegExp(`Index (Only )?Scan using ${PAGE_INDEX} on projects`).test(text) && !/\bSort\b|Seq Scan on projects|Bitmap Heap Scan on projects/.test(text);
 }
+
+/**
+ * True when a scope-ALL page's keys (src/tenancy/shareable.ts, docs/adr/0052) are
+ * read by the three branches' indexes: the organization's page index, the
+ * shared keys' function then projects by id, the partial index of public rows;
+ * and never by a scan of the table.
+ */
+export function usesSharedPageIndexes(plan: string[]): boolean {
+  const text = plan.join('\n');
+  return (
+    new RegExp(`Index Scan (Backward )?using ${PAGE_INDEX} on projects`).test(text) &&
+    /Function Scan on shared_row_keys/.test(text) &&
+    /Index Scan (Backward )?using projects_public_idx on projects/.test(text) &&
+    !/Seq Scan on projects|Bitmap Heap Scan on projects/.test(text)
+  );
+}

@@ -423,6 +423,12 @@ async function main(): Promise<number> {
     if (verdicts.length > 0 || planCheck) log('\nTargets:');
     for (const t of verdicts) log(`  [${t.verdict}] ${t.name}: ${t.value}${t.note ? ` (${t.note})` : ''}`);
     if (planCheck) log(`  [${planCheck.gatewayPageUsesIndex ? 'PASS' : 'FAIL'}] projects page read by an index scan on ${PAGE_INDEX}`);
+    if (planCheck) {
+      log(
+        `  [${planCheck.allPageUsesIndexes ? 'PASS' : 'FAIL'}] projects(scope: ALL) page: own, shared and public branches each read by an index ` +
+          `(${fixed(planCheck.allPageMs, 2)} ms in PostgreSQL for its ${planCheck.allPagePlans.length} queries, EXPLAIN ANALYZE as the runtime role)`,
+      );
+    }
     log(`\nTotal time ${seconds(totalSeconds)}${dataset.action === 'seeded' ? ` (seed ${seconds(dataset.seedSeconds)})` : ''}.`);
 
     if (options.json) {

@@ -4,7 +4,7 @@
  * equivalence check, so both judge responses the same way.
  */
 
-export type ScenarioName = 'projects' | 'project' | 'tasks';
+export type ScenarioName = 'projects' | 'project' | 'tasks' | 'projects-all';
 
 /** One organization's credentials, as the load generator sees them. */
 export interface TokenEntry {
@@ -30,6 +30,8 @@ export interface Scenario {
   body(entry: TokenEntry, pick: (n: number) => number): GraphQLRequestBody;
   /** Why the response is not the one expected, or null when it is. */
   check(entry: TokenEntry, request: GraphQLRequestBody, response: unknown): string | null;
+  /** Measured on the gateway only: the baseline has no equivalent (sharing). */
+  gatewayOnly?: boolean;
 }
 
 interface NodeShape {
@@ -58,6 +60,8 @@ function dataOf(response: unknown): Record<string, unknown> | string {
 const TASKS_QUERY = 'query { tasks(first: 20) { edges { node { id title status assignee { email } } } } }';
 const PROJECTS_QUERY = 'query { projects(first: 20) { edges { node { id name status owner { email } } } } }';
 const PROJECT_QUERY = 'query($id: ID!) { project(id: $id) { id name status owner { email } } }';
+// Sharing (docs/adr/0052): the organization's own projects, those shared with it and the public ones, merged newest first.
+const PROJECTS_ALL_QUERY = 'query { projects(first: 20, scope: ALL) { edges { node { id name status ownerOrganization { slug } viewerPermissions } } } }';
 
 export const SCENARIOS: Record<ScenarioName, Scenario> = {
   projects: {
@@ -96,6 +100,29 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       for (const { node } of edges) {
         if (!node || typeof node.id !== 'string' || typeof node.title !== 'string') return 'task fields missing';
         if (!node.assignee || typeof node.assignee.email !== 'string') return 'assignee.email missing';
+      }
+      return null;
+    },
+  },
+  'projects-all': {
+    name: 'projects-all',
+    title: 'projects(scope: ALL)',
+    query: PROJECTS_ALL_QUERY,
+    gatewayOnly: true,
+    body() {
+      return { query: PROJECTS_ALL_QUERY };
+    },
+    check(entry, _request, response) {
+      const data = dataOf(response);
+      if (typeof data === 'string') return data;
+      const edges = (data.projects as { edges?: { node?: { id?: unknown; name?: unknown; ownerOrganization?: { slug?: unknown } | null; viewerPermissions?: unknown } }[] } | null)?.edges;
+      if (!Array.isArray(edges)) return 'projects.edges missing';
+      // Own projects alone fill a page of 20 when the organization has 20; shared and public ones only add to it.
+      if (edges.length !== 20 && edges.length < entry.expectedPageSize) return `expected ${entry.expectedPageSize} edges at least, got ${edges.length}`;
+      for (const { node } of edges) {
+        if (!node || typeof node.id !== 'string' || typeof node.name !== 'string') return 'project fields missing';
+        if (!node.ownerOrganization || typeof node.ownerOrganization.slug !== 'string') return 'ownerOrganization.slug missing';
+        if (!Array.isArray(node.viewerPermissions) || !node.viewerPermissions.includes('READ')) return 'viewerPermissions without READ';
       }
       return null;
     },
@@ -146,6 +173,7 @@ const PGL_PROJECT_QUERY =
 
 /** Which scenarios a server answers (PostGraphile and the best bare server: the projects page and one project). */
 export function serves(server: string, scenario: ScenarioName): boolean {
+  if (SCENARIOS[scenario].gatewayOnly) return server.startsWith('gateway');
   return scenario !== 'tasks' || !['postgraphile', 'best-bare'].includes(server);
 }
 

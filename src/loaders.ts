@@ -14,6 +14,11 @@ export interface Loaders {
   /** The user's role in the active organization, or null when not a member. */
   role: DataLoader<string, Role | null>;
   organization: DataLoader<string, Organization | null>;
+  /**
+   * The owning organization (slug and name only) of a shareable row, keyed
+   * `table:id`: app.row_owners answers only for rows the caller may read.
+   */
+  rowOwner: DataLoader<string, { slug: string; name: string } | null>;
 }
 
 function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
@@ -35,6 +40,23 @@ export function createLoaders(db: TenantClient, organizationId: string | null): 
     ),
     organization: new DataLoader(
       async (ids) => byId(await db.organization.findMany({ where: { id: { in: [...ids] } } }), ids),
+      { cacheKeyFn },
+    ),
+    // PERF: one statement per table for a page's rows.
+    rowOwner: new DataLoader(
+      async (keys) => {
+        const byTable = new Map<string, string[]>();
+        for (const key of keys) {
+          const [table, id] = key.split(':');
+          byTable.set(table, [...(byTable.get(table) ?? []), id]);
+        }
+        const found = new Map<string, { slug: string; name: string }>();
+        for (const [table, ids] of byTable) {
+          const rows = await db.$queryRaw<{ id: string; slug: string; name: string }[]>`SELECT id, slug, name FROM app.row_owners(${table}, ${ids}::uuid[])`;
+          for (const row of rows) found.set(`${table}:${row.id}`, { slug: row.slug, name: row.name });
+        }
+        return keys.map((key) => found.get(key) ?? null);
+      },
       { cacheKeyFn },
     ),
   };

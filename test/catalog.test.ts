@@ -88,6 +88,9 @@ describe('every tenant table', () => {
       'projects_public_idx',
       'templates_shared_read_org_ids_idx',
       'templates_public_idx',
+      // A global ID names the row, not its organization (migration 20261205150100_shared_pages).
+      'projects_id_idx',
+      'templates_id_idx',
       // The event relay works across tenants (partial indexes, usually near empty).
       'events_undispatched_idx',
       'deliveries_requeued_idx',
@@ -178,9 +181,11 @@ describe('the helper functions', () => {
       'quota_usage',
       'record_access_denials',
       'record_usage',
+      'row_owners',
       'share',
       'share_grants_sync',
       'shareable_drop_grants',
+      'shared_row_keys',
       'subscription_events',
       'unshare',
       'verified_domain_owner',

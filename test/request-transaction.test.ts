@@ -299,7 +299,7 @@ describe('through the gateway', () => {
       const names = response.data!.projects.edges.map((e) => e.node.name);
       expect(names).toHaveLength(org === acme ? 3 : 2);
       expect(names.every((name) => name.startsWith(org === acme ? 'acme-' : 'globex-'))).toBe(true);
-      expect(response.data!.projects.edges.every((e) => e.node.owner.email === org.owner.email)).toBe(true);
+      expect(response.data!.projects.edges.every((e) => e.node.owner?.email === org.owner.email)).toBe(true);
     }
     await expectNothingHeld();
   });

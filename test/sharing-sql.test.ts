@@ -191,4 +191,35 @@ describe('PostgreSQL sharing policies, raw SQL', () => {
     await as(a, a.owner, (db) => db.query(`UPDATE templates SET visibility = 'PUBLIC' WHERE id = $1`, [id]));
     expect(await templates(c)).toEqual([id]);
   });
+
+  it('app.shared_row_keys and app.row_owners (migration 20261205150100_shared_pages) answer only what the policies would show', async () => {
+    const [priv, shared] = [await createProject(a, 'private'), await createProject(a, 'shared')];
+    await grant(shared, b, false);
+    const keys = (org: TestOrganization) => as(org, org.member, async (db) => (await db.query<{ id: string }>(`SELECT id FROM app.shared_row_keys('projects')`)).rows.map((r) => r.id));
+    const owners = (org: TestOrganization) =>
+      as(org, org.member, async (db) => (await db.query<{ id: string; slug: string }>(`SELECT id, slug FROM app.row_owners('projects', $1::uuid[]) ORDER BY slug, id`, [[priv, shared]])).rows);
+    expect(await keys(b)).toEqual([shared]);
+    expect(await keys(c)).toEqual([]);
+    // The owner's own rows are not "shared with" it.
+    expect(await keys(a)).toEqual([]);
+    expect(await owners(b)).toEqual([{ id: shared, slug: a.slug }]);
+    expect(await owners(c)).toEqual([]);
+    expect((await owners(a)).map((r) => r.id).sort()).toEqual([priv, shared].sort());
+    // Only shareable tables; never without an organization.
+    await expect(as(b, b.member, (db) => db.query(`SELECT * FROM app.shared_row_keys('memberships')`))).rejects.toMatchObject({ code: '22023' });
+    await expect(as(b, b.member, (db) => db.query(`SELECT * FROM app.row_owners('organizations', $1::uuid[])`, [[a.id]]))).rejects.toMatchObject({ code: '22023' });
+    const none = await runtime.connect();
+    try {
+      await none.query('BEGIN');
+      expect((await none.query(`SELECT * FROM app.shared_row_keys('projects')`)).rowCount).toBe(0);
+      expect((await none.query(`SELECT * FROM app.row_owners('projects', $1::uuid[])`, [[priv, shared]])).rowCount).toBe(0);
+    } finally {
+      await none.query('ROLLBACK');
+      none.release();
+    }
+    // Revoked: gone from both on the next statement.
+    await as(a, a.admin, (db) => db.query(`DELETE FROM share_grants WHERE resource_id = $1`, [shared]));
+    expect(await keys(b)).toEqual([]);
+    expect(await owners(b)).toEqual([]);
+  });
 });

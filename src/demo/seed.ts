@@ -59,6 +59,14 @@ export const DEMO = {
     { org: 'globex', owner: 'bob@globex.example', name: 'Hammock Factory', status: 'ACTIVE' as ProjectStatus, restrictedTo: null },
     { org: 'globex', owner: 'bob@globex.example', name: 'Doomsday Device', status: 'ARCHIVED' as ProjectStatus, restrictedTo: null },
   ],
+  /** Sharing across organizations (README, "Files and sharing"): grants by slug, public templates. */
+  sharing: {
+    projects: [{ org: 'globex', project: 'Hammock Factory', with: 'acme', write: false }],
+    templates: [
+      { org: 'globex', name: 'Launch checklist', description: 'Everything before a launch, in order.', visibility: 'PUBLIC' as const },
+      { org: 'acme', name: 'Kickoff agenda', description: 'Goals, people, dates.', visibility: 'PRIVATE' as const },
+    ],
+  },
   /** Tasks (the worked example of a model of your own, src/schema/tasks/), by project name. */
   tasks: [
     { org: 'acme', project: 'Website Redesign', title: 'Pick the new typeface', status: 'DONE' as TaskStatus, assignee: 'alice@acme.example', dueDate: '2026-11-20' },
@@ -140,7 +148,22 @@ export async function seedDemo(system: SystemDatabase): Promise<{ created: boole
     });
     if (org.slug === DEMO.billing.org) await seedBilling(system, created.id, new Date());
   }
+  await seedSharing(system);
   return { created: true };
+}
+
+/** Once every organization exists: the grant (its trigger fills the row's arrays, as app.share would) and the templates. */
+async function seedSharing(system: SystemDatabase): Promise<void> {
+  const db = system.prisma;
+  const orgs = new Map((await db.organization.findMany({ where: { slug: { in: DEMO.organizations.map((o) => o.slug) } } })).map((o) => [o.slug, o.id]));
+  for (const grant of DEMO.sharing.projects) {
+    const project = await db.project.findFirstOrThrow({ where: { organizationId: orgs.get(grant.org)!, name: grant.project } });
+    await db.shareGrant.create({ data: { organizationId: project.organizationId, resource: 'projects', resourceId: project.id, granteeId: orgs.get(grant.with)!, canWrite: grant.write } });
+    await db.project.update({ where: { organizationId_id: { organizationId: project.organizationId, id: project.id } }, data: { visibility: 'SHARED' } });
+  }
+  for (const template of DEMO.sharing.templates) {
+    await db.template.create({ data: { organizationId: orgs.get(template.org)!, name: template.name, description: template.description, visibility: template.visibility } });
+  }
 }
 
 /**

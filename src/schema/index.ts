@@ -37,6 +37,7 @@ import './billing/record-payment.mutation';
 import './billing/mark-past-due.mutation';
 import './usage/usage.query';
 import './tasks/task.type';
+import './templates/template.type';
 import './files/upload.scalar';
 import './files/file.type';
 import './files/files.query';

@@ -3,14 +3,17 @@ import type { z } from 'zod';
 import { builder } from '../builder';
 import type { Context } from '../context';
 import { foreignKeyViolation, isRecordNotFound } from '../db/database-errors';
-import { notFound } from '../errors';
+import { badUserInput, notFound } from '../errors';
 import * as prismaEnums from '../generated/prisma/enums';
 import type { QuotaResource } from '../generated/prisma/enums';
+import type { Prisma } from '../generated/prisma/client';
 import type PrismaTypes from '../generated/pothos-types';
 import { datamodel } from '../generated/tenancy-datamodel';
 import { globalIdOf } from '../schema/global-id';
+import { VisibilityEnum } from '../schema/sharing/sharing.type';
 import { USER_COLUMNS } from '../schema/users/user.type';
 import { ORGANIZATION_FIELD, readTenancy, type TenantModel } from './model';
+import { andSql, findById, foreignWrite, keyOf, remember, shareableFields, sharedCount, sharedOrder, sharedPage, ShareScopeEnum, type ShareScope } from './shareable';
 
 /**
  * A tenant model's GraphQL surface from its Prisma model, in one call:
@@ -66,9 +69,38 @@ export interface TenantModelOptions {
   authScopes?: { read?: Scopes; write?: Scopes };
   /** Plural of the connection's field. @default `${camel(name)}s` */
   plural?: string;
+  /**
+   * The model is shareable (its table made so by app.make_shareable): the list
+   * takes `scope: OWN | SHARED | PUBLIC | ALL` (default OWN), the node has
+   * `visibility`, `ownerOrganization` and `viewerPermissions`, get and node(id)
+   * find shared and public rows, and a WRITE grantee may update (src/tenancy/shareable.ts).
+   * @default false
+   */
+  shareable?: boolean;
+  /**
+   * Arguments of the list besides `filter` and `orderBy`, each a condition on the
+   * rows (e.g. Project's `status`, kept for its clients): `where` for Prisma, `sql`
+   * for a shareable model's non-OWN scopes (src/tenancy/shareable.ts's enumEquals).
+   */
+  listArgs?: Record<string, { type: unknown; description?: string; where: (value: never) => Record<string, unknown>; sql: (value: never) => Prisma.Sql }>;
+  /** Columns createX sets itself rather than taking them as input, e.g. Project's owner (the caller, or the organization's owner in a support session). */
+  createData?: (ctx: Context) => Promise<Record<string, unknown>>;
+  /**
+   * A model's own translation of a refused write (null: the generic one). Prepared
+   * before the write: a create runs in the quota check's transaction, which a
+   * refused INSERT aborts, so what it needs to read must be read first.
+   */
+  refusal?: (ctx: Context, input: Record<string, unknown>, operation: 'create' | 'update') => Promise<(error: unknown) => Promise<unknown>>;
 }
 
 const tenancy = readTenancy(datamodel);
+
+interface ListArgs {
+  filter?: Record<string, unknown>;
+  orderBy?: { field: string; direction?: string };
+  scope?: ShareScope;
+  [listArg: string]: unknown;
+}
 
 /** The models built with tenantModel and the operations they have: what the isolation suite checks through GraphQL. */
 export interface TenantModelSurface {
@@ -96,6 +128,8 @@ function enumRef(name: string) {
 export function registerEnum(name: string, ref: unknown): void {
   enumRefs.set(name, ref);
 }
+// A shareable model's `visibility` column: the enum the sharing mutations already define.
+registerEnum('Visibility', VisibilityEnum);
 
 interface ScalarInfo {
   field: string;
@@ -184,6 +218,9 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
   };
   const key = (ctx: Context, id: string) => ({ organizationId_id: { organizationId: ctx.viewer!.organizationId, id } });
   const b = builder as AnyFieldBuilder;
+  const shareable = !!options.shareable;
+  // RLS shows a shareable table's shared and public rows too: OWN names the organization.
+  const own = (ctx: Context) => (shareable ? { [ORGANIZATION_FIELD]: ctx.viewer!.organizationId } : {});
 
   const exposed = (t: AnyFieldBuilder) =>
     Object.fromEntries(
@@ -221,8 +258,9 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
     id: { resolve: (row: { id: string }) => row.id },
     // Missing and another organization's look alike: RLS makes them the same query result.
     nullable: true,
-    findUnique: (id: string, ctx: Context) => key(ctx, id),
-    fields: (t: AnyFieldBuilder) => ({ ...exposed(t), ...relationFields(t), ...(options.fields?.(t) ?? {}) }),
+    // A shareable row may be another organization's: found by its id (node(id)).
+    findUnique: (id: string, ctx: Context) => (shareable ? keyOf(ctx, db(ctx) as never, id) : key(ctx, id)),
+    fields: (t: AnyFieldBuilder) => ({ ...exposed(t), ...relationFields(t), ...(options.fields?.(t) ?? {}), ...(shareable ? shareableFields(t, model.table, options.authScopes?.write?.role as string[] | undefined) : {}) }),
   });
 
   // Filter ------------------------------------------------------------------
@@ -262,6 +300,13 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
     return result;
   };
 
+  const given = (args: ListArgs) => Object.entries(options.listArgs ?? {}).filter(([arg]) => args[arg] != null);
+  const argsWhere = (args: ListArgs) => Object.assign({}, ...given(args).map(([arg, spec]) => spec.where(args[arg] as never))) as Record<string, unknown>;
+  const argsSql = (args: ListArgs): Prisma.Sql | undefined => {
+    const conditions = given(args).map(([arg, spec]) => spec.sql(args[arg] as never));
+    return conditions.length === 0 ? undefined : conditions.length === 1 ? conditions[0] : andSql(conditions);
+  };
+
   // Order -------------------------------------------------------------------
   // PERF: only fields an index leads with (after organization_id), unless declared.
   const indexed = model.indexes.filter((i) => i.columns[0] === 'organization_id' && i.columns[1]).map((i) => i.columns[1]);
@@ -287,11 +332,28 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
           type: name,
           cursor: 'organizationId_id',
           ...(options.authScopes?.read ? { authScopes: options.authScopes.read } : {}),
-          args: { ...(Filter ? { filter: q.arg({ type: Filter }) } : {}), orderBy: q.arg({ type: OrderBy }) },
-          // No organization filter here, on purpose: RLS adds it.
-          resolve: (query: object, _root: unknown, args: { filter?: Record<string, unknown>; orderBy?: { field: string; direction?: string } }, ctx: Context) =>
-            db(ctx).findMany({ ...query, where: where(args.filter), orderBy: orderBy(args.orderBy) }),
-          totalCount: (_root: unknown, args: { filter?: Record<string, unknown> }, ctx: Context) => db(ctx).count({ where: where(args.filter) }),
+          args: {
+            ...(Filter ? { filter: q.arg({ type: Filter }) } : {}),
+            orderBy: q.arg({ type: OrderBy }),
+            ...Object.fromEntries(Object.entries(options.listArgs ?? {}).map(([arg, spec]) => [arg, q.arg({ type: spec.type, ...(spec.description ? { description: spec.description } : {}) })])),
+            ...(shareable ? { scope: q.arg({ type: ShareScopeEnum, defaultValue: 'OWN', description: 'Whose rows: yours (the default), shared with you, public, or all three.' }) } : {}),
+          },
+          // No organization filter here, on purpose: RLS adds it (and `own` for a shareable model's OWN).
+          resolve: async (query: object, _root: unknown, args: ListArgs, ctx: Context) => {
+            const scope = args.scope ?? 'OWN';
+            if (scope !== 'OWN') {
+              const direction = sharedOrder(scope, args.orderBy);
+              if (Object.keys(where(args.filter)).length) throw badUserInput([{ field: 'filter', message: `applies to scope OWN only` }]);
+              return sharedPage(ctx, db(ctx) as never, { table: model.table, scope, query: query as never, direction, where: argsSql(args) });
+            }
+            const rows = await db(ctx).findMany({ ...query, where: { ...where(args.filter), ...argsWhere(args), ...own(ctx) }, orderBy: orderBy(args.orderBy) });
+            if (shareable) remember(ctx, rows);
+            return rows;
+          },
+          totalCount: (_root: unknown, args: ListArgs, ctx: Context) =>
+            (args.scope ?? 'OWN') !== 'OWN'
+              ? sharedCount(ctx, { table: model.table, scope: args.scope as Exclude<ShareScope, 'OWN'>, where: argsSql(args) })
+              : db(ctx).count({ where: { ...where(args.filter), ...argsWhere(args), ...own(ctx) } }),
         },
         {},
       ),
@@ -300,7 +362,8 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
         nullable: true,
         ...(options.authScopes?.read ? { authScopes: options.authScopes.read } : {}),
         args: { id: q.arg.id({ required: true, validate: globalIdOf(name) }) },
-        resolve: (query: object, _root: unknown, args: { id: string }, ctx: Context) => db(ctx).findUnique({ ...query, where: key(ctx, String(args.id)) }),
+        resolve: (query: object, _root: unknown, args: { id: string }, ctx: Context) =>
+          shareable ? findById(ctx, db(ctx) as never, query, String(args.id)) : db(ctx).findUnique({ ...query, where: key(ctx, String(args.id)) }),
       }),
     };
   });
@@ -345,8 +408,13 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
         ...(options.quota ? { quota: options.quota } : {}),
         args: { input: t.arg({ type: Input, required: true }) },
         resolve: async (_root: unknown, { input }: { input: Record<string, unknown> }, ctx: Context) => {
+          const translate = options.refusal ? await options.refusal(ctx, input, 'create') : null;
+          const extra = options.createData ? await options.createData(ctx) : {};
           // organization_id is not given: it defaults to app.current_org_id(), and RLS's WITH CHECK refuses any other.
-          const row = await db(ctx).create({ data: data(input, fields) }).catch((e) => Promise.reject(refused(e)));
+          const row = await db(ctx)
+            .create({ data: { ...data(input, fields), ...extra } })
+            .catch(async (e) => Promise.reject((translate ? await translate(e) : null) ?? refused(e)));
+          if (shareable) remember(ctx, row);
           return { [delegate]: row };
         },
       });
@@ -365,7 +433,17 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
         ...writeScopes,
         args: { input: t.arg({ type: Input, required: true }) },
         resolve: async (_root: unknown, { input }: { input: Record<string, unknown> }, ctx: Context) => {
-          const row = await db(ctx).update({ where: key(ctx, String(input.id)), data: data(input, fields) }).catch((e) => Promise.reject(refused(e)));
+          const id = String(input.id);
+          const translate = options.refusal ? await options.refusal(ctx, input, 'update') : null;
+          const row = await db(ctx)
+            .update({ where: key(ctx, id), data: data(input, fields) })
+            .catch(async (e) =>
+              // Not the viewer's own row: a WRITE grantee's (src/tenancy/shareable.ts).
+              shareable && isRecordNotFound(e)
+                ? foreignWrite(ctx, db(ctx) as never, name, id, (k) => db(ctx).update({ where: k, data: data(input, fields) }))
+                : Promise.reject((translate ? await translate(e) : null) ?? refused(e)),
+            );
+          if (shareable) remember(ctx, row);
           return { [delegate]: row };
         },
       });
@@ -381,7 +459,10 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
         ...writeScopes,
         args: { input: t.arg({ type: Input, required: true }) },
         resolve: async (_root: unknown, { input }: { input: { id: string } }, ctx: Context) => {
-          const row = (await db(ctx).delete({ where: key(ctx, String(input.id)) }).catch((e) => Promise.reject(refused(e)))) as { id: string };
+          const row = (await db(ctx)
+            .delete({ where: key(ctx, String(input.id)) })
+            // Another organization's row the viewer sees: FORBIDDEN, only its owner deletes.
+            .catch((e) => (shareable && isRecordNotFound(e) ? foreignWrite(ctx, db(ctx) as never, name, String(input.id), null) : Promise.reject(refused(e))))) as { id: string };
           return { [`deleted${name}Id`]: encodeGlobalID(name, row.id) };
         },
       });

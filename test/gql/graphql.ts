@@ -46,7 +46,6 @@ export type CreateOrganizationInput = {
 
 export type CreateProjectInput = {
   name: string;
-  /** Restricts the project to this department (see Project.restrictedToDepartment). */
   restrictedToDepartmentId?: string | number | null | undefined;
   status?: ProjectStatus | null | undefined;
 };
@@ -221,7 +220,6 @@ export type UpdateOrganizationInput = {
 export type UpdateProjectInput = {
   id: string | number;
   name?: string | null | undefined;
-  /** Restricts the project to this department; null lifts the restriction, omitted leaves it as it is. */
   restrictedToDepartmentId?: string | number | null | undefined;
   status?: ProjectStatus | null | undefined;
 };
@@ -270,6 +268,7 @@ export type InvoiceNodeQueryVariables = Exact<{
 export type InvoiceNodeQuery = { node:
     | { id: string }
     | { period: string, id: string }
+    | { id: string }
     | { id: string }
     | { id: string }
     | { id: string }
@@ -342,6 +341,7 @@ export type DepartmentQuery = { department: { id: string, name: string, parent: 
     | { id: string }
     | { id: string }
     | { id: string }
+    | { id: string }
    | null };
 
 export type DepartmentMembersQueryVariables = Exact<{
@@ -359,6 +359,7 @@ export type ProjectVisibilityQueryVariables = Exact<{
 
 
 export type ProjectVisibilityQuery = { projects: { totalCount: number, edges: Array<{ node: { id: string, name: string } }> }, project: { id: string, name: string, restrictedToDepartment: { name: string } | null } | null, node:
+    | { id: string }
     | { id: string }
     | { id: string }
     | { id: string }
@@ -435,14 +436,14 @@ export type ProjectsQueryVariables = Exact<{
 }>;
 
 
-export type ProjectsQuery = { projects: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, name: string, status: ProjectStatus, createdAt: string, updatedAt: string, owner: { id: string, email: string } } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type ProjectsQuery = { projects: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, name: string, status: ProjectStatus, createdAt: string, updatedAt: string, owner: { id: string, email: string } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type ProjectQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ProjectQuery = { project: { id: string, name: string, status: ProjectStatus, owner: { id: string, email: string } } | null };
+export type ProjectQuery = { project: { id: string, name: string, status: ProjectStatus, owner: { id: string, email: string } | null } | null };
 
 export type NodeQueryVariables = Exact<{
   id: string | number;
@@ -455,6 +456,7 @@ export type NodeQuery = { node:
     | { id: string }
     | { name: string, id: string }
     | { id: string }
+    | { id: string }
     | { email: string, id: string }
    | null };
 
@@ -463,7 +465,7 @@ export type CreateProjectMutationVariables = Exact<{
 }>;
 
 
-export type CreateProjectMutation = { createProject: { project: { id: string, name: string, status: ProjectStatus, createdAt: string, owner: { id: string, email: string } } } };
+export type CreateProjectMutation = { createProject: { project: { id: string, name: string, status: ProjectStatus, createdAt: string, owner: { id: string, email: string } | null } } };
 
 export type UpdateProjectMutationVariables = Exact<{
   input: UpdateProjectInput;
@@ -484,7 +486,7 @@ export type ProjectPageWithOwnersQueryVariables = Exact<{
 }>;
 
 
-export type ProjectPageWithOwnersQuery = { projects: { edges: Array<{ node: { id: string, name: string, status: ProjectStatus, owner: { email: string } } }> } };
+export type ProjectPageWithOwnersQuery = { projects: { edges: Array<{ node: { id: string, name: string, status: ProjectStatus, owner: { email: string } | null } }> } };
 
 export type OrganizationDetailsQueryVariables = Exact<{ [key: string]: never; }>;
 

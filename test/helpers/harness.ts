@@ -97,10 +97,12 @@ export interface HarnessOptions {
   services?: Services;
   /** A file store (src/storage/): the harness has none unless given one. */
   files?: FileStore;
+  /** Another database than the run's (test/helpers/scratch-database.ts), e.g. for rows every organization would see. */
+  database?: { adminUrl: string; runtimeUrl: string };
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const { adminUrl, runtimeUrl } = testUrls();
+  const { adminUrl, runtimeUrl } = options.database ?? testUrls();
   const db = createDatabase({ url: runtimeUrl, max: options.poolSize ?? 10, onStatement: options.onStatement, applicationName: options.applicationName, heldReads: options.heldReads });
   const system = createSystemDatabase(adminUrl);
   const usage = createUsageRecorder({ pool: db.pool, flushIntervalMs: 0, flushEveryCalls: Infinity, now: options.now, ...options.usage });
