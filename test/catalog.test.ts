@@ -189,6 +189,7 @@ describe('the helper functions', () => {
       'share_grants_sync',
       'shareable_drop_grants',
       'subscription_events',
+      'subscription_history_record',
       'unshare',
       'verified_domain_owner',
       'webhook_endpoint_events',
