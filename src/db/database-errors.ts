@@ -159,6 +159,17 @@ interface ConnectionState {
   _queryable?: boolean;
 }
 
+/**
+ * What a failed `pool.connect()` rejects with: a SQLSTATE (a refused login,
+ * 57P03) or an errno stays as it is; an error with neither (node-postgres'
+ * "the server closed the connection" while connecting) is DatabaseUnavailableError.
+ */
+export function connectFailure(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code.length > 0) return error;
+  return new DatabaseUnavailableError('Could not connect to PostgreSQL', { cause: error });
+}
+
 /** `error` as DatabaseUnavailableError when it has no SQLSTATE and `connection` is dead; else unchanged. */
 export function connectionFailure(error: Error, connection: object): Error {
   const code = (error as { code?: unknown }).code;

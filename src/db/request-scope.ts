@@ -2,6 +2,7 @@ import type { OperationTypeNode } from 'graphql';
 import type pg from 'pg';
 import type { Database } from './client';
 import type { HeldTransaction } from './request-transaction';
+import { connectFailure } from './database-errors';
 import { sendMessage, sendQuery } from './send-query';
 
 /**
@@ -51,7 +52,7 @@ export class RequestScope {
    */
   async open(setup: readonly string[], query: (literal: (value: string) => string) => string): Promise<pg.QueryResultRow[]> {
     if (this.#held) throw new Error('RequestScope: the request has a transaction already');
-    const connection = await this.db.pool.connect();
+    const connection = await this.db.pool.connect().catch((error: unknown) => Promise.reject(connectFailure(error)));
     const text = query((value) => connection.escapeLiteral(value));
     const statements = this.holds ? ['BEGIN READ ONLY', ...setup, text] : ['BEGIN READ ONLY', ...setup, text, 'COMMIT'];
     let results: pg.QueryResult[];
