@@ -161,12 +161,14 @@ interface ConnectionState {
 
 /**
  * What a failed `pool.connect()` rejects with: a SQLSTATE (a refused login,
- * 57P03) or an errno stays as it is; an error with neither (node-postgres'
- * "the server closed the connection" while connecting) is DatabaseUnavailableError.
+ * 57P03) or an errno stays as it is, and so does the refusal of a pool this
+ * process has closed (`ending`: a bug or a stop, not the database); any other
+ * error without a code (node-postgres' "the server closed the connection" while
+ * connecting) is DatabaseUnavailableError.
  */
-export function connectFailure(error: unknown): unknown {
+export function connectFailure(error: unknown, pool: { readonly ending: boolean }): unknown {
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && code.length > 0) return error;
+  if ((typeof code === 'string' && code.length > 0) || pool.ending) return error;
   return new DatabaseUnavailableError('Could not connect to PostgreSQL', { cause: error });
 }
 

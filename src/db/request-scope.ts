@@ -60,7 +60,7 @@ export class RequestScope {
    */
   async open(setup: readonly string[], query: (literal: (value: string) => string) => string): Promise<pg.QueryResultRow[]> {
     if (this.#held) throw new Error('RequestScope: the request has a transaction already');
-    const connection = await this.db.pool.connect().catch((error: unknown) => Promise.reject(connectFailure(error)));
+    const connection = await this.db.pool.connect().catch((error: unknown) => Promise.reject(connectFailure(error, this.db.pool)));
     const text = query((value) => connection.escapeLiteral(value));
     const statements = this.holds ? ['BEGIN READ ONLY', ...setup, text] : ['BEGIN READ ONLY', ...setup, text, 'COMMIT'];
     let results: pg.QueryResult[];
