@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { signToken } from '../src/auth/tokens';
@@ -22,11 +22,13 @@ const CreateProject = 'mutation($name: String!) { createProject(input: { name: $
 let h: Harness;
 let gateways: GatewayProcess[] = [];
 let urls: string[] = [];
+const dataDirs: string[] = [];
 
 function productionEnv(): Record<string, string> {
   const { adminUrl, runtimeUrl } = testUrls();
   const dir = mkdtempSync(path.join(tmpdir(), 'tenantgate-two-'));
   chmodSync(dir, 0o755);
+  dataDirs.push(dir);
   return { NODE_ENV: 'production', DATABASE_URL: runtimeUrl, DATABASE_ADMIN_URL: adminUrl, JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, TENANTGATE_DATA_DIR: dir };
 }
 
@@ -40,6 +42,7 @@ afterAll(async () => {
   for (const g of gateways) if (g.child.exitCode === null) g.child.kill('SIGTERM');
   await Promise.all(gateways.map((g) => g.exited));
   await h.close();
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 const tokenFor = (org: TestOrganization) => signToken({ secret: SECRET, userId: org.owner.id, organizationId: org.id, issuer: ISSUER, audience: AUDIENCE });

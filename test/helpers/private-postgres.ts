@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { execFileSync } from 'node:child_process';
 
 /**
  * A PostgreSQL of the test's own (Debian's PostgreSQL 15 binaries, in a
