@@ -6,10 +6,15 @@
  * organization's quiet and under-attack latency, its errors, what the attacks
  * got back, and the gateway's peak RSS.
  *
- *   npx tsx bench/noisy-neighbor.ts [--seconds 30] [--quiet-seconds 10]
+ *   npx tsx bench/noisy-neighbor.ts [--seconds 30] [--quiet-seconds 10] [--refusals 500]
+ *
+ * Then, with the attack stopped, how long a refusal takes (target < 10 ms, issue
+ * 13 item 1): `--refusals` sequential requests each of a 31-alias and a
+ * 2,000-alias query (QUERY_TOO_COMPLEX, before execution) and of a body over the 1 MB limit
+ * (413), from send to the whole answer read, p50 and p99.
  *
  * Needs PostgreSQL at BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres,
- * a superuser): creates and drops its own database, tenantgate_noisy_bench.
+ * a superuser): creates and drops its own database and runtime role, named after its pid.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -27,9 +32,14 @@ const option = (name: string, fallback: number) => {
 };
 const ATTACK_SECONDS = option('seconds', 30);
 const QUIET_SECONDS = option('quiet-seconds', 10);
+const REFUSALS = option('refusals', 500);
 const SECRET = 'noisy-neighbor-bench-secret-long-enough';
-const DATABASE = 'tenantgate_noisy_bench';
-const ROLE = 'tenantgate_noisy_app';
+// Production binds tokens to the gateway (src/auth/tokens.ts): iss and aud are required there.
+const ISSUER = 'https://idp.noisy-bench.example';
+const AUDIENCE = 'tenantgate-noisy-bench';
+// Per run: two runs on one server never share a database or a role (both dropped at the end).
+const DATABASE = `tenantgate_noisy_bench_${process.pid}`;
+const ROLE = `tenantgate_noisy_app_${process.pid}`;
 
 const serverUrl = process.env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 const withDb = (url: string, database: string, user?: { name: string; password: string }) => {
@@ -72,7 +82,7 @@ async function setUp() {
       await tx.$executeRawUnsafe(`SET LOCAL app.current_org_id = '${org.id}'`);
       await tx.project.createMany({ data: Array.from({ length: 200 }, (_, i) => ({ organizationId: org.id, name: `Project ${i}`, ownerId: user.id })) });
     });
-    orgs.push({ id: org.id, token: await signToken({ secret: SECRET, userId: user.id, organizationId: org.id, expiresIn: '2h' }) });
+    orgs.push({ id: org.id, token: await signToken({ secret: SECRET, userId: user.id, organizationId: org.id, expiresIn: '2h', issuer: ISSUER, audience: AUDIENCE }) });
   }
   await system.close();
   return { noisy: orgs[0], quiet: orgs[1] };
@@ -82,7 +92,7 @@ async function main() {
   const { noisy, quiet } = await setUp();
   const port = await freePort();
   const gateway = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: runtimeUrl, DATABASE_ADMIN_URL: adminUrl, JWT_SECRET: SECRET, PORT: String(port) },
+    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: runtimeUrl, DATABASE_ADMIN_URL: adminUrl, JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
@@ -131,6 +141,29 @@ async function main() {
   attacker.send('stop');
   const outcomes = new Map(await outcomesReady);
   attacker.kill();
+
+  // Refusals, one after another on a gateway at rest: the time a refusal costs, not queueing behind the attack.
+  console.log(`refusals: ${REFUSALS} sequential requests of each kind`);
+  const aliasesOver = JSON.stringify({ query: `{ ${Array.from({ length: 2_000 }, (_, i) => `a${i}: projects(first: 100) { edges { node { id name } } }`).join(' ')} }` });
+  const bodyOver = JSON.stringify({ query: '{ viewer { role } }', variables: { padding: 'x'.repeat(1_100_000) } });
+  async function refusals(body: string, expected: (status: number, code: string | undefined) => boolean) {
+    const latencies: number[] = [];
+    let unexpected = 0;
+    for (let i = 0; i < REFUSALS; i += 1) {
+      const started = performance.now();
+      const response = await post(body, noisy.token);
+      const answer = (await response.json().catch(() => null)) as { errors?: { extensions?: { code?: string } }[] } | null;
+      latencies.push(performance.now() - started);
+      if (!expected(response.status, answer?.errors?.[0]?.extensions?.code)) unexpected += 1;
+    }
+    latencies.sort((a, b) => a - b);
+    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), unexpected, bytes: Buffer.byteLength(body) };
+  }
+  const smallOver = JSON.stringify({ query: `{ ${Array.from({ length: 31 }, (_, i) => `a${i}: viewer { role }`).join(' ')} }` });
+  const tooManyAliases = await refusals(smallOver, (status, code) => code === 'QUERY_TOO_COMPLEX' && status < 500);
+  const tooComplex = await refusals(aliasesOver, (status, code) => code === 'QUERY_TOO_COMPLEX' && status < 500);
+  const tooLarge = await refusals(bodyOver, (status) => status === 413);
+
   clearInterval(rssTimer);
   const hwm = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${gateway.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
   gateway.kill('SIGTERM');
@@ -145,12 +178,17 @@ async function main() {
     latencies.sort((a, b) => a - b);
     console.log(`  ${key}: ${count} × ${(bodyBytes / 1e6).toFixed(2)} MB, median ${ms(percentile(latencies, 50))}`);
   }
+  console.log(`\nrefusals on a gateway at rest (${REFUSALS} each, send to answer read; target < 10 ms):`);
+  for (const [name, r] of [['QUERY_TOO_COMPLEX, 31 aliases (FREE allows 30)', tooManyAliases], ['QUERY_TOO_COMPLEX, 2,000 aliases', tooComplex], ['413, body over 1 MB', tooLarge]] as const) {
+    console.log(`  ${name} (${(r.bytes / 1e6).toFixed(2)} MB): p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, other answers ${r.unexpected}`);
+  }
   console.log(`\ngateway RSS: peak sampled ${(peakRss / 2 ** 20).toFixed(0)} MiB, VmHWM ${(hwm / 2 ** 20).toFixed(0)} MiB (target < 1 GiB)`);
 
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await sleep(500);
   await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+  await admin.query(`DROP ROLE IF EXISTS ${ROLE}`);
   await admin.end();
 }
 

@@ -51,3 +51,14 @@ export function badUserInput(problems: FieldProblem[]): GraphQLError {
     extensions: { code: 'BAD_USER_INPUT', fields: problems, http: { status: 400 } },
   });
 }
+
+/**
+ * PostgreSQL cannot be reached or is restarting (src/db/database-errors.ts,
+ * isDatabaseUnavailable): the request did nothing that stays, and may be sent
+ * again in a moment. 503 with Retry-After, instead of a masked 500.
+ */
+export function databaseUnavailable(): GraphQLError {
+  return new GraphQLError('The database is unavailable for a moment: nothing was changed; retry shortly', {
+    extensions: { code: 'DATABASE_UNAVAILABLE', http: { status: 503, headers: { 'Retry-After': '1' } } },
+  });
+}

@@ -1,4 +1,6 @@
-import { createYoga, useExecutionCancellation, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, maskError, useExecutionCancellation, type YogaServerInstance } from 'graphql-yoga';
+import { isDatabaseUnavailable } from './db/database-errors';
+import { databaseUnavailable } from './errors';
 import { schema } from './schema/index';
 import { AccessCache, type AccessCacheOptions } from './auth/access-cache';
 import { createContextFactory, type Context, type ContextDependencies } from './context';
@@ -174,7 +176,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     graphiql: (options.graphiql ?? true) ? graphiqlOptions(signIns) : false,
     renderGraphiQL: renderTenantGraphiQL(signIns),
     // SECURITY: unexpected errors reach the client as "Unexpected error." only.
-    maskedErrors: { isDev: options.exposeErrorDetails ?? false },
+    // A lost or restarting database is 503 DATABASE_UNAVAILABLE with Retry-After, not a masked 500 (ADR 0034).
+    maskedErrors: { isDev: options.exposeErrorDetails ?? false, maskError: (error, message, isDev) => (isDatabaseUnavailable(error) ? databaseUnavailable() : maskError(error, message, isDev)) },
     // pino when the server gives one (src/ops/); else escaped, bounded lines (src/logging.ts): error messages carry user text.
     logging: options.logger ? yogaLogger(options.logger) : options.logging === false ? false : createSafeLogger(),
     // Yoga's own check answers an empty body; useHealth answers /healthz with JSON.

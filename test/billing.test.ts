@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { encodeGlobalID } from '@pothos/plugin-relay';
+import { Client } from 'pg';
 import { createTokenVerifier } from '../src/auth/tokens';
 import { describeInvoiceRun, generateInvoices } from '../src/billing/invoicing';
 import { markPastDue, recordPayment } from '../src/billing/payments';
@@ -92,7 +93,32 @@ async function customer(plan: Plan = 'PRO', subscription: { seats?: number; addO
   const org = await h.createOrganization(`Billed ${plan}`);
   await h.system.prisma.organization.update({ where: { id: org.id }, data: { createdAt: new Date('2020-01-01T00:00:00Z') } });
   await h.system.prisma.subscription.update({ where: { organizationId: org.id }, data: { plan, ...subscription } });
+  await backdate(org, '2020-01-01T00:00:00Z');
   return org;
+}
+
+/**
+ * Moves the subscription states recorded in the last ten minutes (the trigger
+ * stamps them with now()) to `at`, as if the change had been made then.
+ */
+async function backdate(org: TestOrganization, at: string): Promise<void> {
+  const moved = await h.system.prisma.$executeRaw`
+    UPDATE subscription_history SET effective_at = ${new Date(at)}
+     WHERE organization_id = ${org.id}::uuid AND effective_at > now() - interval '10 minutes'`;
+  expect(moved).toBeGreaterThan(0);
+}
+
+/** The owner changes the subscription through updateSubscription; the change is then dated `at`. */
+async function changeAt(org: TestOrganization, at: string, input: { plan?: Plan; seats?: number; addOns?: string[] }): Promise<void> {
+  const response = await h.execute(UpdateSubscription, { token: org.owner.token, variables: { input } });
+  expect(response.errors).toBeUndefined();
+  await backdate(org, at);
+}
+
+/** An invoice's lines as `description: amount`, in order. */
+async function linesOf(invoiceId: string): Promise<string[]> {
+  const items = await h.system.prisma.invoiceLineItem.findMany({ where: { invoiceId }, orderBy: { position: 'asc' } });
+  return items.map((item) => `${item.description}: ${item.amountMinor}`);
 }
 
 function usage(org: TestOrganization, day: string, values: { bandwidthBytes?: bigint; computeMs?: bigint; apiCalls?: bigint }) {
@@ -307,13 +333,23 @@ describe('invoicing', () => {
     }
   });
 
-  it('skips organizations created after the month, and canceled subscriptions', async () => {
+  it('skips organizations created after the month, and subscriptions canceled for the whole month; charges the days before a cancellation', async () => {
     const young = await h.createOrganization(); // created now, after October
     const canceled = await customer();
     await h.system.prisma.subscription.update({ where: { organizationId: canceled.id }, data: { status: 'CANCELED' } });
+    await backdate(canceled, '2026-09-15T12:00:00Z');
     const run = await invoice('2026-10', ISSUED, [young, canceled]);
     expect(run.created).toEqual([]);
     expect(run.skipped).toBe(0);
+
+    // Canceled on October 11 at 00:00: the ten days before are charged.
+    const leaving = await customer();
+    await h.system.prisma.subscription.update({ where: { organizationId: leaving.id }, data: { status: 'CANCELED' } });
+    await backdate(leaving, '2026-10-11T00:00:00Z');
+    const [bill] = (await invoice('2026-10', ISSUED, [leaving])).created;
+    // 4,900 × 10/31 = 1,580.6; 5,000 × 10/31 = 1,612.9
+    expect(await linesOf(bill.id)).toEqual(['PRO plan, 10 of 31 days: 1581', 'Seats (5), 10 of 31 days: 1613']);
+    expect(bill.totalMinor).toBe(3_194n);
   });
 
   it('is a platform operator mutation, recorded with the reason; FORBIDDEN to others; the period must be a month that has ended', async () => {
@@ -344,6 +380,121 @@ describe('invoicing', () => {
       expect(errorCodes(bad)).toEqual(['BAD_USER_INPUT']);
       expect(bad.errors![0].extensions!.fields).toEqual([{ field: 'input.period', message: expect.stringContaining(message) }]);
     }
+  });
+});
+
+describe('proration: each plan, seat count and add-on is charged for the days it was in force', () => {
+  const OCTOBER_INVOICED = '2026-11-01T06:00:00.000Z';
+  const NOVEMBER_INVOICED = '2026-12-01T06:00:00.000Z';
+
+  it('records every change of what is billed in the changing transaction, by the database; never one that rolled back, never from the runtime role', async () => {
+    const org = await customer('PRO');
+    const states = () => h.system.prisma.subscriptionHistory.count({ where: { organizationId: org.id } });
+    const before = await states();
+    await h.execute(UpdateSubscription, { token: org.owner.token, variables: { input: { plan: 'ENTERPRISE' } } });
+    expect(await states()).toBe(before + 1);
+    // Refused (fewer seats than members): the transaction rolls back, and its history row with it.
+    const refused = await h.execute(UpdateSubscription, { token: org.owner.token, variables: { input: { plan: 'FREE', seats: 1 } } });
+    expect(errorCodes(refused)).toEqual(['BAD_USER_INPUT']);
+    // A change of nothing billed (paid_through) records nothing.
+    await h.system.prisma.subscription.update({ where: { organizationId: org.id }, data: { paidThrough: new Date() } });
+    expect(await states()).toBe(before + 1);
+    expect(await h.system.prisma.subscriptionHistory.findFirstOrThrow({ where: { organizationId: org.id }, orderBy: { id: 'desc' } })).toMatchObject({
+      plan: 'ENTERPRISE',
+      status: 'ACTIVE',
+      seats: 5,
+      addOns: [],
+    });
+
+    // The runtime role may read its organization's history (RLS) but write none of it.
+    const runtime = new Client({ connectionString: h.runtimeUrl });
+    await runtime.connect();
+    try {
+      await runtime.query('BEGIN');
+      await runtime.query(`SET LOCAL app.current_org_id = '${org.id}'`);
+      await expect(
+        runtime.query(`INSERT INTO subscription_history (effective_at, plan, status, seats, add_ons) VALUES (now(), 'FREE', 'ACTIVE', 1, '{}')`),
+      ).rejects.toMatchObject({ code: '42501' });
+      await runtime.query('ROLLBACK');
+    } finally {
+      await runtime.end();
+    }
+  });
+
+  it('invoices 20 days of ENTERPRISE then 11 of FREE when the organization downgrades before the invoice run', async () => {
+    const org = await customer('ENTERPRISE');
+    await changeAt(org, '2026-10-21T00:00:00Z', { plan: 'FREE' });
+    expect(await subscriptionOf(org)).toMatchObject({ plan: 'FREE' }); // what the job sees when it runs
+    const [bill] = (await invoice('2026-10', OCTOBER_INVOICED, [org])).created;
+    // 49,900 × 20/31 = 32,193.5; 5 × 2,000 × 20/31 = 6,451.6
+    expect(await linesOf(bill.id)).toEqual([
+      'ENTERPRISE plan, 20 of 31 days: 32194',
+      'FREE plan, 11 of 31 days: 0',
+      'Seats (5) on ENTERPRISE, 20 of 31 days: 6452',
+      'Seats (5) on FREE, 11 of 31 days: 0',
+    ]);
+    expect(bill).toMatchObject({ plan: 'FREE', totalMinor: 38_646n, status: 'OPEN' });
+  });
+
+  it('charges an add-on for the days it was on, and a plan held for an hour for that day', async () => {
+    const addOn = await customer('PRO');
+    await changeAt(addOn, '2026-10-11T00:00:00Z', { addOns: ['sso'] });
+    await changeAt(addOn, '2026-10-16T12:00:00Z', { addOns: [] }); // on during October 11 to 16: 6 days
+    const hour = await customer('PRO');
+    await changeAt(hour, '2026-10-05T10:00:00Z', { plan: 'ENTERPRISE', addOns: ['priority-support'] });
+    await changeAt(hour, '2026-10-05T11:00:00Z', { plan: 'PRO', addOns: [] });
+
+    const run = await invoice('2026-10', OCTOBER_INVOICED, [addOn, hour]);
+    const billOf = (org: TestOrganization) => run.created.find((i) => i.organizationId === org.id)!;
+    // 4,900 × 6/31 = 948.4
+    expect(await linesOf(billOf(addOn).id)).toEqual(['PRO plan: 4900', 'Seats (5): 5000', 'Single sign-on, 6 of 31 days: 948']);
+    expect(billOf(addOn).totalMinor).toBe(10_848n);
+    // October 5 is charged at the dearest plan in force that day, with the add-on it had.
+    expect(await linesOf(billOf(hour).id)).toEqual([
+      'PRO plan, 30 of 31 days: 4742',
+      'ENTERPRISE plan, 1 of 31 days: 1610',
+      'Seats (5) on PRO, 30 of 31 days: 4839',
+      'Seats (5) on ENTERPRISE, 1 of 31 days: 323',
+      'Priority support, 1 of 31 days: 319',
+    ]);
+    expect(billOf(hour).totalMinor).toBe(11_833n);
+  });
+
+  it('prices a change made after the previous invoice in the next one, and charges every day once across periods', async () => {
+    const org = await customer('PRO');
+    await changeAt(org, '2026-10-21T00:00:00Z', { plan: 'ENTERPRISE' });
+    const [october] = (await invoice('2026-10', OCTOBER_INVOICED, [org])).created;
+    expect(await linesOf(october.id)).toEqual([
+      'PRO plan, 20 of 31 days: 3161',
+      'ENTERPRISE plan, 11 of 31 days: 17706',
+      'Seats (5) on PRO, 20 of 31 days: 3226',
+      'Seats (5) on ENTERPRISE, 11 of 31 days: 3548',
+    ]);
+    expect(october.totalMinor).toBe(27_641n);
+
+    // Back to PRO on November 10, after October was invoiced.
+    await changeAt(org, '2026-11-10T00:00:00Z', { plan: 'PRO' });
+    const [november] = (await invoice('2026-11', NOVEMBER_INVOICED, [org])).created;
+    expect(await linesOf(november.id)).toEqual([
+      'ENTERPRISE plan, 9 of 30 days: 14970',
+      'PRO plan, 21 of 30 days: 3430',
+      'Seats (5) on ENTERPRISE, 9 of 30 days: 3000',
+      'Seats (5) on PRO, 21 of 30 days: 3500',
+    ]);
+    expect(november.totalMinor).toBe(24_900n);
+
+    // October again: skipped, and its invoice unchanged.
+    expect(describeInvoiceRun(await invoice('2026-10', NOVEMBER_INVOICED, [org]))).toBe('2026-10: created 0, skipped 1 already invoiced');
+    expect(await h.system.prisma.invoice.findMany({ where: { organizationId: org.id }, orderBy: { period: 'asc' }, select: { totalMinor: true } })).toEqual([
+      { totalMinor: 27_641n },
+      { totalMinor: 24_900n },
+    ]);
+    // Every day of the two months charged one base plan: 31 + 30; ENTERPRISE from October 21 to November 9, 20 days.
+    const days = (lines: string[], plan: string) =>
+      lines.filter((line) => line.startsWith(`${plan} plan`)).reduce((sum, line) => sum + Number(/, (\d+) of/.exec(line)![1]), 0);
+    const both = [...(await linesOf(october.id)), ...(await linesOf(november.id))];
+    expect(days(both, 'ENTERPRISE')).toBe(20);
+    expect(days(both, 'PRO')).toBe(41);
   });
 });
 

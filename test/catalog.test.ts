@@ -187,6 +187,7 @@ describe('the helper functions', () => {
       'shareable_drop_grants',
       'shared_row_keys',
       'subscription_events',
+      'subscription_history_record',
       'unshare',
       'verified_domain_owner',
       'webhook_endpoint_events',

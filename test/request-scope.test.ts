@@ -116,3 +116,61 @@ it('ends the transaction of a query whose client went away while it waited', asy
   await expectNothingHeld();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
+
+it('cancels the statement a query is running when its client goes away, and frees its connection at once', async () => {
+  const server = http.createServer(h.gateway);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  // The slow statement: the query's read waits for a lock this test holds for up to 20 s (no production path is involved).
+  let unlock!: () => void;
+  const locked = new Promise<void>((resolve) => (unlock = resolve));
+  let isLocked!: () => void;
+  const lockTaken = new Promise<void>((resolve) => (isLocked = resolve));
+  const locker = h.system.prisma.$transaction(
+    async (tx) => {
+      await tx.$executeRawUnsafe('LOCK TABLE projects IN ACCESS EXCLUSIVE MODE');
+      isLocked();
+      await locked;
+    },
+    { timeout: 30_000 },
+  );
+  await lockTaken;
+  try {
+    const body = JSON.stringify({ query: 'query { projects(first: 2) { edges { node { name } } } }' });
+    const request = http.request({
+      host: '127.0.0.1',
+      port,
+      path: '/graphql',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${acme.member.token}`, 'content-length': Buffer.byteLength(body) },
+    });
+    request.on('error', () => undefined);
+    request.end(body);
+    const waitingForLock = async () =>
+      (
+        await h.system.prisma.$queryRaw<{ n: number }[]>`
+          SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = ${APPLICATION_NAME} AND wait_event_type = 'Lock'`
+      )[0].n;
+    for (let waited = 0; waited < 10_000 && (await waitingForLock()) === 0; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await waitingForLock()).toBe(1);
+
+    const aborted = performance.now();
+    request.destroy();
+    // With the lock still held: the statement is cancelled, the transaction rolled back and the connection idle in the pool.
+    let freedAfter = Infinity;
+    for (let waited = 0; waited < 3_000; waited += 20) {
+      if ((await waitingForLock()) === 0 && (await sessionsInTransaction()).length === 0 && h.db.pool.idleCount === h.db.pool.totalCount) {
+        freedAfter = performance.now() - aborted;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(freedAfter).toBeLessThan(2_000);
+    console.log(`client gone: its statement cancelled and its connection idle in the pool ${Math.round(freedAfter)} ms later`);
+  } finally {
+    unlock();
+    await locker;
+  }
+  await expectNothingHeld();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});

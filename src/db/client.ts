@@ -4,6 +4,7 @@ import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
 import { PATCHES, patchApplies } from '../patches';
 import { installPlainPrismaPromises } from './prisma-promise';
+import { connectionFailure } from './database-errors';
 import { BoundClients, HeldTransaction } from './request-transaction';
 
 /**
@@ -123,7 +124,17 @@ export function createDatabase({ url, max = 10, applicationName = 'tenantgate', 
           const first = args[0];
           onStatement(typeof first === 'string' ? first : String((first as { text?: string })?.text ?? ''));
         }
-        return Reflect.apply(send, client, args);
+        // A statement that fails because the connection died (the server restarted, the
+        // network cut it) fails as DatabaseUnavailableError: node-postgres says so in a
+        // message only, and the gateway answers it with 503 DATABASE_UNAVAILABLE.
+        const last = args.length - 1;
+        const callback = args[last];
+        if (typeof callback === 'function') {
+          args[last] = (error: Error | null, result: unknown) => callback(error && connectionFailure(error, client), result);
+          return Reflect.apply(send, client, args);
+        }
+        const sent: unknown = Reflect.apply(send, client, args);
+        return sent instanceof Promise ? sent.catch((error: Error) => Promise.reject(connectionFailure(error, client))) : sent;
       },
     });
   });

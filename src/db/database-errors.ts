@@ -58,6 +58,8 @@ interface DatabaseFailure {
 }
 
 interface AdapterCause {
+  /** @prisma/adapter-pg's classification: `postgres` (with the SQLSTATE), or e.g. `DatabaseNotReachable`. */
+  kind?: string;
   originalCode?: string;
   code?: string;
   constraint?: { index?: string };
@@ -111,4 +113,72 @@ export function isRecordNotFound(error: unknown): boolean {
 export function foreignKeyViolation(error: unknown): string | null {
   const failure = databaseFailure(error);
   return failure?.sqlState === FOREIGN_KEY_VIOLATION ? failure.constraint : null;
+}
+
+/**
+ * The database cannot be reached or is going away (a restart, a failover, a
+ * network cut): the request failed through no fault of its own and may be
+ * retried. The gateway answers 503 `DATABASE_UNAVAILABLE` with Retry-After
+ * (src/yoga.ts) rather than a masked 500. Recognised by code only:
+ * - SQLSTATE class 08 (connection exception), 57P01/57P02 (the server is
+ *   shutting down: admin or crash), 57P03 (it is starting up), 53300 (too many
+ *   connections), wherever Prisma or node-postgres put it;
+ * - the socket's errno (ECONNREFUSED, ECONNRESET, ...);
+ * - @prisma/adapter-pg's kinds DatabaseNotReachable, ConnectionClosed,
+ *   SocketTimeout, TooManyConnections (Prisma's P1001, P1017, ...);
+ * - DatabaseUnavailableError: what src/db/send-query.ts and the held
+ *   transaction's queue reject with when a statement fails without a SQLSTATE on
+ *   a connection that node-postgres has marked dead (its socket ended or failed),
+ *   the one case node-postgres reports with a message only.
+ */
+export class DatabaseUnavailableError extends Error {
+  override name = 'DatabaseUnavailableError';
+}
+
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const UNAVAILABLE_ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
+const UNREACHABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+const unavailableCode = (code: unknown) => typeof code === 'string' && (UNAVAILABLE_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code) || UNREACHABLE_ERRNOS.has(code));
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current = error as { code?: unknown; cause?: unknown; originalError?: unknown; meta?: { driverAdapterError?: { cause?: AdapterCause } } } | null | undefined;
+  // A GraphQLError wraps the resolver's error (originalError), Prisma the adapter's (meta, cause): a few levels at most.
+  for (let depth = 0; current && typeof current === 'object' && depth < 8; depth += 1) {
+    if (current instanceof DatabaseUnavailableError || unavailableCode(current.code)) return true;
+    const adapter = current.meta?.driverAdapterError?.cause;
+    if (adapter && (UNAVAILABLE_ADAPTER_KINDS.has(adapter.kind ?? '') || unavailableCode(adapter.originalCode) || unavailableCode(adapter.code))) return true;
+    current = (current.originalError ?? current.cause) as typeof current;
+  }
+  return false;
+}
+
+/** node-postgres' own marks of a connection whose socket ended or failed (pg/lib/client.js). */
+interface ConnectionState {
+  _ended?: boolean;
+  _queryable?: boolean;
+}
+
+/**
+ * What a failed `pool.connect()` rejects with: a SQLSTATE (a refused login,
+ * 57P03) or an errno stays as it is, and so does the refusal of a pool this
+ * process has closed (`ending`: a bug or a stop, not the database); any other
+ * error without a code (node-postgres' "the server closed the connection" while
+ * connecting) is DatabaseUnavailableError.
+ */
+export function connectFailure(error: unknown, pool: { readonly ending: boolean }): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if ((typeof code === 'string' && code.length > 0) || pool.ending) return error;
+  return new DatabaseUnavailableError('Could not connect to PostgreSQL', { cause: error });
+}
+
+/** `error` as DatabaseUnavailableError when it has no SQLSTATE and `connection` is dead; else unchanged. */
+export function connectionFailure(error: Error, connection: object): Error {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code.length > 0) return error;
+  const state = connection as ConnectionState;
+  if (state._ended === true || state._queryable === false) {
+    return new DatabaseUnavailableError('The connection to PostgreSQL was lost', { cause: error });
+  }
+  return error;
 }

@@ -2,6 +2,7 @@ import type { OperationTypeNode } from 'graphql';
 import type pg from 'pg';
 import type { Database } from './client';
 import type { HeldTransaction } from './request-transaction';
+import { connectFailure } from './database-errors';
 import { sendMessage, sendQuery } from './send-query';
 
 /**
@@ -25,11 +26,19 @@ import { sendMessage, sendQuery } from './send-query';
  */
 export class RequestScope {
   #held: HeldTransaction | null = null;
+  #onAbort: (() => void) | null = null;
 
   constructor(
     private readonly db: Database,
     /** The parsed operation's type; undefined when it is not known (the scope then holds nothing). */
     readonly operationType: OperationTypeNode | undefined,
+    /**
+     * The request's signal: aborted when the client goes away. The statement the
+     * held transaction is running then is cancelled (src/db/cancel.ts), so the
+     * connection comes back within a round trip instead of when the statement
+     * would have ended (ADR 0034).
+     */
+    private readonly signal?: AbortSignal,
   ) {}
 
   /** A query's reads run in the transaction its access check opens (unless the database has held reads off). */
@@ -57,7 +66,7 @@ export class RequestScope {
   /** open() with several queries after the setup, in the same message: the rows of each (one statement per query). */
   async openWith(setup: readonly string[], queries: (literal: (value: string) => string) => readonly string[]): Promise<pg.QueryResultRow[][]> {
     if (this.#held) throw new Error('RequestScope: the request has a transaction already');
-    const connection = await this.db.pool.connect();
+    const connection = await this.db.pool.connect().catch((error: unknown) => Promise.reject(connectFailure(error, this.db.pool)));
     const texts = queries((value) => connection.escapeLiteral(value));
     const statements = this.holds ? ['BEGIN READ ONLY', ...setup, ...texts] : ['BEGIN READ ONLY', ...setup, ...texts, 'COMMIT'];
     let results: pg.QueryResult[];
@@ -69,8 +78,14 @@ export class RequestScope {
       connection.release(rolledBack ? undefined : true);
       throw error;
     }
-    if (this.holds) this.#held = this.db.holdTransaction(connection);
-    else connection.release();
+    if (this.holds) {
+      const held = this.db.holdTransaction(connection);
+      this.#held = held;
+      if (this.signal && !this.signal.aborted) {
+        this.#onAbort = () => void held.cancel();
+        this.signal.addEventListener('abort', this.#onAbort, { once: true });
+      }
+    } else connection.release();
     // A setup entry may hold several statements (scopeStatement): count from the end, where each query is one.
     const end = results.length - (this.holds ? 0 : 1);
     return results.slice(end - texts.length, end).map((result) => result.rows);
@@ -100,11 +115,18 @@ export class RequestScope {
     try {
       result = await fn();
     } catch (error) {
+      this.#forgetSignal();
       await held.end('ROLLBACK');
       throw error;
     }
+    this.#forgetSignal();
     held.end('COMMIT').catch(() => undefined);
     return result;
+  }
+
+  #forgetSignal(): void {
+    if (this.#onAbort) this.signal?.removeEventListener('abort', this.#onAbort);
+    this.#onAbort = null;
   }
 
   /**
@@ -113,6 +135,7 @@ export class RequestScope {
    * the response. One already ending is not waited for.
    */
   async release(): Promise<void> {
+    this.#forgetSignal();
     if (this.#held?.state === 'held') await this.#held.end('ROLLBACK');
   }
 }

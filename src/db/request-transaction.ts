@@ -2,6 +2,7 @@ import type { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
 import type pg from 'pg';
 import type { PrismaClient } from '../generated/prisma/client';
+import { cancelRunningStatement } from './cancel';
 
 /** A statement waiting for its turn on the held connection. */
 interface Queued {
@@ -97,6 +98,17 @@ export class HeldTransaction {
       else item.resolve(result);
       this.#next();
     });
+  }
+
+  /**
+   * Cancels the statement running now, if any (the request's client went away):
+   * it fails with 57014, the operation with it, and the transaction ends as on
+   * any failure (ROLLBACK, the connection back to the pool). Nothing to cancel
+   * once ending: what runs then is the COMMIT or ROLLBACK.
+   */
+  cancel(): Promise<boolean> {
+    if (this.#state !== 'held' || !this.#sending) return Promise.resolve(false);
+    return cancelRunningStatement(this.connection);
   }
 
   #assertHeld(): void {

@@ -29,7 +29,7 @@ export function useRequestTransaction(db: Database): Plugin<YogaInitialContext &
       return ({ result, extendContext, context }) => {
         if (!result || result instanceof Error) return;
         const operationType = getOperationAST(result, context.params?.operationName)?.operation;
-        const extension: RequestInitialContext = { operationType, requestScope: new RequestScope(db, operationType) };
+        const extension: RequestInitialContext = { operationType, requestScope: new RequestScope(db, operationType, context.request?.signal) };
         extendContext(extension);
       };
     },
