@@ -314,7 +314,8 @@ const RUNNER_TABLES = ['public._prisma_migrations'];
 describe('every table of the application schemas', () => {
   it('the application schemas are app and public, and hold every model', async () => {
     const { rows } = await admin.query<{ schema: string }>(
-      `SELECT nspname AS schema FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema' ORDER BY 1`,
+      // graphile_worker is the job queue's own schema (src/events/), created by its migrations when a worker starts.
+      `SELECT nspname AS schema FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname NOT IN ('information_schema', 'graphile_worker') ORDER BY 1`,
     );
     expect(rows.map((r) => r.schema)).toEqual(APPLICATION_SCHEMAS);
     expect(readTenancy(datamodel).schemas.every((s) => APPLICATION_SCHEMAS.includes(s))).toBe(true);
@@ -379,6 +380,7 @@ const TENANT_POLICIES: Record<string, Policy[]> = {
   invoice_line_items: [POLICY_KINDS.ownersAndAdmins('billing_roles', 'SELECT')],
   invoices: [POLICY_KINDS.ownersAndAdmins('billing_roles', 'SELECT')],
   projects: [POLICY_KINDS.departmentRestriction('restricted_to_department_id'), POLICY_KINDS.sharedRead(), POLICY_KINDS.sharedWrite()],
+  subscription_history: [POLICY_KINDS.ownersAndAdmins('billing_roles', 'SELECT')],
   share_grants: [
     POLICY_KINDS.ownersAndAdmins('owners_and_admins_grant', 'INSERT'),
     POLICY_KINDS.ownersAndAdmins('owners_and_admins_revoke', 'DELETE'),
@@ -473,6 +475,7 @@ const RUNTIME_GRANTS: string[] = [
   'table public.quota_overrides: SELECT',
   'table public.share_grants: DELETE, INSERT, SELECT, UPDATE',
   'table public.storage_usage: SELECT',
+  'table public.subscription_history: SELECT',
   'table public.subscriptions: SELECT, UPDATE (add_ons, plan, seats, updated_at)',
   'table public.tasks: DELETE, INSERT, SELECT, UPDATE',
   'table public.templates: DELETE, INSERT, SELECT, UPDATE',
@@ -501,8 +504,10 @@ const RUNTIME_GRANTS: string[] = [
   'function app.record_event(uuid,text,text,text,jsonb,boolean)',
   'function app.record_usage(jsonb) SECURITY DEFINER',
   'function app.request_access(uuid,boolean,boolean,boolean,date,date)',
+  'function app.row_owners(text,uuid[]) SECURITY DEFINER',
   'function app.share(text,uuid,text[],boolean) SECURITY DEFINER',
   'function app.shareable_guard()',
+  'function app.shared_row_keys(text) SECURITY DEFINER',
   'function app.unshare(text,uuid,text[]) SECURITY DEFINER',
   'function app.verified_domain_owner(text) SECURITY DEFINER',
   'schema app: USAGE',
