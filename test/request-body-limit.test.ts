@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 /** POSTs `chunks` to /graphql, with a Content-Length when `declared`, else chunked. */
-function post(chunks: string[], declared: boolean): Promise<{ status: number; body: string }> {
+function post(chunks: string[], declared: boolean): Promise<{ status: number; body: string; connection?: string }> {
   return new Promise((resolve, reject) => {
     const length = chunks.reduce((n, c) => n + Buffer.byteLength(c), 0);
     const req = httpRequest(
@@ -47,7 +47,7 @@ function post(chunks: string[], declared: boolean): Promise<{ status: number; bo
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, connection: res.headers.connection }));
       },
     );
     req.on('error', reject);
@@ -68,15 +68,18 @@ it('accepts a body within the limit, with a Content-Length and chunked', async (
   }
 });
 
-it('refuses a body whose Content-Length is over the limit, before reading it', async () => {
+it('refuses a body whose Content-Length is over the limit, before reading it, and closes the connection', async () => {
   const response = await post([large], true);
   expect(response.status).toBe(413);
+  // Closed: Node drops the rest of the upload instead of reading it to keep the connection alive.
+  expect(response.connection).toBe('close');
   expect(JSON.parse(response.body).errors[0]).toMatchObject({ message: 'Request body too large', extensions: { code: 'REQUEST_ENTITY_TOO_LARGE' } });
 });
 
 it('refuses a chunked body once more than the limit has streamed in', async () => {
   const response = await post([large.slice(0, 200), large.slice(200)], false);
   expect(response.status).toBe(413);
+  expect(response.connection).toBe('close');
   expect(JSON.parse(response.body).errors[0].extensions.code).toBe('REQUEST_ENTITY_TOO_LARGE');
 });
 

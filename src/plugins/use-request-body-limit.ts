@@ -1,4 +1,5 @@
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { CLOSE_CONNECTION } from '../limits/body';
 
 /**
  * Refuses request bodies over `limit` bytes: 413 REQUEST_ENTITY_TOO_LARGE, or 400
@@ -38,8 +39,9 @@ export function useRequestBodyLimit(bodyLimit: number, options: { multipartLimit
   };
 }
 
+// `Connection: close`: Node then drops the rest of the body instead of reading it to keep the connection.
 function tooLarge() {
-  return createGraphQLError('Request body too large', { extensions: { http: { status: 413 }, code: 'REQUEST_ENTITY_TOO_LARGE' } });
+  return createGraphQLError('Request body too large', { extensions: { http: { status: 413, headers: CLOSE_CONNECTION }, code: 'REQUEST_ENTITY_TOO_LARGE' } });
 }
 
 function invalidContentLength() {
