@@ -138,6 +138,8 @@ async function main() {
     env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: runtimeUrl, DATABASE_ADMIN_URL: adminUrl, JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  // Never left behind, whatever ends this script (a failed request included).
+  process.once('exit', () => gateway.kill('SIGKILL'));
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i += 1) {
     if (i > 300) throw new Error('the gateway did not become ready');
