@@ -3,6 +3,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createTenantClient } from '../src/db/tenant';
 import type { Plan } from '../src/generated/prisma/enums';
 import { enforceQuota, formatLimit, withinQuota } from '../src/quotas/enforce';
+import { readLimitingQuotas } from '../src/quotas/limits';
 import { graphql } from './gql';
 import { errorCodes, type GraphQLResponse, type Harness, type TestOrganization, type TestUser, platformId } from './helpers/harness';
 import { twoOrganizations } from './helpers/two-organizations';
@@ -346,6 +347,20 @@ describe('race-free', () => {
     expect(await countProjects(acme)).toBe(5);
     expect(others.map((r) => r.errors)).toEqual(Array(5).fill(undefined));
     expect(await countProjects(globex)).toBe(5);
+  });
+
+  it('a check before a write counts only quotas that limit: an unlimited one is skipped, not scanned', async () => {
+    await seedProjects(acme, 3);
+    const client = createTenantClient(h.db.prisma, { organizationId: acme.id, userId: acme.owner.id, role: 'OWNER' });
+    const limiting = () => client.$transaction((tx) => readLimitingQuotas(tx, ['PROJECTS', 'USERS']));
+    expect(await limiting()).toEqual([
+      { resource: 'PROJECTS', limit: 10, used: 3, remaining: 7 },
+      { resource: 'USERS', limit: 5, used: 3, remaining: 2 },
+    ]);
+    await setQuota(acme, 'PROJECTS', null);
+    expect(await limiting()).toEqual([{ resource: 'USERS', limit: 5, used: 3, remaining: 2 }]);
+    // The read for display still counts it.
+    expect((await quotas(acme)).PROJECTS).toEqual({ limit: null, used: 3, remaining: null });
   });
 
   it('the database lock alone holds across gateway processes: 50 transactions on separate clients, exactly the limit written', async () => {

@@ -2,7 +2,7 @@ import type { TenantClient } from '../db/tenant';
 import type { Prisma } from '../generated/prisma/client';
 import type { QuotaResource } from '../generated/prisma/enums';
 import { quotaExceeded } from '../errors';
-import { readQuotas, type Quota } from './limits';
+import { readLimitingQuotas, type Quota } from './limits';
 
 /**
  * Enforcement: a create runs only when the organization's quota leaves room for
@@ -79,15 +79,14 @@ export async function lockQuota(tx: Pick<Prisma.TransactionClient, '$executeRaw'
  * throws QUOTA_EXCEEDED unless the quota leaves room for the claim. Whatever the
  * transaction writes afterwards is covered until it ends.
  */
-export async function enforceQuota(tx: Pick<Prisma.TransactionClient, '$queryRaw' | '$executeRaw'>, claim: QuotaClaim): Promise<Quota> {
+export async function enforceQuota(tx: Pick<Prisma.TransactionClient, '$queryRaw' | '$executeRaw'>, claim: QuotaClaim): Promise<void> {
   await lockQuota(tx, claim.resource);
   // A statement of its own, after the lock: under READ COMMITTED every statement
   // takes a fresh snapshot, so this one sees the row of the lock's previous holder.
   // Counted in the statement that takes the lock, it would not (its snapshot
   // predates the wait).
-  const [quota] = await readQuotas(tx, [claim.resource]);
-  if (quota.limit !== null && quota.used + claim.amount > quota.limit) throw exceeded({ ...quota, limit: quota.limit });
-  return quota;
+  const [quota] = await readLimitingQuotas(tx, [claim.resource]);
+  if (quota && quota.used + claim.amount > quota.limit) throw exceeded(quota);
 }
 
 /**

@@ -50,7 +50,8 @@ interface QuotaRow {
   plan_limit: bigint | null;
   overridden: boolean;
   override_limit: bigint | null;
-  used: bigint;
+  /** Null when not counted (an unlimited quota, readLimitingQuotas). */
+  used: bigint | null;
 }
 
 const asNumber = (value: bigint | null): number | null => (value === null ? null : Number(value));
@@ -65,13 +66,28 @@ const asNumber = (value: bigint | null): number | null => (value === null ? null
  * organization.subscription reports it.
  */
 export async function readQuotas(db: ScopedSql, resources: readonly QuotaResource[] = QUOTA_RESOURCES): Promise<Quota[]> {
+  return quotasOf(db, resources, true);
+}
+
+/**
+ * The quotas that limit `resources`, for a check before a write: an unlimited
+ * one is left out, and its usage is not counted. PERF: counting is a scan of the
+ * organization's rows; a limited quota bounds them, an unlimited one does not
+ * (an ENTERPRISE organization's 20,000 projects doubled createProject's time).
+ */
+export async function readLimitingQuotas(db: ScopedSql, resources: readonly QuotaResource[]): Promise<(Quota & { limit: number })[]> {
+  return (await quotasOf(db, resources, false)).filter((quota): quota is Quota & { limit: number } => quota.limit !== null);
+}
+
+async function quotasOf(db: ScopedSql, resources: readonly QuotaResource[], countUnlimited: boolean): Promise<Quota[]> {
   const rows = await db.$queryRaw<QuotaRow[]>`
     SELECT r.resource::text AS resource,
            pl.plan IS NOT NULL AS planned,
            pl."limit" AS plan_limit,
            o.resource IS NOT NULL AS overridden,
            o."limit" AS override_limit,
-           app.quota_usage(r.resource) AS used
+           CASE WHEN ${countUnlimited}::boolean OR (CASE WHEN o.resource IS NOT NULL THEN o."limit" ELSE pl."limit" END) IS NOT NULL
+                THEN app.quota_usage(r.resource) END AS used
       FROM unnest(${resources}::"QuotaResource"[]) WITH ORDINALITY AS r(resource, position)
       LEFT JOIN subscriptions s ON s.organization_id = app.current_org_id()
       LEFT JOIN plan_limits pl ON pl.plan = coalesce(s.plan, 'FREE') AND pl.resource = r.resource
