@@ -6,7 +6,7 @@
  * organization's quiet and under-attack latency, its errors, what the attacks
  * got back, and the gateway's peak RSS.
  *
- *   npx tsx bench/noisy-neighbor.ts [--seconds 30] [--quiet-seconds 10] [--refusals 500] [--attacker-nice 0]
+ *   npx tsx bench/noisy-neighbor.ts [--seconds 30] [--quiet-seconds 10] [--refusals 500] [--attacker-nice 0] [--pin-attacker]
  *
  * Then, with the attack stopped, how long a refusal takes (target < 10 ms, issue
  * 13 item 1): `--refusals` sequential requests each of a 31-alias and a
@@ -39,6 +39,11 @@ const REFUSALS = option('refusals', 500);
 // The attack process's nice value. Its building and uploading of gigabytes runs on the gateway's own
 // 2 cores here, which a real attacker's does not; 0 keeps it at the gateway's priority.
 const ATTACKER_NICE = option('attacker-nice', 0);
+// --pin-attacker: the attack process on CPU 1 and the gateway on CPU 0 (taskset), PostgreSQL and the
+// victim's client free: the attack's own CPU then cannot take the gateway's core, as on a real
+// deployment where the attacker's machine is not the gateway's.
+const PIN = args.includes('--pin-attacker');
+const pinned = (cpu: number, argv: string[]): [string, string[]] => (PIN ? ['taskset', ['-c', String(cpu), process.execPath, ...argv]] : [process.execPath, argv]);
 const SECRET = 'noisy-neighbor-bench-secret-long-enough';
 // Production binds tokens to the gateway (src/auth/tokens.ts): iss and aud are required there.
 const ISSUER = 'https://idp.noisy-bench.example';
@@ -134,7 +139,7 @@ async function main() {
   const { noisy, quiet } = await setUp();
   const port = await freePort();
   // The V8 flags `npm start` runs the gateway with (bench/processes.ts).
-  const gateway = spawn(process.execPath, [...SERVER_V8_FLAGS, '--import', 'tsx', 'src/server.ts'], {
+  const gateway = spawn(...pinned(0, [...SERVER_V8_FLAGS, '--import', 'tsx', 'src/server.ts']), {
     env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: runtimeUrl, DATABASE_ADMIN_URL: adminUrl, JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -173,7 +178,7 @@ async function main() {
   const quietPhase = await victim(QUIET_SECONDS);
   console.log(`attack phase: ${ATTACK_SECONDS} s, the same alongside the attack loops (a process of their own)`);
   // The attackers run in a process of their own: building and sending megabytes must not delay the victim's client.
-  const attacker = spawn(process.execPath, ['--import', 'tsx', __filename, '--attacker', base, noisy.token], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const attacker = spawn(...pinned(1, ['--import', 'tsx', __filename, '--attacker', base, noisy.token]), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   if (ATTACKER_NICE) setPriority(attacker.pid!, ATTACKER_NICE);
   const cpuSeconds = (pid: number) => {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -222,7 +227,7 @@ async function main() {
   console.log(`  quiet:        ${quietPhase.requests} requests, p50 ${ms(quietPhase.p50)}, p99 ${ms(quietPhase.p99)}, errors ${quietPhase.errors}`);
   console.log(`  under attack: ${attackPhase.requests} requests, p50 ${ms(attackPhase.p50)}, p99 ${ms(attackPhase.p99)}, errors ${attackPhase.errors}`);
   console.log(`  p99 ratio:    ${(attackPhase.p99 / quietPhase.p99).toFixed(2)}× (target < 3×)`);
-  console.log(`  CPU during the attack: gateway ${attackCpu.gateway.toFixed(1)} s, attack process ${attackCpu.attacker.toFixed(1)} s (nice ${ATTACKER_NICE}) of ${ATTACK_SECONDS + 1} s on 2 cores`);
+  console.log(`  CPU during the attack: gateway ${attackCpu.gateway.toFixed(1)} s, attack process ${attackCpu.attacker.toFixed(1)} s (nice ${ATTACKER_NICE}${PIN ? ', pinned: gateway CPU 0, attack CPU 1' : ''}) of ${ATTACK_SECONDS + 1} s on 2 cores`);
   console.log('\nattacks (outcome: count, median latency):');
   for (const [key, { count, latencies, bodyBytes }] of outcomes) {
     latencies.sort((a, b) => a - b);
