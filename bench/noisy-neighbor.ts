@@ -185,6 +185,11 @@ async function main() {
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
   };
   const gatewayCpuBefore = cpuSeconds(gateway.pid!);
+  // The gateway's own event-loop delay and GC over the attack (prom-client's default metrics; reading
+  // them resets the delay histogram): a stall inside the gateway, or time it did not get a core.
+  const metric = (text: string, name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const gcSeconds = (text: string) => [...text.matchAll(/^tenantgate_nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} (\S+)$/gm)].map(([, kind, sum]) => [kind, Number(sum)] as const);
+  const metricsBefore = await fetch(`${base}/metrics`).then((r) => r.text());
   const outcomesReady = new Promise<[string, { count: number; latencies: number[]; bodyBytes: number }][]>((resolve, reject) => {
     attacker.once('message', (message) => resolve(message as [string, { count: number; latencies: number[]; bodyBytes: number }][]));
     attacker.once('error', reject);
@@ -192,6 +197,13 @@ async function main() {
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const attackPhase = await victim(ATTACK_SECONDS);
   const attackCpu = { attacker: cpuSeconds(attacker.pid!), gateway: cpuSeconds(gateway.pid!) - gatewayCpuBefore };
+  const metricsAfter = await fetch(`${base}/metrics`).then((r) => r.text());
+  const gcBefore = new Map(gcSeconds(metricsBefore));
+  const loop = {
+    p99: metric(metricsAfter, 'tenantgate_nodejs_eventloop_lag_p99_seconds') * 1000,
+    max: metric(metricsAfter, 'tenantgate_nodejs_eventloop_lag_max_seconds') * 1000,
+    gc: gcSeconds(metricsAfter).map(([kind, sum]) => `${kind} ${((sum - (gcBefore.get(kind) ?? 0)) * 1000).toFixed(0)} ms`).join(', '),
+  };
   attacker.send('stop');
   const outcomes = new Map(await outcomesReady);
   attacker.kill();
@@ -228,6 +240,7 @@ async function main() {
   console.log(`  under attack: ${attackPhase.requests} requests, p50 ${ms(attackPhase.p50)}, p99 ${ms(attackPhase.p99)}, errors ${attackPhase.errors}`);
   console.log(`  p99 ratio:    ${(attackPhase.p99 / quietPhase.p99).toFixed(2)}× (target < 3×)`);
   console.log(`  CPU during the attack: gateway ${attackCpu.gateway.toFixed(1)} s, attack process ${attackCpu.attacker.toFixed(1)} s (nice ${ATTACKER_NICE}${PIN ? ', pinned: gateway CPU 0, attack CPU 1' : ''}) of ${ATTACK_SECONDS + 1} s on 2 cores`);
+  console.log(`  gateway event loop during the attack: delay p99 ${loop.p99.toFixed(1)} ms, max ${loop.max.toFixed(1)} ms; GC ${loop.gc}`);
   console.log('\nattacks (outcome: count, median latency):');
   for (const [key, { count, latencies, bodyBytes }] of outcomes) {
     latencies.sort((a, b) => a - b);
