@@ -179,7 +179,11 @@ describe('delivery', () => {
     // Datadog was asked for member.added only; Slack for the denial only.
     await eventually(async () => integrations.requests.find((r) => r.path === '/api/v1/events' && r.body.includes(joined.id)), 20_000, 'member.added in Datadog');
     const acmes = integrations.requests.filter((r) => r.body.includes(acme.slug));
-    expect(acmes.filter((r) => r.path === '/api/v1/events').map((r) => JSON.parse(r.body).title)).toEqual(['tenantgate: member.added']);
+    // Datadog may also get the member.added of acme's first members: their events can reach the relay
+    // after the settings above (the relay routes an event by the settings when it picks it up). Each is member.added.
+    const toDatadog = acmes.filter((r) => r.path === '/api/v1/events').map((r) => JSON.parse(r.body).title);
+    expect(new Set(toDatadog)).toEqual(new Set(['tenantgate: member.added']));
+    expect(integrations.requests.filter((r) => r.path === '/api/v1/events' && r.body.includes(joined.id))).toHaveLength(1);
     expect(acmes.filter((r) => r.path.startsWith('/services/')).map((r) => JSON.parse(r.body).text.split(' ')[1])).toEqual(['security.access_denied']);
     // The target organization's own copy (an outsider tried) is not a second platform alert.
     expect(integrations.requests.filter((r) => r.path === '/platform-security' && r.body.includes(globex.id))).toEqual([]);
