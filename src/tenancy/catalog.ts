@@ -115,7 +115,9 @@ export function describeProblems(report: TenancyReport): string[] {
 }
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
-const qualified = (schema: string, table: string) => (schema === 'public' ? ident(table) : `${ident(schema)}.${ident(table)}`);
+// Always with its schema: the runner's search_path puts tenantgate's schema first, and the application's
+// `users` may sit beside tenantgate's (docs/adr/0090-own-schema.md).
+const qualified = (schema: string, table: string) => `${ident(schema)}.${ident(table)}`;
 const sameColumns = (a: string[], b: string[]) => a.length === b.length && a.every((c, i) => c === b[i]);
 const startsWith = (columns: string[], prefix: string[]) => prefix.every((c, i) => columns[i] === c);
 
@@ -195,7 +197,7 @@ function tenantFixes(table: TableCatalog, model: TenantModel): string[] {
     fixes.push(`ALTER TABLE ${t} ADD CONSTRAINT ${ident(`${table.table}_pkey`)} PRIMARY KEY (${model.primaryKey.map(ident).join(', ')});`);
   }
   for (const relation of model.relations) {
-    const existing = table.foreignKeys.filter((fk) => fk.target === relation.targetTable);
+    const existing = table.foreignKeys.filter((fk) => fk.target === relation.targetTable && fk.targetSchema === relation.targetSchema);
     const matching = existing.find((fk) => sameColumns([...fk.columns].sort(), [...relation.columns].sort()));
     if (!matching) {
       // A foreign key on the relation's columns without organization_id is replaced by the composite one.
@@ -209,7 +211,7 @@ function tenantFixes(table: TableCatalog, model: TenantModel): string[] {
       // SET NULL on a composite key would null organization_id too (NOT NULL): only the relation's own columns.
       if (onDelete === 'SET NULL') onDelete = `SET NULL (${relation.columns.filter((c) => c !== ORGANIZATION_COLUMN).map(ident).join(', ')})`;
       fixes.push(
-        `ALTER TABLE ${t} ADD CONSTRAINT ${ident(name)} FOREIGN KEY (${relation.columns.map(ident).join(', ')}) REFERENCES ${qualified(table.schema, relation.targetTable)} (${relation.targetColumns.map(ident).join(', ')}) ON DELETE ${onDelete} ON UPDATE CASCADE;`,
+        `ALTER TABLE ${t} ADD CONSTRAINT ${ident(name)} FOREIGN KEY (${relation.columns.map(ident).join(', ')}) REFERENCES ${qualified(relation.targetSchema, relation.targetTable)} (${relation.targetColumns.map(ident).join(', ')}) ON DELETE ${onDelete} ON UPDATE CASCADE;`,
       );
     }
     // PERF: the join to the parent and the parent's delete look rows up by these columns.
