@@ -59,9 +59,10 @@ async function tablesOf(admin: pg.Client): Promise<string[]> {
   const { rows } = await admin.query<{ t: string }>(
     `SELECT n.nspname || '.' || c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'graphile_worker') AND n.nspname !~ '^pg_toast'
-      ORDER BY 1`,
+`,
   );
-  return rows.map((r) => r.t);
+  // Sorted here, not by the database's collation (which would ignore the underscores).
+  return rows.map((r) => r.t).sort();
 }
 
 /** Everything a database holds outside PostgreSQL's own schemas, to show that a refusal changed nothing. */

@@ -169,8 +169,7 @@ export interface Layout {
   records: 'own' | 'previous' | 'none';
   recordsTable: string;
   recorded: Map<string, MigrationRecord>;
-  /** Whether tenantgate's schema exists, and what it holds that tenantgate did not record (when `records` is not `own`). */
-  schemaExists: boolean;
+  /** What tenantgate's schema holds when tenantgate has no records there: someone else's objects. */
   foreignObjects: string[];
   /** Migration names of the folder, to tell tenantgate's records from another application's. */
   names: string[];
@@ -186,7 +185,7 @@ export async function readLayout(client: Pick<pg.ClientBase, 'query'>, schema: s
   );
   const read = async (table: string) =>
     (await client.query<MigrationRecord>(`SELECT migration_name, checksum, finished_at FROM ${table} WHERE rolled_back_at IS NULL`)).rows;
-  const layout: Layout = { schema, records: 'none', recordsTable: recordsTableOf(schema), recorded: new Map(), schemaExists: state.exists, foreignObjects: [], names };
+  const layout: Layout = { schema, records: 'none', recordsTable: recordsTableOf(schema), recorded: new Map(), foreignObjects: [], names };
   if (state.own) {
     const rows = await read(recordsTableOf(schema));
     // Empty, or with tenantgate's names: its own. Another application's records in that schema are not.
@@ -195,11 +194,12 @@ export async function readLayout(client: Pick<pg.ClientBase, 'query'>, schema: s
     }
   } else if (state.public) {
     const rows = (await read('public."_prisma_migrations"')).filter((r) => names.includes(r.migration_name));
-    if (rows.length > 0) layout.recorded = new Map(rows.map((r) => [r.migration_name, r]));
-    if (rows.length > 0) Object.assign(layout, { records: 'previous', recordsTable: 'public."_prisma_migrations"' });
+    if (rows.length > 0) {
+      Object.assign(layout, { records: 'previous', recordsTable: 'public."_prisma_migrations"', recorded: new Map(rows.map((r) => [r.migration_name, r])) });
+    }
   }
   if (state.exists) {
-    // Not recorded as tenantgate's: whatever the schema holds is someone else's.
+    // Not recorded as tenantgate's (an own layout returned above): whatever the schema holds is someone else's.
     const { rows } = await client.query<{ object: string }>(
       `SELECT format('%s %I.%I', CASE WHEN c.relkind IN ('r', 'p') THEN 'table' WHEN c.relkind = 'v' THEN 'view' WHEN c.relkind = 'S' THEN 'sequence' ELSE 'relation' END, n.nspname, c.relname) AS object
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
@@ -212,7 +212,7 @@ export async function readLayout(client: Pick<pg.ClientBase, 'query'>, schema: s
        ORDER BY 1`,
       [schema],
     );
-    if (layout.records !== 'own') layout.foreignObjects = rows.map((r) => r.object);
+    layout.foreignObjects = rows.map((r) => r.object);
   }
   return layout;
 }
@@ -238,7 +238,8 @@ export async function prepareLayout(client: Pick<pg.ClientBase, 'query'>, layout
       "applied_steps_count" INTEGER NOT NULL DEFAULT 0
     )`);
   if (layout.records !== 'previous') return;
-  await client.query(`INSERT INTO ${records} SELECT * FROM public."_prisma_migrations" WHERE migration_name = ANY($1)`, [layout.names]);
+  const columns = '"id", "checksum", "finished_at", "migration_name", "logs", "rolled_back_at", "started_at", "applied_steps_count"';
+  await client.query(`INSERT INTO ${records} (${columns}) SELECT ${columns} FROM public."_prisma_migrations" WHERE migration_name = ANY($1)`, [layout.names]);
   await client.query(`DELETE FROM public."_prisma_migrations" WHERE migration_name = ANY($1)`, [layout.names]);
   const { rows } = await client.query<{ left: boolean }>(`SELECT EXISTS (SELECT 1 FROM public."_prisma_migrations") AS left`);
   if (!rows[0].left) await client.query(`DROP TABLE public."_prisma_migrations"`);
@@ -295,25 +296,24 @@ async function assertNamesFree(client: pg.Client, layout: Layout, pending: Migra
     }),
   );
   if (wanted.length > 0) {
+    // Tables, types, indexes and sequences share one namespace per schema: any of them takes the name.
+    const objects = wanted.filter((n) => n.kind !== 'schema');
     const { rows } = await client.query<{ kind: string; schema: string; name: string; owner: string }>(
-      `SELECT 'table' AS kind, n.nspname AS schema, c.relname AS name, pg_get_userbyid(c.relowner) AS owner
+      `SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'view' WHEN 'i' THEN 'index'
+                             WHEN 'I' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 'c' THEN 'type' ELSE 'relation' END AS kind,
+              n.nspname AS schema, c.relname AS name, pg_get_userbyid(c.relowner) AS owner
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         JOIN unnest($1::text[], $2::text[]) AS w(schema, name) ON w.schema = n.nspname AND w.name = c.relname
+         JOIN (SELECT DISTINCT * FROM unnest($1::text[], $2::text[])) AS w(schema, name) ON w.schema = n.nspname AND w.name = c.relname
        UNION ALL
        SELECT 'type', n.nspname, t.typname, pg_get_userbyid(t.typowner) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-         JOIN unnest($3::text[], $4::text[]) AS w(schema, name) ON w.schema = n.nspname AND w.name = t.typname
+         JOIN (SELECT DISTINCT * FROM unnest($1::text[], $2::text[])) AS w(schema, name) ON w.schema = n.nspname AND w.name = t.typname
+        WHERE t.typtype <> 'c'
        UNION ALL
-       SELECT 'schema', '', n.nspname, pg_get_userbyid(n.nspowner) FROM pg_namespace n WHERE n.nspname = ANY($5)`,
-      [
-        ...['table', 'type'].flatMap((kind) => {
-          const of = wanted.filter((n) => n.kind === kind);
-          return [of.map((n) => n.schema), of.map((n) => n.name)];
-        }),
-        wanted.filter((n) => n.kind === 'schema').map((n) => n.name),
-      ],
+       SELECT 'schema', '', n.nspname, pg_get_userbyid(n.nspowner) FROM pg_namespace n WHERE n.nspname = ANY($3)`,
+      [objects.map((n) => n.schema), objects.map((n) => n.name), wanted.filter((n) => n.kind === 'schema').map((n) => n.name)],
     );
     for (const r of rows) {
-      const by = wanted.find((n) => n.kind === r.kind && n.name === r.name && n.schema === r.schema)!;
+      const by = wanted.find((n) => (r.kind === 'schema') === (n.kind === 'schema') && n.name === r.name && n.schema === r.schema)!;
       const what = r.kind === 'schema' ? `schema "${r.name}"` : `${r.kind} "${r.schema}"."${r.name}"`;
       taken.push(`${what} (owned by ${r.owner}), which migration ${by.migration} creates`);
     }
