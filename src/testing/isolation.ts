@@ -180,10 +180,13 @@ class Fabricator {
   }
 }
 
-async function enumValues(admin: pg.Client): Promise<Map<string, string[]>> {
+async function enumValues(admin: pg.Client, schema: string): Promise<Map<string, string[]>> {
+  // By name; tenantgate's own last, so that an application's enum of the same name (its own "Role") does not shadow it.
   const { rows } = await admin.query<{ name: string; values: string[] }>(
     `SELECT t.typname AS name, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS values
-       FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname`,
+       FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace
+      GROUP BY t.typname, n.nspname ORDER BY n.nspname = $1`,
+    [schema],
   );
   return new Map(rows.map((r) => [r.name, r.values]));
 }
@@ -229,7 +232,7 @@ export async function checkIsolation(options: IsolationOptions): Promise<Isolati
   try {
     const [a, b] = await createOrganizations(admin);
     const models = new Map(tenancy.tenant.map((m) => [m.name, m]));
-    const make = new Fabricator(admin, models, await enumValues(admin), options.samples);
+    const make = new Fabricator(admin, models, await enumValues(admin, builtSchema(options.datamodel ?? schemaDatamodel)), options.samples);
 
     for (const model of tenancy.tenant) {
       if (options.provenElsewhere?.[model.name]) continue;
