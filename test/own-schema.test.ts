@@ -69,7 +69,7 @@ async function tablesOf(admin: pg.Client): Promise<string[]> {
 async function everything(admin: pg.Client): Promise<string[]> {
   const { rows } = await admin.query<{ o: string }>(
     `SELECT 'schema ' || nspname AS o FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema'
-     UNION ALL SELECT 'relation ' || c.oid::regclass::text || ' ' || c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     UNION ALL SELECT 'relation ' || c.oid::regclass::text || ' ' || c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
      UNION ALL SELECT 'type ' || t.oid::regtype::text FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
       WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
@@ -126,7 +126,7 @@ describe('a fresh database that already has a users and an organizations table o
     expect(await contents(admin, { users: 'public', organizations: 'public', _prisma_migrations: 'public' })).toEqual(before);
     const columns = await admin.query(`SELECT attname FROM pg_attribute WHERE attrelid = 'public.users'::regclass AND attnum > 0 ORDER BY attnum`);
     expect(columns.rows.map((r) => r.attname)).toEqual(['id', 'login']);
-    const roleType = await admin.query(`SELECT array_agg(enumlabel ORDER BY enumsortorder) AS labels FROM pg_enum WHERE enumtypid = 'public."Role"'::regtype`);
+    const roleType = await admin.query(`SELECT array_agg(enumlabel::text ORDER BY enumsortorder) AS labels FROM pg_enum WHERE enumtypid = 'public."Role"'::regtype`);
     expect(roleType.rows).toEqual([{ labels: ['reader', 'writer'] }]);
     // Nothing of tenantgate's in public but the example model (and its enum).
     const types = await admin.query(`SELECT typname FROM pg_type WHERE typnamespace = 'public'::regnamespace AND typtype = 'e' ORDER BY 1`);

@@ -116,7 +116,7 @@ export async function migrate(adminUrl: string, options: MigrateOptions = {}): P
       // DDL is transactional in PostgreSQL: a failing migration leaves nothing behind.
       await client.query('BEGIN');
       try {
-        await client.query(migration.sql);
+        await client.query(migrationSql(migration.sql, schema));
         await client.query(
           `INSERT INTO ${recordsTableOf(schema)} (id, checksum, migration_name, started_at, finished_at, applied_steps_count)
            VALUES ($1, $2, $3, now(), now(), 1)`,
@@ -148,6 +148,25 @@ export function migrationSearchPath(schema: string): string {
 }
 
 const recordsTableOf = (schema: string) => `${quoteIdent(schema)}."_prisma_migrations"`;
+
+/**
+ * A migration's SQL as the runner applies it: a `SET search_path` list that
+ * names public names tenantgate's schema just before it. The migrations written
+ * when every table was in public pin `pg_catalog, public` on their functions; in
+ * tenantgate's schema those functions would not find its tables (and a SQL
+ * function's body is checked against its path when it is created). The file,
+ * and so its checksum, stays as written; migration 20261205190100_tenantgate_schema
+ * does the same to the functions of an install of the previous layout.
+ */
+export function migrationSql(sql: string, schema: string): string {
+  const name = /^[a-z_][a-z0-9_$]*$/.test(schema) ? schema : quoteIdent(schema);
+  return sql.replace(/\b(SET\s+search_path\s*(?:=|TO)\s*)([A-Za-z_"][\w$", ]*)/gi, (whole, head: string, list: string) => {
+    const items = list.split(',').map((item) => item.trim());
+    if (!items.includes('public') || items.includes(name) || items.includes(quoteIdent(schema))) return whole;
+    const trailing = /\s*$/.exec(list)![0];
+    return head + items.flatMap((item) => (item === 'public' ? [name, 'public'] : [item])).join(', ') + trailing;
+  });
+}
 
 interface MigrationRecord {
   migration_name: string;

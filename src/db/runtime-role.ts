@@ -44,7 +44,7 @@ export const RUNTIME_SEARCH_PATH = 'TG_RUNTIME_SEARCH_PATH';
  */
 export async function assertRuntimeSearchPath(pool: pg.Pool, schema: string = builtSchema()): Promise<void> {
   const { rows } = await pool.query<{ role: string; database: string; schemas: string[]; path: string }>(
-    `SELECT current_user AS role, current_database() AS database, current_schemas(false) AS schemas, current_setting('search_path') AS path`,
+    `SELECT current_user AS role, current_database() AS database, current_schemas(false)::text[] AS schemas, current_setting('search_path') AS path`,
   );
   const { role, database, schemas, path } = rows[0];
   if (schemas[0] === schema) return;

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { MIGRATIONS_DIR, migrationSearchPath, prepareLayout, readLayout, readMigrations } from '../db/migrate';
+import { MIGRATIONS_DIR, migrationSearchPath, migrationSql, prepareLayout, readLayout, readMigrations } from '../db/migrate';
 import { builtSchema } from '../db/schemas';
 import type { TenancyReport } from './catalog';
 import { tenancyReport } from './check';
@@ -29,7 +29,7 @@ export async function reportAfterPendingMigrations(
     await client.query(`SET LOCAL search_path = ${migrationSearchPath(schema)}`);
     for (const migration of migrations) {
       if (layout.recorded.has(migration.name)) continue;
-      await client.query(migration.sql).catch((error: Error) => {
+      await client.query(migrationSql(migration.sql, schema)).catch((error: Error) => {
         // E.g. an enum value added and used by two pending migrations: one transaction cannot do both.
         throw new Error(`Pending migration ${migration.name} fails when the pending migrations are tried together (${error.message}): apply them first with \`npm run db:migrate\`, then run this again.`);
       });

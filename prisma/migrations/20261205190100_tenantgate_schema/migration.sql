@@ -12,9 +12,11 @@
 -- SCHEMA keeps the rows, indexes, constraints, owned sequences, policies,
 -- triggers and grants, and everything that refers to a table by its oid
 -- (foreign keys, policies, defaults) follows it. SQL and PL/pgSQL function
--- bodies find tables by name, through search_path: the pinned search paths get
--- the schema before public (below), and the connections' search_path is
--- <schema>, public (src/db/schemas.ts).
+-- bodies find tables by name, through search_path: the pinned search paths name
+-- the schema before public (the runner writes it into every `SET search_path`
+-- that names public, migrationSql(); below for the functions of an install of
+-- the previous layout), and the connections' search_path is <schema>, public
+-- (src/db/schemas.ts).
 DO $$
 DECLARE
   target name := current_schema();
