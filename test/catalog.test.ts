@@ -550,7 +550,7 @@ describe('the runtime role\'s grants', () => {
     );
     const schemas = await admin.query<{ line: string }>(
       `SELECT 'schema ' || nspname || ': ' || concat_ws(', ', CASE WHEN has_schema_privilege($1, oid, 'USAGE') THEN 'USAGE' END, CASE WHEN has_schema_privilege($1, oid, 'CREATE') THEN 'CREATE' END) AS line
-         FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema' ORDER BY nspname`,
+         FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname NOT IN ('information_schema', 'graphile_worker') ORDER BY nspname`,
       [user],
     );
     expect([...tables.rows, ...functions.rows, ...schemas.rows].map((r) => r.line)).toEqual(RUNTIME_GRANTS);
