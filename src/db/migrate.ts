@@ -15,6 +15,12 @@ import { builtSchema, quoteIdent, searchPath } from './schemas';
  *
  * Prisma's schema engine cannot be downloaded on every machine, so this small
  * runner is the project's own path; it is also what `npm start` uses.
+ *
+ * tenantgate's tables live in a schema of their own (DATABASE_SCHEMA, default
+ * tenantgate; docs/adr/0090-own-schema.md): the runner keeps its records there,
+ * applies the migrations with that schema first in search_path, moves the
+ * records of an install of the previous layout (all in public), and refuses,
+ * before any change, names it needs that something else holds.
  */
 
 export const MIGRATIONS_DIR = path.join(__dirname, '..', '..', 'prisma', 'migrations');
