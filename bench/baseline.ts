@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { createSchema, createYoga, type YogaInitialContext } from 'graphql-yoga';
 import { jwtVerify } from 'jose';
 import pg from 'pg';
+import { builtSchema, quoteIdent } from '../src/db/schemas';
 import { projectGlobalId, taskGlobalId } from './scenarios';
 import type { Handler } from './http-server';
 
@@ -63,21 +64,23 @@ const typeDefs = /* GraphQL */ `
 // Same order and the same index as the gateway's connection. The organization is
 // named as the gateway names it: since sharing (migration 20261204150200_sharing)
 // RLS alone also admits shared and public rows, and its OR defeats the index.
+// Tables named with their schema: tenantgate's own, and the application's Task (src/db/schemas.ts).
+const T = quoteIdent(builtSchema());
 export const PAGE_SQL = `
   SELECT p.id, p.name, p.status, u.email
-    FROM projects p JOIN users u ON u.id = p.owner_id
+    FROM ${T}.projects p JOIN ${T}.users u ON u.id = p.owner_id
    WHERE p.organization_id = $2
    ORDER BY p.created_at DESC, p.id DESC
    LIMIT $1`;
 // As the gateway's findUnique: by the composite primary key.
 export const TASK_PAGE_SQL = `
   SELECT t.id, t.title, t.status, u.email
-    FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id
+    FROM public.tasks t LEFT JOIN ${T}.users u ON u.id = t.assignee_id
    ORDER BY t.created_at DESC, t.id DESC
    LIMIT $1`;
 const ONE_SQL = `
   SELECT p.id, p.name, p.status, u.email
-    FROM projects p JOIN users u ON u.id = p.owner_id
+    FROM ${T}.projects p JOIN ${T}.users u ON u.id = p.owner_id
    WHERE p.organization_id = $1 AND p.id = $2`;
 
 /** The baseline's scoping statement. SECURITY: SET takes no bind parameters; the value is checked to be a UUID. */

@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { createSchema, createYoga, type YogaInitialContext } from 'graphql-yoga';
 import { jwtVerify } from 'jose';
 import pg from 'pg';
+import { builtSchema, quoteIdent } from '../src/db/schemas';
 import type { Handler } from './http-server';
 import { projectGlobalId } from './scenarios';
 
@@ -75,14 +76,16 @@ const SCOPE = {
 // the sharing policies (a PUBLIC project is visible to every organization) RLS alone admits other
 // organizations' public projects, and the planner cannot read the page from the ordered index (the
 // baseline's SQL, without it, sorts the organization's projects).
+// tenantgate's own tables, named with their schema (src/db/schemas.ts).
+const T = quoteIdent(builtSchema());
 export const PAGE = {
   name: 'tg_bare_page',
-  text: `SELECT p.id, p.name, p.status, u.email FROM projects p JOIN users u ON u.id = p.owner_id
+  text: `SELECT p.id, p.name, p.status, u.email FROM ${T}.projects p JOIN ${T}.users u ON u.id = p.owner_id
           WHERE p.organization_id = $1 ORDER BY p.created_at DESC, p.id DESC LIMIT $2`,
 };
 const ONE = {
   name: 'tg_bare_one',
-  text: `SELECT p.id, p.name, p.status, u.email FROM projects p JOIN users u ON u.id = p.owner_id
+  text: `SELECT p.id, p.name, p.status, u.email FROM ${T}.projects p JOIN ${T}.users u ON u.id = p.owner_id
           WHERE p.organization_id = $1 AND p.id = $2`,
 };
 

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { ensureRuntimeRole, migrate, readMigrations } from '../src/db/migrate';
+import { withSearchPath } from '../src/db/schemas';
 
 /**
  * The benchmark's own database: created on the server the environment names,
@@ -88,7 +89,9 @@ export interface PrepareOptions {
 }
 
 async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, application_name: 'tenantgate-bench-setup' });
+  // tenantgate's schema, then public, in search_path (src/db/schemas.ts): the unqualified names below are
+  // tenantgate's tables in either layout (in public before docs/adr/0090-own-schema.md).
+  const client = new pg.Client({ connectionString: withSearchPath(url), application_name: 'tenantgate-bench-setup' });
   await client.connect();
   try {
     return await fn(client);
@@ -126,7 +129,7 @@ async function readMarker(client: pg.Client): Promise<SeedMarker | null> {
 }
 
 async function countRows(client: pg.Client): Promise<Omit<PreparedDataset, 'action' | 'seedSeconds' | 'seededAt'>> {
-  const exists = await client.query(`SELECT 1 FROM pg_class WHERE oid = to_regclass('public.projects')`);
+  const exists = await client.query(`SELECT 1 FROM pg_class WHERE oid = to_regclass('projects')`);
   if (exists.rowCount === 0) return { projects: 0, orgs: 0, users: 0, memberships: 0 };
   const { rows } = await client.query<{ projects: number; orgs: number; users: number; memberships: number }>(`
     SELECT (SELECT count(*) FROM projects)::int      AS projects,
@@ -138,7 +141,7 @@ async function countRows(client: pg.Client): Promise<Omit<PreparedDataset, 'acti
 
 /** Migrations recorded in the database that this checkout does not have (it was migrated by a newer one). */
 async function unknownMigrations(client: pg.Client): Promise<string[]> {
-  const exists = await client.query(`SELECT 1 FROM pg_class WHERE oid = to_regclass('public._prisma_migrations')`);
+  const exists = await client.query(`SELECT 1 FROM pg_class WHERE oid = to_regclass('_prisma_migrations')`);
   if (exists.rowCount === 0) return [];
   const { rows } = await client.query<{ migration_name: string }>('SELECT migration_name FROM "_prisma_migrations" WHERE rolled_back_at IS NULL');
   const onDisk = new Set((await readMigrations()).map((m) => m.name));
@@ -154,7 +157,7 @@ async function unknownMigrations(client: pg.Client): Promise<string[]> {
  */
 async function applyFixtures(adminUrl: string, log: (line: string) => void): Promise<void> {
   const applied = await withClient(adminUrl, async (client) => {
-    const { rowCount } = await client.query(`SELECT 1 FROM pg_class WHERE oid = to_regclass('public.quota_overrides')`);
+    const { rowCount } = await client.query(`SELECT 1 FROM pg_class WHERE oid = to_regclass('quota_overrides')`);
     if (rowCount === 0) return false;
     await client.query(`
       INSERT INTO quota_overrides (organization_id, resource, "limit")
@@ -165,7 +168,7 @@ async function applyFixtures(adminUrl: string, log: (line: string) => void): Pro
   if (applied) log('  API_CALLS quota: an override of 10^15 calls per organization (the check runs, it never trips)');
   // The tasks(first: 20) scenario: one task per project, assigned to the project's owner, made once.
   const tasks = await withClient(adminUrl, async (client) => {
-    const { rowCount } = await client.query(`SELECT 1 FROM pg_class WHERE oid = to_regclass('public.tasks')`);
+    const { rowCount } = await client.query(`SELECT 1 FROM pg_class WHERE oid = to_regclass('tasks')`);
     if (rowCount === 0 || (await client.query('SELECT 1 FROM tasks LIMIT 1')).rowCount) return 0;
     const inserted = await client.query(`
       INSERT INTO tasks (id, organization_id, project_id, title, status, assignee_id, created_at, updated_at)

@@ -11,6 +11,7 @@ import { createDatabase } from '../src/db/client';
 import { ensureRuntimeRole, migrate } from '../src/db/migrate';
 import { withDatabase } from '../test/setup/database';
 import { startEventWorker } from '../src/events/worker';
+import { withSearchPath } from '../src/db/schemas';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000);
 const server = process.env.BENCH_DATABASE_SERVER_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -33,7 +34,7 @@ async function main() {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   const runtime = createDatabase({ url: runtimeUrl, max: 2 });
-  const pool = new pg.Pool({ connectionString: adminUrl, max: 2 });
+  const pool = new pg.Pool({ connectionString: withSearchPath(adminUrl), max: 2 });
   pool.on('error', () => undefined);
   try {
     await migrate(adminUrl);

@@ -180,10 +180,10 @@ async function checkPlans(
       statement: { text: BEST_BARE_PAGE.text, values: [probe.organizationId, 20] },
     },
   ]);
-  const gatewayPage = explained.find((e) => /FROM "public"\."projects"/.test(e.sql));
+  const gatewayPage = explained.find((e) => /FROM "(?:public|tenantgate)"\."projects"/.test(e.sql));
   // Both name the organization: the baseline as its second parameter, the best bare server as its first.
-  const baselinePage = explained.find((e) => e.sql.includes('FROM projects p JOIN users') && /organization_id = \$2/.test(e.sql));
-  const bestBarePage = explained.find((e) => e.sql.includes('FROM projects p JOIN users') && /organization_id = \$1\s+ORDER/.test(e.sql));
+  const baselinePage = explained.find((e) => /FROM \S*projects p JOIN \S*users/.test(e.sql) && /organization_id = \$2/.test(e.sql));
+  const bestBarePage = explained.find((e) => /FROM \S*projects p JOIN \S*users/.test(e.sql) && /organization_id = \$1\s+ORDER/.test(e.sql));
   log('  execution time of each query in PostgreSQL (EXPLAIN ANALYZE as the runtime role, scoped as the gateway scoped it):');
   for (const e of explained) log(`    ${fixed(e.executionMs, 3).padStart(7)} ms  ${e.sql.slice(0, 110)}`);
   printPlan(log, 'gateway: projects page', gatewayPage);

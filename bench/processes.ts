@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { builtSchema } from '../src/db/schemas';
 import type { ServerName } from './options';
 import { ensurePeers, POSTGRAPHILE_SERVER } from './peers';
 import type { ChildMessage, ParentMessage, ProcessKind, ServerProcessConfig } from './server-process';
@@ -58,7 +59,7 @@ export function rssOf(pid: number): number | null {
 }
 
 export async function startServerProcess(name: ServerName, options: StartOptions): Promise<ServerProcess> {
-  const config: ServerProcessConfig = { runtimeUrl: options.runtimeUrl, secret: options.secret, poolSize: 10 };
+  const config: ServerProcessConfig = { runtimeUrl: options.runtimeUrl, secret: options.secret, poolSize: 10, schema: builtSchema() };
   const env = { ...process.env, BENCH_SERVER_CONFIG: JSON.stringify(config), GRAPHILE_ENV: 'production' };
   let child: ChildProcess;
   if (name === 'postgraphile') {

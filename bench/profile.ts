@@ -152,7 +152,7 @@ function explainable(captured: CapturedStatement[]): LabelledStatement[] {
     if (opening) result.push({ label: 'access function: app.request_access()', scope: opening[1], statement: { text: opening[2], values: [] } });
   }
   for (const q of scopedQueries(captured)) {
-    const table = /FROM\s+"public"\."(\w+)"/i.exec(q.statement.text)?.[1] ?? 'other';
+    const table = /FROM\s+"(?:public|tenantgate)"\."(\w+)"/i.exec(q.statement.text)?.[1] ?? 'other';
     result.push({ ...q, label: table === 'projects' ? 'page query: projects (owners joined)' : `query on ${table}` });
   }
   return result;

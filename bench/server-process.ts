@@ -28,6 +28,8 @@ export interface ServerProcessConfig {
   runtimeUrl: string;
   secret: string;
   poolSize?: number;
+  /** tenantgate's schema (src/db/schemas.ts): PostGraphile serves it and the application's, public. */
+  schema?: string;
 }
 
 export type ParentMessage =

@@ -9,6 +9,13 @@ export interface Config {
   databaseUrl?: string;
   /** Owner role, for migrations, the demo seed and platform jobs. */
   databaseAdminUrl?: string;
+  /**
+   * DATABASE_SCHEMA: the PostgreSQL schema of tenantgate's own tables. It must be the
+   * one prisma/schema.prisma gives tenantgate's models (`@@schema`), which Prisma
+   * compiles into the client; the gateway and db:migrate refuse to start otherwise
+   * (src/db/schemas.ts, docs/adr/0090-own-schema.md). @default tenantgate
+   */
+  databaseSchema: string;
   /** @default 4000 */
   port: number;
   /** Connections in the runtime pool. @default 10 */
@@ -211,6 +218,19 @@ class Reader {
     return raw;
   }
 
+  /** A schema of tenantgate's own: a plain lower-case identifier, not one PostgreSQL or the application already uses. */
+  schemaName(name: string, fallback: string): string {
+    const raw = this.env[name]?.trim();
+    if (!raw) return fallback;
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(raw) || /^pg_/.test(raw) || ['public', 'app', 'information_schema', 'graphile_worker'].includes(raw)) {
+      this.problems.push(
+        `${name} must be a lower-case identifier (letters, digits, _) naming a schema of tenantgate's own, not public, app, graphile_worker or a pg_ schema; got ${JSON.stringify(this.env[name])}.`,
+      );
+      return fallback;
+    }
+    return raw;
+  }
+
   httpUrl(name: string): string | undefined {
     const raw = this.string(name);
     if (!raw) return undefined;
@@ -241,6 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config: Config = {
     databaseUrl: read.postgresUrl('DATABASE_URL'),
     databaseAdminUrl: read.postgresUrl('DATABASE_ADMIN_URL'),
+    databaseSchema: read.schemaName('DATABASE_SCHEMA', 'tenantgate'),
     // 0 asks the system for a free port (tests).
     port: read.integer('PORT', 4000, { min: 0, max: 65535, hint: ': set PORT to a free TCP port such as 4000' }),
     poolSize: read.integer('DATABASE_POOL_SIZE', 10),

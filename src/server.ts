@@ -5,8 +5,8 @@ import { createTokenVerifier, signToken, supportTokenSigner } from './auth/token
 import { createDatabase, type Database } from './db/client';
 import { resolveConnections, type Connections } from './db/connections';
 import { EmbeddedPostgresError } from './db/embedded';
-import { ensureRuntimeRole, migrate, readMigrations, redactUrl } from './db/migrate';
-import { assertRuntimeRole } from './db/runtime-role';
+import { ensureRuntimeRole, migrate, MigrationRefusedError, readMigrations, redactUrl } from './db/migrate';
+import { assertRuntimeRole, assertRuntimeSearchPath } from './db/runtime-role';
 import { createSystemDatabase, type SystemDatabase } from './db/system';
 import { demoLogins, seedDemo } from './demo/seed';
 import type { DemoSignIn } from './ops/graphiql';
@@ -50,9 +50,9 @@ async function main(): Promise<void> {
   let signIns: DemoSignIn[] = [];
   if (connections.adminUrl) {
     if (!connections.embedded) await checkDatabase(connections.adminUrl, 'DATABASE_ADMIN_URL');
-    const { applied } = await migrate(connections.adminUrl);
+    const { applied } = await migrate(connections.adminUrl, { schema: config.databaseSchema });
     if (applied.length) logger.info({ migrations: applied }, `Applied ${applied.length} migration(s)`);
-    await ensureRuntimeRole(connections.adminUrl, connections.runtimeUrl);
+    await ensureRuntimeRole(connections.adminUrl, connections.runtimeUrl, { schema: config.databaseSchema });
     signIns = await prepareDemo(config, connections, logger);
   }
   // After ensureRuntimeRole, which creates the role of DATABASE_URL when it is missing.
@@ -68,6 +68,7 @@ async function main(): Promise<void> {
   });
   stopping.add(() => db.close(), 'pools');
   await assertRuntimeRole(db.pool);
+  await assertRuntimeSearchPath(db.pool, config.databaseSchema);
   // Fail closed: a table outside forced, organization-scoped RLS, or not declared at all, stops the start.
   await assertTenancy(db.pool);
   // The system client serves platform operators' cross-organization actions (src/schema/platform/platform.type.ts).
@@ -266,7 +267,7 @@ main().catch(async (error: unknown) => {
   // What started before the failure (the embedded PostgreSQL above all) is stopped again.
   await stopper?.stop('start-up failed').catch(() => undefined);
   // A mistake of the setup is its message alone, one line per problem; anything else keeps its stack for a bug report.
-  const known = error instanceof ConfigError || error instanceof StartupError || error instanceof EmbeddedPostgresError;
+  const known = error instanceof ConfigError || error instanceof StartupError || error instanceof EmbeddedPostgresError || error instanceof MigrationRefusedError;
   const message = known ? (error as Error).message : ((error as Error | undefined)?.stack ?? String(error));
   console.error(message.split('\n').map((line) => `tenantgate could not start: ${line}`).join('\n'));
   process.exit(1);

@@ -1,7 +1,7 @@
 import { loadConfig } from './config';
 import { createDatabase } from './db/client';
 import { resolveConnections } from './db/connections';
-import { assertRuntimeRole } from './db/runtime-role';
+import { assertRuntimeRole, assertRuntimeSearchPath } from './db/runtime-role';
 import { startEventWorker } from './events/worker';
 
 /**
@@ -17,6 +17,7 @@ async function main(): Promise<void> {
   if (!connections.adminUrl) throw new Error('the event worker needs DATABASE_ADMIN_URL');
   const db = createDatabase({ url: connections.runtimeUrl, max: 4, applicationName: 'tenantgate-worker-runtime' });
   await assertRuntimeRole(db.pool);
+  await assertRuntimeSearchPath(db.pool, config.databaseSchema);
   const worker = await startEventWorker({ adminUrl: connections.adminUrl, runtime: db, config: config.events, onLog: (line) => console.log(line) });
   console.log(`tenantgate event worker running (${connections.description}, concurrency ${config.events.concurrency})`);
   let stopping = false;

@@ -20,25 +20,30 @@ beforeAll(async () => {
 });
 afterAll(() => admin.end());
 
+/** The schemas of the tables: tenantgate's own, and the application's models' (Task). */
+const TABLE_SCHEMAS = ['public', 'tenantgate'];
+
 async function tenantTables(): Promise<string[]> {
   const { rows } = await admin.query<{ table: string }>(
     `SELECT c.relname AS table
        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE a.attname = 'organization_id' AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND n.nspname = 'public'
+      WHERE a.attname = 'organization_id' AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND n.nspname = ANY($1)
       ORDER BY 1`,
+    [TABLE_SCHEMAS],
   );
   return rows.map((r) => r.table);
 }
 
 describe('every tenant table', () => {
   it('exists (the check below is not vacuous)', async () => {
-    expect(await tenantTables()).toEqual(expect.arrayContaining(['memberships', 'projects']));
+    // tenantgate's own and the application's (Task, in public).
+    expect(await tenantTables()).toEqual(expect.arrayContaining(['memberships', 'projects', 'tasks']));
   });
 
   it('has ENABLE and FORCE ROW LEVEL SECURITY', async () => {
     const { rows } = await admin.query<{ relname: string; relrowsecurity: boolean; relforcerowsecurity: boolean }>(
-      `SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY($1) AND relnamespace = 'public'::regnamespace`,
-      [await tenantTables()],
+      `SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY($1) AND relnamespace::regnamespace::text = ANY($2)`,
+      [await tenantTables(), TABLE_SCHEMAS],
     );
     const missing = rows.filter((r) => !r.relrowsecurity || !r.relforcerowsecurity).map((r) => r.relname);
     expect(missing).toEqual([]);
@@ -47,8 +52,8 @@ describe('every tenant table', () => {
   it('has no policy with a subquery: a policy is an index condition, nothing per row', async () => {
     const { rows } = await admin.query<{ table: string; policyname: string }>(
       `SELECT tablename AS table, policyname FROM pg_policies
-        WHERE schemaname = 'public' AND tablename = ANY($1) AND concat(qual, ' ', with_check) ~* '\\mSELECT\\M'`,
-      [await tenantTables()],
+        WHERE schemaname = ANY($2) AND tablename = ANY($1) AND concat(qual, ' ', with_check) ~* '\\mSELECT\\M'`,
+      [await tenantTables(), TABLE_SCHEMAS],
     );
     expect(rows).toEqual([]);
   });
@@ -115,7 +120,7 @@ describe('every tenant table', () => {
 describe('the audit log', () => {
   it('is append-only for the runtime role: INSERT and SELECT granted, never UPDATE, DELETE or TRUNCATE, and policies refuse them too', async () => {
     const { rows } = await admin.query<{ privilege: string; granted: boolean }>(
-      `SELECT p AS privilege, has_table_privilege('tenantgate_runtime', 'public.audit_log', p) AS granted
+      `SELECT p AS privilege, has_table_privilege('tenantgate_runtime', 'tenantgate.audit_log', p) AS granted
          FROM unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p ORDER BY 1`,
     );
     expect(Object.fromEntries(rows.map((r) => [r.privilege, r.granted]))).toEqual({
@@ -136,7 +141,7 @@ describe('the audit log', () => {
   // It reads its own organization's events (the events policy), and never changes one.
   it('the outbox is append-only for the runtime role', async () => {
     const { rows } = await admin.query<{ privilege: string; granted: boolean }>(
-      `SELECT p AS privilege, has_table_privilege('tenantgate_runtime', 'public.events', p) AS granted FROM unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE']) p ORDER BY 1`,
+      `SELECT p AS privilege, has_table_privilege('tenantgate_runtime', 'tenantgate.events', p) AS granted FROM unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE']) p ORDER BY 1`,
     );
     expect(Object.fromEntries(rows.map((r) => [r.privilege, r.granted]))).toEqual({ DELETE: false, INSERT: true, SELECT: true, UPDATE: false });
   });
@@ -233,8 +238,8 @@ describe('the runtime role', () => {
     // A role of this run only, dropped at the end: suites running at once never share it.
     const role = `${new URL(testUrls().adminUrl).pathname.slice(1)}_owner`;
     await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${role}' NOSUPERUSER NOBYPASSRLS`);
-    await admin.query('CREATE TABLE owned_by_test_owner (id int)');
-    await admin.query(`ALTER TABLE owned_by_test_owner OWNER TO ${role}`);
+    await admin.query('CREATE TABLE public.owned_by_test_owner (id int)');
+    await admin.query(`ALTER TABLE public.owned_by_test_owner OWNER TO ${role}`);
     const url = new URL(testUrls().adminUrl);
     url.username = role;
     url.password = role;
@@ -245,7 +250,7 @@ describe('the runtime role', () => {
       );
     } finally {
       await owner.end();
-      await admin.query('DROP TABLE owned_by_test_owner');
+      await admin.query('DROP TABLE public.owned_by_test_owner');
       await admin.query(`DROP ROLE ${role}`);
     }
   });
@@ -258,11 +263,11 @@ describe('the database refusals the gateway explains (src/db/database-errors.ts)
     '%s: %s exists, as a constraint or index of the kind its SQLSTATE %s needs',
     async (_, constraint, sqlState) => {
       const { rows } = await admin.query<{ kind: string }>(
-        `SELECT contype::text AS kind FROM pg_constraint WHERE conname = $1 AND connamespace = 'public'::regnamespace
+        `SELECT contype::text AS kind FROM pg_constraint WHERE conname = $1 AND connamespace::regnamespace::text = ANY($2)
          UNION ALL
          SELECT 'unique index' FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-          WHERE c.relname = $1 AND c.relnamespace = 'public'::regnamespace AND i.indisunique`,
-        [constraint],
+          WHERE c.relname = $1 AND c.relnamespace::regnamespace::text = ANY($2) AND i.indisunique`,
+        [constraint, TABLE_SCHEMAS],
       );
       const kinds = rows.map((r) => r.kind);
       // 23505: a unique or primary-key constraint, or a unique index; 23503: a foreign key.
@@ -284,8 +289,11 @@ describe('the database refusals the gateway explains (src/db/database-errors.ts)
   );
 });
 
-/** The schemas that hold the application's tables: the models' (public) and tenantgate's own (app). */
-const APPLICATION_SCHEMAS = ['app', 'public'];
+/**
+ * The schemas that hold the application's tables: tenantgate's own tables (tenantgate), its
+ * functions and their registry (app), and the application's models (public: Task).
+ */
+const APPLICATION_SCHEMAS = ['app', 'public', 'tenantgate'];
 
 /**
  * Every global table, with the reason it is global. A table without
@@ -295,24 +303,24 @@ const APPLICATION_SCHEMAS = ['app', 'public'];
  */
 const GLOBAL_TABLES: Record<string, string> = {
   'app.shareable_tables': 'the registry of shareable tables and the columns a WRITE grant may change, the same for every organization',
-  'public.add_ons': 'the add-on catalog is the same for every organization.',
-  'public.audit_retention': 'platform data, how long each plan keeps its audit log',
-  'public.organizations': "the tenant itself; its own policy compares id with the request's organization.",
-  'public.plan_limits': 'plans are the same for every organization.',
-  'public.plan_operation_limits': 'platform data, the operation limits of each plan (like plan_limits).',
-  'public.plan_prices': 'prices are the same for every organization.',
-  'public.plan_upload_limits': 'platform data, the largest upload of each plan.',
-  'public.platform_audit_log': "the platform's own log, written and read by the system client.",
-  'public.platform_operators': "the platform's operators, read by the system client only.",
-  'public.platform_security_log': "the platform's own log of cross-organization attempts, read by platform operators only",
-  'public.security_alert_windows': "the platform's alert rate limit per actor and reason, written only by app.record_access_denials()",
-  'public.users': 'one identity across organizations; a policy shows the members of the current one.',
+  'tenantgate.add_ons': 'the add-on catalog is the same for every organization.',
+  'tenantgate.audit_retention': 'platform data, how long each plan keeps its audit log',
+  'tenantgate.organizations': "the tenant itself; its own policy compares id with the request's organization.",
+  'tenantgate.plan_limits': 'plans are the same for every organization.',
+  'tenantgate.plan_operation_limits': 'platform data, the operation limits of each plan (like plan_limits).',
+  'tenantgate.plan_prices': 'prices are the same for every organization.',
+  'tenantgate.plan_upload_limits': 'platform data, the largest upload of each plan.',
+  'tenantgate.platform_audit_log': "the platform's own log, written and read by the system client.",
+  'tenantgate.platform_operators': "the platform's operators, read by the system client only.",
+  'tenantgate.platform_security_log': "the platform's own log of cross-organization attempts, read by platform operators only",
+  'tenantgate.security_alert_windows': "the platform's alert rate limit per actor and reason, written only by app.record_access_denials()",
+  'tenantgate.users': 'one identity across organizations; a policy shows the members of the current one.',
 };
 /** Tables of the migration runner (Prisma's format). */
-const RUNNER_TABLES = ['public._prisma_migrations'];
+const RUNNER_TABLES = ['tenantgate._prisma_migrations'];
 
 describe('every table of the application schemas', () => {
-  it('the application schemas are app and public, and hold every model', async () => {
+  it('the application schemas are app, public and tenantgate, and hold every model', async () => {
     const { rows } = await admin.query<{ schema: string }>(
       // graphile_worker is the job queue's own schema (src/events/), created by its migrations when a worker starts.
       `SELECT nspname AS schema FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname NOT IN ('information_schema', 'graphile_worker') ORDER BY 1`,
@@ -423,8 +431,8 @@ describe('every policy', () => {
     const probe = (table: string) => `probe_${table}`.slice(0, 63);
     await admin.query('BEGIN');
     try {
-      for (const model of tenancy.tenant) await admin.query(`CREATE TABLE public.${probe(model.table)} (LIKE public.${model.table})`);
-      const copies = tenancy.tenant.map((model) => ({ ...model, table: probe(model.table) }));
+      for (const model of tenancy.tenant) await admin.query(`CREATE TABLE public.${probe(model.table)} (LIKE ${model.schema}.${model.table})`);
+      const copies = tenancy.tenant.map((model) => ({ ...model, schema: 'public', table: probe(model.table) }));
       const report = inspect({ ...tenancy, tenant: copies, global: [] }, await readCatalog(admin, ['public']));
       for (const model of copies) {
         const fixes = report.tables.find((t) => t.table === model.table)!.fixes;
@@ -452,37 +460,37 @@ describe('every policy', () => {
  */
 const RUNTIME_GRANTS: string[] = [
   'table app.shareable_tables: SELECT',
-  'table public.access_versions: SELECT',
-  'table public.add_ons: SELECT',
-  'table public.audit_log: INSERT, SELECT',
-  'table public.audit_retention: SELECT',
-  'table public.deliveries: SELECT, UPDATE (requeued_at, updated_at)',
-  'table public.departments: DELETE, INSERT, SELECT, UPDATE',
-  'table public.events: INSERT, SELECT',
-  'table public.files: DELETE, INSERT, SELECT, UPDATE',
-  'table public.invitations: INSERT (created_at, department_id, email, expires_at, id, inviter_id, organization_id, role, sent_at, status, token_hash), SELECT, UPDATE (department_id, expires_at, responded_at, role, sent_at, status, token_hash)',
-  'table public.invoice_line_items: SELECT',
-  'table public.invoices: SELECT',
-  'table public.memberships: DELETE, INSERT, SELECT, UPDATE',
-  'table public.organization_domains: DELETE, INSERT (domain), SELECT, UPDATE (attempts, attempts_window_start, email_sent_to, email_token_hash, join_role, joining, last_checked_at, proof_lost_at, token_expires_at, verification_token, verified, verified_at, verified_method)',
-  'table public.organization_secrets: DELETE, INSERT (masked, name, organization_id, updated_at, value), SELECT (masked, name, organization_id, updated_at), UPDATE (masked, updated_at, value)',
-  'table public.organizations: SELECT, UPDATE (name, settings, updated_at)',
-  'table public.plan_limits: SELECT',
-  'table public.plan_operation_limits: SELECT',
-  'table public.plan_prices: SELECT',
-  'table public.plan_upload_limits: SELECT',
-  'table public.projects: DELETE, INSERT, SELECT, UPDATE',
-  'table public.quota_overrides: SELECT',
-  'table public.share_grants: DELETE, INSERT, SELECT, UPDATE',
-  'table public.storage_usage: SELECT',
-  'table public.subscription_history: SELECT',
-  'table public.subscriptions: SELECT, UPDATE (add_ons, plan, seats, updated_at)',
   'table public.tasks: DELETE, INSERT, SELECT, UPDATE',
-  'table public.templates: DELETE, INSERT, SELECT, UPDATE',
-  'table public.usage_active_users: SELECT',
-  'table public.usage_daily: SELECT',
-  'table public.users: SELECT',
-  'table public.webhook_endpoints: DELETE, INSERT, SELECT (created_at, description, disabled_reason, enabled, event_types, failing_since, id, organization_id, updated_at, url), UPDATE (description, disabled_reason, enabled, event_types, failing_since, secret, updated_at, url)',
+  'table tenantgate.access_versions: SELECT',
+  'table tenantgate.add_ons: SELECT',
+  'table tenantgate.audit_log: INSERT, SELECT',
+  'table tenantgate.audit_retention: SELECT',
+  'table tenantgate.deliveries: SELECT, UPDATE (requeued_at, updated_at)',
+  'table tenantgate.departments: DELETE, INSERT, SELECT, UPDATE',
+  'table tenantgate.events: INSERT, SELECT',
+  'table tenantgate.files: DELETE, INSERT, SELECT, UPDATE',
+  'table tenantgate.invitations: INSERT (created_at, department_id, email, expires_at, id, inviter_id, organization_id, role, sent_at, status, token_hash), SELECT, UPDATE (department_id, expires_at, responded_at, role, sent_at, status, token_hash)',
+  'table tenantgate.invoice_line_items: SELECT',
+  'table tenantgate.invoices: SELECT',
+  'table tenantgate.memberships: DELETE, INSERT, SELECT, UPDATE',
+  'table tenantgate.organization_domains: DELETE, INSERT (domain), SELECT, UPDATE (attempts, attempts_window_start, email_sent_to, email_token_hash, join_role, joining, last_checked_at, proof_lost_at, token_expires_at, verification_token, verified, verified_at, verified_method)',
+  'table tenantgate.organization_secrets: DELETE, INSERT (masked, name, organization_id, updated_at, value), SELECT (masked, name, organization_id, updated_at), UPDATE (masked, updated_at, value)',
+  'table tenantgate.organizations: SELECT, UPDATE (name, settings, updated_at)',
+  'table tenantgate.plan_limits: SELECT',
+  'table tenantgate.plan_operation_limits: SELECT',
+  'table tenantgate.plan_prices: SELECT',
+  'table tenantgate.plan_upload_limits: SELECT',
+  'table tenantgate.projects: DELETE, INSERT, SELECT, UPDATE',
+  'table tenantgate.quota_overrides: SELECT',
+  'table tenantgate.share_grants: DELETE, INSERT, SELECT, UPDATE',
+  'table tenantgate.storage_usage: SELECT',
+  'table tenantgate.subscription_history: SELECT',
+  'table tenantgate.subscriptions: SELECT, UPDATE (add_ons, plan, seats, updated_at)',
+  'table tenantgate.templates: DELETE, INSERT, SELECT, UPDATE',
+  'table tenantgate.usage_active_users: SELECT',
+  'table tenantgate.usage_daily: SELECT',
+  'table tenantgate.users: SELECT',
+  'table tenantgate.webhook_endpoints: DELETE, INSERT, SELECT (created_at, description, disabled_reason, enabled, event_types, failing_since, id, organization_id, updated_at, url), UPDATE (description, disabled_reason, enabled, event_types, failing_since, secret, updated_at, url)',
   'function app.confirm_domain_email(text) SECURITY DEFINER',
   'function app.create_signup_organization(text,text) SECURITY DEFINER',
   'function app.current_department_path()',
@@ -512,6 +520,7 @@ const RUNTIME_GRANTS: string[] = [
   'function app.verified_domain_owner(text) SECURITY DEFINER',
   'schema app: USAGE',
   'schema public: USAGE',
+  'schema tenantgate: USAGE',
 ];
 
 describe('the runtime role\'s grants', () => {
@@ -541,7 +550,7 @@ describe('the runtime role\'s grants', () => {
     );
     const schemas = await admin.query<{ line: string }>(
       `SELECT 'schema ' || nspname || ': ' || concat_ws(', ', CASE WHEN has_schema_privilege($1, oid, 'USAGE') THEN 'USAGE' END, CASE WHEN has_schema_privilege($1, oid, 'CREATE') THEN 'CREATE' END) AS line
-         FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema' ORDER BY nspname`,
+         FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname NOT IN ('information_schema', 'graphile_worker') ORDER BY nspname`,
       [user],
     );
     expect([...tables.rows, ...functions.rows, ...schemas.rows].map((r) => r.line)).toEqual(RUNTIME_GRANTS);

@@ -75,3 +75,11 @@ it('SECURITY_ALERT_WEBHOOK_URL: an http(s) URL, or the variable is named as wron
   expect(problems({ SECURITY_ALERT_WEBHOOK_URL: 'alerts.example.com' })).toEqual([expect.stringMatching(/^SECURITY_ALERT_WEBHOOK_URL must be an http\(s\) URL/)]);
   expect(problems({ SECURITY_ALERT_WEBHOOK_URL: 'ftp://alerts.example.com/' })).toHaveLength(1);
 });
+
+it('DATABASE_SCHEMA: tenantgate by default; a plain identifier of its own, never public, app or a pg_ schema', () => {
+  expect(loadConfig({}).databaseSchema).toBe('tenantgate');
+  expect(loadConfig({ DATABASE_SCHEMA: 'gateway' }).databaseSchema).toBe('gateway');
+  for (const bad of ['public', 'app', 'pg_gateway', 'Tenant Gate', 'graphile_worker']) {
+    expect(problems({ DATABASE_SCHEMA: bad })).toEqual([expect.stringMatching(/^DATABASE_SCHEMA must be a lower-case identifier .* schema of tenantgate's own/)]);
+  }
+});

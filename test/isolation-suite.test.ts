@@ -83,6 +83,7 @@ model Widget {
 
   @@id([organizationId, id])
   @@map("widgets")
+  @@schema("public")
 }
 `;
       await writeFile(path.join(dir, 'schema.prisma'), schema);
@@ -93,8 +94,8 @@ model Widget {
       const admin = new pg.Client({ connectionString: scratch.adminUrl });
       await admin.connect();
       try {
-        // The CREATE TABLE alone: no policy yet. The suite finds the model and fails it.
-        await admin.query(`CREATE TABLE widgets (id uuid NOT NULL, organization_id uuid NOT NULL, label text NOT NULL)`);
+        // The CREATE TABLE alone, in the application's schema (docs/adr/0090-own-schema.md): no policy yet. The suite finds the model and fails it.
+        await admin.query(`CREATE TABLE public.widgets (id uuid NOT NULL, organization_id uuid NOT NULL, label text NOT NULL)`);
         const options = { adminUrl: scratch.adminUrl, runtimeUrl: scratch.runtimeUrl, datamodel, samples: { InvoiceLineItem: { kind: 'SEATS' }, Event: { type: 'test.sample', actor_type: 'system' }, Invitation: { email: 'invitee@example.org' }, ShareGrant: { resource: 'templates' } } };
         const before = (await checkIsolation(options)).filter((r) => r.model === 'Widget');
         expect(before.filter((r) => r.failure).map((r) => r.check)).toEqual(expect.arrayContaining(["raw SQL sees its own rows and no other organization's"]));

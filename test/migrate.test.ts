@@ -31,7 +31,8 @@ it('applies every migration once, recording the sha256 of each file as Prisma do
   expect(await migrate(url)).toEqual({ applied: [], alreadyApplied: files.map((f) => f.name) });
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  const { rows } = await client.query('SELECT migration_name, checksum, finished_at IS NOT NULL AS finished, applied_steps_count FROM _prisma_migrations ORDER BY migration_name');
+  // In tenantgate's schema (docs/adr/0090-own-schema.md).
+  const { rows } = await client.query('SELECT migration_name, checksum, finished_at IS NOT NULL AS finished, applied_steps_count FROM tenantgate._prisma_migrations ORDER BY migration_name');
   await client.end();
   expect(rows).toEqual(
     files.map((f) => ({ migration_name: f.name, checksum: f.checksum, finished: true, applied_steps_count: 1 })),
@@ -56,14 +57,15 @@ it('rolls a failing migration back whole and says which one failed', async () =>
   await expect(migrate(url, { dir })).rejects.toThrow(/Migration 29991231000000_broken failed and was rolled back: relation "no_such_table" does not exist/);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  const leftovers = await client.query(`SELECT to_regclass('half_done') AS t`);
-  const recorded = await client.query(`SELECT 1 FROM _prisma_migrations WHERE migration_name = '29991231000000_broken'`);
+  // Unqualified, it would have been created in tenantgate's schema, which the runner puts first in search_path.
+  const leftovers = await client.query(`SELECT to_regclass('tenantgate.half_done') AS t`);
+  const recorded = await client.query(`SELECT 1 FROM tenantgate._prisma_migrations WHERE migration_name = '29991231000000_broken'`);
   await client.end();
   expect(leftovers.rows[0].t).toBeNull();
   expect(recorded.rowCount).toBe(0);
 });
 
-it('refuses, before any change, when a name a pending migration creates is taken by something else (a users table of the application)', async () => {
+it('refuses, before any change, when a name a pending migration creates is taken by something else; an application\'s users table is no such name', async () => {
   const name = `tenantgate_taken_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
   const server = new pg.Client({ connectionString: process.env.TENANTGATE_TEST_SERVER_URL });
   await server.connect();
@@ -72,13 +74,16 @@ it('refuses, before any change, when a name a pending migration creates is taken
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
+    // The application's: tenantgate's own tables and types live in a schema of their own (test/own-schema.test.ts).
     await client.query(`CREATE TABLE users (id serial PRIMARY KEY, login text)`);
     await client.query(`CREATE TYPE "Role" AS ENUM ('reader')`);
+    // Someone else's, where tenantgate's go.
+    await client.query(`CREATE SCHEMA tenantgate; CREATE TYPE tenantgate."Plan" AS ENUM ('gold')`);
     await expect(migrate(url)).rejects.toThrow(
-      /^Refusing to migrate: names tenantgate needs are taken by objects it did not create: table "users" \(owned by \w+\), which migration 20261127000000_gateway_core creates; type "Role" \(owned by \w+\), which migration 20261127000000_gateway_core creates\. No migration was applied\./,
+      /^Refusing to migrate \(TG_MIGRATE_NAME_TAKEN\): names tenantgate needs are taken by objects it did not create: schema "tenantgate" exists and holds type tenantgate\."Plan", which tenantgate did not create; type "tenantgate"\."Plan" \(owned by \w+\), which migration 20261127010000_organizations_members_departments creates\. Nothing was changed\./,
     );
-    const { rows } = await client.query(`SELECT to_regclass('organizations') AS organizations, (SELECT count(*)::int FROM "_prisma_migrations") AS recorded`);
-    expect(rows).toEqual([{ organizations: null, recorded: 0 }]);
+    const { rows } = await client.query(`SELECT to_regclass('tenantgate.organizations') AS organizations, to_regclass('tenantgate._prisma_migrations') AS recorded, to_regnamespace('app') AS app`);
+    expect(rows).toEqual([{ organizations: null, recorded: null, app: null }]);
   } finally {
     await client.end();
     await server.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { ensureRuntimeRole, migrate } from '../src/db/migrate';
+import { withSearchPath } from '../src/db/schemas';
 import { withDatabase } from './setup/database';
 import { startHarness, type Harness, type TestOrganization } from './helpers/harness';
 import { privatePostgresAvailable, startPrivatePostgres, type PrivatePostgres } from './helpers/private-postgres';
@@ -36,7 +37,7 @@ describeWithPostgres('PostgreSQL restarted under load', () => {
     await migrate(adminUrl);
     await ensureRuntimeRole(adminUrl, runtimeUrl);
     // This file's harness on this server (Jest gives each test file its own copy of process.env).
-    process.env.TENANTGATE_TEST_ADMIN_URL = adminUrl;
+    process.env.TENANTGATE_TEST_ADMIN_URL = withSearchPath(adminUrl);
     process.env.TENANTGATE_TEST_RUNTIME_URL = runtimeUrl;
     h = await startHarness();
     orgs = [await h.createOrganization('Restart A'), await h.createOrganization('Restart B')];

@@ -263,7 +263,7 @@ describe('through the gateway', () => {
         for (const connection of connections) {
           const { rows } = await connection.query<{ generic: string; custom: string }>(
             `SELECT coalesce(sum(generic_plans), 0) AS generic, coalesce(sum(custom_plans), 0) AS custom
-               FROM pg_prepared_statements WHERE statement LIKE 'SELECT %FROM "public"."projects"%LEFT JOIN LATERAL%'`,
+               FROM pg_prepared_statements WHERE statement LIKE 'SELECT %FROM "tenantgate"."projects"%LEFT JOIN LATERAL%'`,
           );
           generic += Number(rows[0].generic);
           custom += Number(rows[0].custom);

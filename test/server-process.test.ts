@@ -126,6 +126,8 @@ it.each([
   [{ DATABASE_URL: 'postgresql://127.0.0.1/tenantgate' }, /^tenantgate could not start: DATABASE_URL names no user/],
   [{ JWT_JWKS_URL: 'not a url' }, /^tenantgate could not start: JWT_JWKS_URL must be an http\(s\) URL/],
   [{ DATABASE_ADMIN_URL: 'postgresql://postgres@127.0.0.1:1/tenantgate' }, /^tenantgate could not start: DATABASE_ADMIN_URL: nothing answers at 127\.0\.0\.1:1 \(ECONNREFUSED\)/],
+  // The generated client puts tenantgate's models in "tenantgate" (docs/adr/0090-own-schema.md).
+  [{ DATABASE_SCHEMA: 'gateway' }, /^tenantgate could not start: TG_SCHEMA_MISMATCH: DATABASE_SCHEMA is "gateway", but the generated Prisma client puts tenantgate's models in "tenantgate"/],
 ])('start-up mistake %j: one line, naming the variable', async (env, message) => {
   const text = await failedStart(productionEnv(env));
   expect(text).toMatch(message);

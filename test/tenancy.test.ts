@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -63,8 +63,10 @@ describe('the catalog check', () => {
     try {
       await expect(assertTenancy(runtime)).resolves.toBeUndefined();
       const report = await tenancyReport(runtime);
-      expect(report.tables.find((t) => t.table === 'projects')?.kind).toBe('tenant');
-      expect(report.tables.find((t) => t.table === 'users')?.kind).toBe('global');
+      // tenantgate's own tables are named with their schema; the application's (public) without.
+      expect(report.tables.find((t) => t.table === 'tenantgate.projects')?.kind).toBe('tenant');
+      expect(report.tables.find((t) => t.table === 'tenantgate.users')?.kind).toBe('global');
+      expect(report.tables.find((t) => t.table === 'tasks')?.kind).toBe('tenant');
     } finally {
       await runtime.end();
     }
@@ -84,7 +86,8 @@ describe('the catalog check', () => {
     });
 
     it('refuses to start, naming the table and what it lacks, when a table has organization_id and no policies; tenancy:check names it too', async () => {
-      await admin.query(`CREATE TABLE notes (organization_id uuid NOT NULL, id uuid NOT NULL, body text, PRIMARY KEY (organization_id, id))`);
+      // The application's tables, in its schema (the scratch admin URL puts tenantgate's first in search_path).
+      await admin.query(`CREATE TABLE public.notes (organization_id uuid NOT NULL, id uuid NOT NULL, body text, PRIMARY KEY (organization_id, id))`);
       await admin.query(`GRANT SELECT ON notes TO tenantgate_runtime`);
       const runtime = new pg.Pool({ connectionString: scratch.runtimeUrl, max: 1 });
       try {
@@ -112,9 +115,13 @@ describe('the catalog check', () => {
       await admin.query(`DROP TABLE notes`);
     });
 
-    it('refuses a table that is neither a tenant table nor declared global, and accepts it once declared in SQL', async () => {
-      await admin.query(`CREATE TABLE lookup_codes (code text PRIMARY KEY)`);
+    it('refuses a table the runtime role may read that is neither a tenant table nor declared global, and accepts it once declared in SQL', async () => {
+      await admin.query(`CREATE TABLE public.lookup_codes (code text PRIMARY KEY)`);
+      // The application's own table, which the gateway cannot reach, is none of its business.
       let report = await tenancyReport(admin);
+      expect(report.tables.find((t) => t.table === 'lookup_codes')).toMatchObject({ kind: 'outside', problems: [] });
+      await admin.query(`GRANT SELECT ON public.lookup_codes TO tenantgate_runtime`);
+      report = await tenancyReport(admin);
       expect(report.tables.find((t) => t.table === 'lookup_codes')?.problems).toEqual([expect.stringMatching(/is neither a tenant table .* nor declared global/)]);
       await admin.query(`COMMENT ON TABLE lookup_codes IS '@global: country codes, the same for everyone'`);
       report = await tenancyReport(admin);
@@ -123,10 +130,12 @@ describe('the catalog check', () => {
     });
 
     it('refuses a foreign key to a tenant table that leaves organization_id out', async () => {
-      await admin.query(`CREATE TABLE project_notes (organization_id uuid NOT NULL DEFAULT app.current_org_id(), id uuid NOT NULL, project_id uuid NOT NULL,
+      await admin.query(`CREATE TABLE public.project_notes (organization_id uuid NOT NULL DEFAULT app.current_org_id(), id uuid NOT NULL, project_id uuid NOT NULL,
         PRIMARY KEY (organization_id, id), UNIQUE (project_id), FOREIGN KEY (organization_id, project_id) REFERENCES projects (organization_id, id))`);
       await admin.query(`CREATE UNIQUE INDEX projects_id_only ON projects (id)`);
       await admin.query(`ALTER TABLE project_notes ADD CONSTRAINT project_notes_loose_fkey FOREIGN KEY (project_id) REFERENCES projects (id)`);
+      // Readable by the runtime role, so the gateway's business (an unreachable table of the application's is not).
+      await admin.query(`GRANT SELECT ON public.project_notes TO tenantgate_runtime`);
       await admin.query(`ALTER TABLE project_notes ENABLE ROW LEVEL SECURITY; ALTER TABLE project_notes FORCE ROW LEVEL SECURITY;
         CREATE POLICY tenant_isolation ON project_notes USING (organization_id = app.current_org_id()) WITH CHECK (organization_id = app.current_org_id())`);
       const report = await tenancyReport(admin);
@@ -139,7 +148,7 @@ describe('the catalog check', () => {
 });
 
 describe('npm run tenancy:migration', () => {
-  it('writes, for a CREATE TABLE migration not applied yet, exactly the committed tasks tenancy migration; the database is left as it was', async () => {
+  it('writes, for a CREATE TABLE migration not applied yet, the committed tasks tenancy migration with its names qualified; the database is left as it was', async () => {
     // The migrations up to the hand-written CREATE TABLE of tasks, applied; that one pending.
     const dir = await mkdtemp(path.join(os.tmpdir(), 'tenantgate-migrations-'));
     const all = readdirSync(MIGRATIONS_DIR).filter((n) => /^\d{14}_/.test(n)).sort();
@@ -147,9 +156,15 @@ describe('npm run tenancy:migration', () => {
     for (const name of all.slice(0, upTo)) await cp(path.join(MIGRATIONS_DIR, name), path.join(dir, name), { recursive: true });
     const scratch = await createScratchDatabase({ migrationsDir: dir });
     try {
-      await cp(path.join(MIGRATIONS_DIR, all[upTo]), path.join(dir, all[upTo]), { recursive: true });
+      // The CREATE TABLE as the application writes it now (docs/adr/0090-own-schema.md): in its own
+      // schema, named; unqualified, the runner would create it in tenantgate's.
+      const createTasks = (await readFile(path.join(MIGRATIONS_DIR, all[upTo], 'migration.sql'), 'utf8')).replace(/"(tasks|TaskStatus)"/g, '"public"."$1"');
+      await mkdir(path.join(dir, all[upTo]));
+      await writeFile(path.join(dir, all[upTo], 'migration.sql'), createTasks);
       const sql = tenancyMigrationSql(await reportAfterPendingMigrations(scratch.adminUrl, { dir }));
-      expect(sql).toBe(await readFile(path.join(MIGRATIONS_DIR, '20261204120200_tasks_tenancy', 'migration.sql'), 'utf8'));
+      // What tenancy:migration wrote for tasks when every table was in public, now with each table's schema.
+      const committed = await readFile(path.join(MIGRATIONS_DIR, '20261204120200_tasks_tenancy', 'migration.sql'), 'utf8');
+      expect(sql).toBe(committed.replace(/"tasks"/g, '"public"."tasks"').replace(/REFERENCES "(\w+)"/g, 'REFERENCES "tenantgate"."$1"'));
       const admin = new pg.Client({ connectionString: scratch.adminUrl });
       await admin.connect();
       const { rows } = await admin.query(`SELECT to_regclass('tasks') AS tasks`);

@@ -87,7 +87,8 @@ const preset = {
   extends: [PostGraphileAmberPreset],
   plugins: [tags],
   disablePlugins: ['NodePlugin'],
-  pgServices: [makePgService({ pool, schemas: ['public'] })],
+  // tenantgate's own tables are in its schema, the example model Task in the application's (docs/adr/0090-own-schema.md).
+  pgServices: [makePgService({ pool, schemas: [config.schema ?? 'tenantgate', 'public'] })],
   grafserv: { graphqlPath: '/graphql', graphiql: false, watch: false },
   grafast: {
     explain: false,

@@ -2,6 +2,7 @@ import type { AuthConfig } from '../auth/tokens';
 import type { Config } from '../config';
 import { readGatewayState } from '../ops/state-file';
 import { localCredentials, startEmbeddedPostgres, type EmbeddedDatabase } from './embedded';
+import { assertBuiltSchema } from './schemas';
 
 /**
  * Where the gateway and the scripts find PostgreSQL and the token secret:
@@ -26,6 +27,8 @@ export interface ResolveOptions {
 }
 
 export async function resolveConnections(config: Config, options: ResolveOptions = {}): Promise<Connections> {
+  // Before anything connects: DATABASE_SCHEMA and the generated client must agree on tenantgate's schema.
+  assertBuiltSchema(config.databaseSchema);
   const auth = await resolveAuth(config);
   if (config.databaseUrl) {
     return {

@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { StartupError } from '../ops/startup-errors';
+import { builtSchema, searchPath } from './schemas';
 
 /**
  * SECURITY: row-level security does not apply to superusers, to roles with
@@ -29,4 +31,28 @@ export async function assertRuntimeRole(pool: pg.Pool): Promise<void> {
         'Connect as a role that is not superuser, owns no table and has no BYPASSRLS; `npm run db:migrate` creates one from DATABASE_URL.',
     );
   }
+}
+
+/** The code of a runtime role whose search_path does not lead to tenantgate's schema. */
+export const RUNTIME_SEARCH_PATH = 'TG_RUNTIME_SEARCH_PATH';
+
+/**
+ * The runtime connections find tenantgate's tables (in raw SQL, in the access
+ * check's function) through search_path, which `npm run db:migrate` sets on the
+ * runtime role in the database (src/db/migrate.ts, ensureRuntimeRole). Without
+ * it the first request would fail on a missing relation; this says so at start.
+ */
+export async function assertRuntimeSearchPath(pool: pg.Pool, schema: string = builtSchema()): Promise<void> {
+  const { rows } = await pool.query<{ role: string; database: string; schemas: string[]; path: string }>(
+    `SELECT current_user AS role, current_database() AS database, current_schemas(false)::text[] AS schemas, current_setting('search_path') AS path`,
+  );
+  const { role, database, schemas, path } = rows[0];
+  if (schemas[0] === schema) return;
+  throw Object.assign(
+    new StartupError(
+      `Refusing to start (${RUNTIME_SEARCH_PATH}): the runtime role "${role}" (DATABASE_URL) has search_path = ${path}, which does not lead to tenantgate's schema "${schema}"` +
+        `${schemas.includes(schema) ? '' : ' (or the schema does not exist yet)'}. \`npm run db:migrate\` sets it (ALTER ROLE ${role} IN DATABASE ${database} SET search_path = ${searchPath(schema)}).`,
+    ),
+    { code: RUNTIME_SEARCH_PATH },
+  );
 }

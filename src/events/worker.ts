@@ -1,6 +1,7 @@
 import { Logger, run, type Runner, type Task, type TaskList } from 'graphile-worker';
 import pg from 'pg';
 import type { Database } from '../db/client';
+import { withSearchPath } from '../db/schemas';
 import { createTenantClient } from '../db/tenant';
 import { readSettings } from '../settings';
 import { NOTABLE_EVENTS, type DomainEvent, type ActorType } from './catalog';
@@ -161,7 +162,7 @@ export async function startEventWorker(options: EventWorkerOptions): Promise<Eve
   const config = { ...defaultEventWorkerConfig, ...options.config };
   const now = options.now ?? Date.now;
   const log = options.onLog ?? (() => undefined);
-  const pool = new pg.Pool({ connectionString: options.adminUrl, max: config.concurrency + 3, application_name: 'tenantgate-worker' });
+  const pool = new pg.Pool({ connectionString: withSearchPath(options.adminUrl), max: config.concurrency + 3, application_name: 'tenantgate-worker' });
   // An idle or checked-out connection that errors (the server restarted) must not crash the worker.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
@@ -353,7 +354,7 @@ export async function startEventWorker(options: EventWorkerOptions): Promise<Eve
 
   const wake = () => runner.addJob(RELAY, {}, { jobKey: RELAY, jobKeyMode: 'preserve_run_at' }).then(() => undefined, () => undefined);
   // Triggers NOTIFY tenantgate_events on commit: the relay runs within moments of a change.
-  const listener = new pg.Client({ connectionString: options.adminUrl, application_name: 'tenantgate-worker-listen' });
+  const listener = new pg.Client({ connectionString: withSearchPath(options.adminUrl), application_name: 'tenantgate-worker-listen' });
   listener.on('error', () => undefined);
   await listener.connect();
   let pending = false;

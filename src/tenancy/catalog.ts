@@ -11,6 +11,13 @@ import { ORGANIZATION_COLUMN, ORGANIZATION_FIELD, describeRefusals, type Tenancy
  * primary key or foreign keys do not lead with organization_id, a table that is
  * neither a tenant table nor declared global. `fixes` are what
  * `npm run tenancy:migration` writes.
+ *
+ * The schemas are tenantgate's own (every table there is checked) and the
+ * application's (public, docs/adr/0090-own-schema.md), which may hold tables that
+ * are not the gateway's at all, such as the application's own `users`: a table
+ * there that no model names and that tenantgate_runtime cannot read or write is
+ * `outside`, and not checked. Granting it to the runtime role makes it the
+ * gateway's business, and checked.
  */
 
 /** The group role that the runtime login role is a member of (src/db/migrate.ts). */
@@ -89,7 +96,7 @@ const SUBQUERY = /\bSELECT\b/i;
 
 export interface TableReport {
   table: string;
-  kind: 'tenant' | 'global' | 'runner' | 'unknown';
+  kind: 'tenant' | 'global' | 'runner' | 'unknown' | 'outside';
   problems: string[];
   fixes: string[];
 }
@@ -115,7 +122,9 @@ export function describeProblems(report: TenancyReport): string[] {
 }
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
-const qualified = (schema: string, table: string) => (schema === 'public' ? ident(table) : `${ident(schema)}.${ident(table)}`);
+// Always with its schema: the runner's search_path puts tenantgate's schema first, and the application's
+// `users` may sit beside tenantgate's (docs/adr/0090-own-schema.md).
+const qualified = (schema: string, table: string) => `${ident(schema)}.${ident(table)}`;
 const sameColumns = (a: string[], b: string[]) => a.length === b.length && a.every((c, i) => c === b[i]);
 const startsWith = (columns: string[], prefix: string[]) => prefix.every((c, i) => columns[i] === c);
 
@@ -125,11 +134,16 @@ export function inspect(tenancy: Tenancy, catalog: TableCatalog[]): TenancyRepor
   const tenantByTable = new Map(tenancy.tenant.map((m) => [`${m.schema}.${m.table}`, m]));
   const globalByTable = new Map(tenancy.global.map((m) => [`${m.schema}.${m.table}`, m]));
   const present = new Set(catalog.map((t) => `${t.schema}.${t.table}`));
+  // tenantgate's own schema: that of its Organization model (without one, every schema is treated as its own).
+  const own = tenancy.global.find((m) => m.name === 'Organization')?.schema;
   const tables = catalog.map((table): TableReport => {
     const key = `${table.schema}.${table.table}`;
     const name = table.schema === 'public' ? table.table : key;
     if (RUNNER_TABLES.has(table.table)) return { table: name, kind: 'runner', problems: [], fixes: [] };
     const model = tenantByTable.get(key);
+    if (own && table.schema !== own && !model && !globalByTable.has(key) && !table.runtimeGranted) {
+      return { table: name, kind: 'outside', problems: [], fixes: [] };
+    }
     if (table.hasOrganization) {
       const report = { table: name, kind: 'tenant' as const, problems: tenantProblems(table), fixes: model ? tenantFixes(table, model) : [] };
       if (globalByTable.has(key)) report.problems.push(`has an ${ORGANIZATION_COLUMN} column but its model is declared @global`);
@@ -195,7 +209,7 @@ function tenantFixes(table: TableCatalog, model: TenantModel): string[] {
     fixes.push(`ALTER TABLE ${t} ADD CONSTRAINT ${ident(`${table.table}_pkey`)} PRIMARY KEY (${model.primaryKey.map(ident).join(', ')});`);
   }
   for (const relation of model.relations) {
-    const existing = table.foreignKeys.filter((fk) => fk.target === relation.targetTable);
+    const existing = table.foreignKeys.filter((fk) => fk.target === relation.targetTable && fk.targetSchema === relation.targetSchema);
     const matching = existing.find((fk) => sameColumns([...fk.columns].sort(), [...relation.columns].sort()));
     if (!matching) {
       // A foreign key on the relation's columns without organization_id is replaced by the composite one.
@@ -209,7 +223,7 @@ function tenantFixes(table: TableCatalog, model: TenantModel): string[] {
       // SET NULL on a composite key would null organization_id too (NOT NULL): only the relation's own columns.
       if (onDelete === 'SET NULL') onDelete = `SET NULL (${relation.columns.filter((c) => c !== ORGANIZATION_COLUMN).map(ident).join(', ')})`;
       fixes.push(
-        `ALTER TABLE ${t} ADD CONSTRAINT ${ident(name)} FOREIGN KEY (${relation.columns.map(ident).join(', ')}) REFERENCES ${qualified(table.schema, relation.targetTable)} (${relation.targetColumns.map(ident).join(', ')}) ON DELETE ${onDelete} ON UPDATE CASCADE;`,
+        `ALTER TABLE ${t} ADD CONSTRAINT ${ident(name)} FOREIGN KEY (${relation.columns.map(ident).join(', ')}) REFERENCES ${qualified(relation.targetSchema, relation.targetTable)} (${relation.targetColumns.map(ident).join(', ')}) ON DELETE ${onDelete} ON UPDATE CASCADE;`,
       );
     }
     // PERF: the join to the parent and the parent's delete look rows up by these columns.

@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { MIGRATIONS_DIR, readMigrations } from '../db/migrate';
+import { MIGRATIONS_DIR, migrationSearchPath, migrationSql, prepareLayout, readLayout, readMigrations } from '../db/migrate';
+import { builtSchema } from '../db/schemas';
 import type { TenancyReport } from './catalog';
 import { tenancyReport } from './check';
 import type { TenancyDatamodel } from './model';
@@ -12,20 +13,23 @@ import type { TenancyDatamodel } from './model';
  * left as it was. That is how a `CREATE TABLE` migration that is not applied yet
  * is seen by `npm run tenancy:migration`.
  */
-export async function reportAfterPendingMigrations(adminUrl: string, options: { dir?: string; datamodel?: TenancyDatamodel } = {}): Promise<TenancyReport> {
+export async function reportAfterPendingMigrations(
+  adminUrl: string,
+  options: { dir?: string; datamodel?: TenancyDatamodel; schema?: string } = {},
+): Promise<TenancyReport> {
+  const schema = options.schema ?? builtSchema(options.datamodel);
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
     await client.query('BEGIN');
-    // A database never migrated has no _prisma_migrations: every migration is pending.
-    const { rows: [{ recorded }] } = await client.query<{ recorded: boolean }>(`SELECT to_regclass('_prisma_migrations') IS NOT NULL AS recorded`);
-    const { rows } = recorded
-      ? await client.query<{ migration_name: string }>(`SELECT migration_name FROM "_prisma_migrations" WHERE rolled_back_at IS NULL`)
-      : { rows: [] };
-    const applied = new Set(rows.map((r) => r.migration_name));
-    for (const migration of await readMigrations(options.dir)) {
-      if (applied.has(migration.name)) continue;
-      await client.query(migration.sql).catch((error: Error) => {
+    // As the runner does it (src/db/migrate.ts): tenantgate's schema and records, then its search path.
+    const migrations = await readMigrations(options.dir);
+    const layout = await readLayout(client, schema, migrations);
+    await prepareLayout(client, layout);
+    await client.query(`SET LOCAL search_path = ${migrationSearchPath(schema)}`);
+    for (const migration of migrations) {
+      if (layout.recorded.has(migration.name)) continue;
+      await client.query(migrationSql(migration.sql, schema)).catch((error: Error) => {
         // E.g. an enum value added and used by two pending migrations: one transaction cannot do both.
         throw new Error(`Pending migration ${migration.name} fails when the pending migrations are tried together (${error.message}): apply them first with \`npm run db:migrate\`, then run this again.`);
       });

@@ -28,6 +28,8 @@ export interface TenantRelation {
   field: string;
   target: string;
   targetTable: string;
+  /** The target model's schema (tenantgate's, or the application's). */
+  targetSchema: string;
   /** Columns of this table, in the foreign key's order. */
   columns: string[];
   /** The referenced columns of the target table. */
@@ -119,6 +121,7 @@ export function readTenancy(datamodel: TenancyDatamodel): Tenancy {
         field: field.name,
         target: target.name,
         targetTable: tableOf(target),
+        targetSchema: schemaOf(target),
         columns: field.relationFromFields.map((name) => columns[name]),
         targetColumns,
         targetIsTenant: isTenant(target),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { datamodel as schemaDatamodel } from '../generated/tenancy-datamodel';
+import { builtSchema, withSearchPath } from '../db/schemas';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { ORGANIZATION_COLUMN, readTenancy, type TenancyDatamodel, type TenantModel } from '../tenancy/model';
 import type { TenantModelSurface } from '../tenancy/tenant-model';
@@ -141,7 +142,7 @@ class Fabricator {
 
   async insert(model: TenantModel, values: Row, org: Org): Promise<Row> {
     const columns = Object.keys(values);
-    const table = ident(model.table);
+    const table = qualifiedTable(model);
     const { rows } = await this.admin.query(
       `INSERT INTO ${table} (${columns.map(ident).join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT DO NOTHING RETURNING *`,
       columns.map((c) => values[c]),
@@ -179,10 +180,13 @@ class Fabricator {
   }
 }
 
-async function enumValues(admin: pg.Client): Promise<Map<string, string[]>> {
+async function enumValues(admin: pg.Client, schema: string): Promise<Map<string, string[]>> {
+  // By name; tenantgate's own last, so that an application's enum of the same name (its own "Role") does not shadow it.
   const { rows } = await admin.query<{ name: string; values: string[] }>(
     `SELECT t.typname AS name, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS values
-       FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname`,
+       FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace
+      GROUP BY t.typname, n.nspname ORDER BY n.nspname = $1`,
+    [schema],
   );
   return new Map(rows.map((r) => [r.name, r.values]));
 }
@@ -204,6 +208,9 @@ async function asTenant<T>(runtime: pg.Client, org: Org, scope: { role?: string;
   }
 }
 
+/** A model's table with its schema (the user's `users` may sit beside tenantgate's). */
+const qualifiedTable = (model: TenantModel) => `${ident(model.schema)}.${ident(model.table)}`;
+
 const isError = (value: unknown): value is { error: string; code: string } => !!value && typeof value === 'object' && 'error' in value && 'code' in value;
 
 function keyWhere(model: TenantModel, row: Row, offset = 0): { sql: string; values: unknown[] } {
@@ -216,7 +223,8 @@ function keyWhere(model: TenantModel, row: Row, offset = 0): { sql: string; valu
 /** The checks, model by model; each names what it saw when it fails. */
 export async function checkIsolation(options: IsolationOptions): Promise<IsolationCheck[]> {
   const tenancy = readTenancy(options.datamodel ?? schemaDatamodel);
-  const admin = new pg.Client({ connectionString: options.adminUrl });
+  // tenantgate's tables through search_path (src/db/schemas.ts); the models' tables by their schema.
+  const admin = new pg.Client({ connectionString: withSearchPath(options.adminUrl, builtSchema(options.datamodel ?? schemaDatamodel)) });
   const runtime = new pg.Client({ connectionString: options.runtimeUrl });
   await admin.connect();
   await runtime.connect();
@@ -224,12 +232,12 @@ export async function checkIsolation(options: IsolationOptions): Promise<Isolati
   try {
     const [a, b] = await createOrganizations(admin);
     const models = new Map(tenancy.tenant.map((m) => [m.name, m]));
-    const make = new Fabricator(admin, models, await enumValues(admin), options.samples);
+    const make = new Fabricator(admin, models, await enumValues(admin, builtSchema(options.datamodel ?? schemaDatamodel)), options.samples);
 
     for (const model of tenancy.tenant) {
       if (options.provenElsewhere?.[model.name]) continue;
       const record = (check: string, failure: string | null) => results.push({ model: model.name, check, failure });
-      const table = ident(model.table);
+      const table = qualifiedTable(model);
       let rowA: Row;
       let rowB: Row;
       try {
@@ -315,7 +323,7 @@ async function checkApi(graphql: GraphQLAs, surface: TenantModelSurface, admin: 
   const asB = { organizationId: b.id, userId: b.ownerId };
   const read = `query($id: ID!) { list: ${surface.plural}(first: 100) { totalCount edges { node { id } } } one: ${surface.get}(id: $id) { id } node(id: $id) { id } }`;
   const theirs = await graphql(asB, read, { id });
-  const own = Number((await admin.query(`SELECT count(*)::int AS n FROM ${ident(model.table)} WHERE ${ident(ORGANIZATION_COLUMN)} = $1`, [b.id])).rows[0].n);
+  const own = Number((await admin.query(`SELECT count(*)::int AS n FROM ${qualifiedTable(model)} WHERE ${ident(ORGANIZATION_COLUMN)} = $1`, [b.id])).rows[0].n);
   const list = theirs.data?.list as { totalCount: number; edges: { node: { id: string } }[] } | undefined;
   record(
     `GraphQL: ${surface.plural}, totalCount, ${surface.get}(id) and node(id) show nothing of another organization`,
@@ -332,6 +340,6 @@ async function checkApi(graphql: GraphQLAs, surface: TenantModelSurface, admin: 
     const code = result.errors?.[0]?.extensions?.code;
     record(`GraphQL: ${field} of another organization's row is NOT_FOUND`, code === 'NOT_FOUND' ? null : `got ${JSON.stringify(result).slice(0, 200)}`);
   }
-  const still = (await admin.query(`SELECT count(*)::int AS n FROM ${ident(model.table)} WHERE ${keyWhere(model, rowA).sql}`, keyWhere(model, rowA).values)).rows[0].n;
+  const still = (await admin.query(`SELECT count(*)::int AS n FROM ${qualifiedTable(model)} WHERE ${keyWhere(model, rowA).sql}`, keyWhere(model, rowA).values)).rows[0].n;
   record('GraphQL: the row is still there afterwards', still === 1 ? null : 'gone');
 }

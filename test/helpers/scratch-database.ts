@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { ensureRuntimeRole, migrate } from '../../src/db/migrate';
+import { withSearchPath } from '../../src/db/schemas';
 import { withDatabase } from '../setup/database';
 
 /**
@@ -22,7 +23,8 @@ export async function createScratchDatabase(options: { migrationsDir?: string; m
   await server.connect();
   await server.query(`CREATE DATABASE ${database}`);
   await server.end();
-  const adminUrl = withDatabase(serverUrl, database);
+  // With tenantgate's search path, like the suite's own admin URL (test/setup/global-setup.ts).
+  const adminUrl = withSearchPath(withDatabase(serverUrl, database));
   // The run's own runtime role (test/setup/global-setup.ts), dropped with the run.
   const runRuntime = new URL(process.env.TENANTGATE_TEST_RUNTIME_URL ?? '');
   const runtimeUrl = withDatabase(serverUrl, database, { user: decodeURIComponent(runRuntime.username), password: decodeURIComponent(runRuntime.password) });

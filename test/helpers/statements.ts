@@ -27,6 +27,6 @@ export function summarizeStatement(sql: string): string {
   if (/^SELECT version::text FROM access_versions .*; SELECT \* FROM app\.request_access\(/.test(text)) return ACCESS_RECHECK;
   if (/^SET LOCAL app\.current_org_id/.test(text)) return 'SET LOCAL app.*';
   if (/^WITH RECURSIVE subtree/.test(text)) return 'SELECT subtree';
-  const select = /^SELECT .*? FROM "public"\."(\w+)"/.exec(text);
+  const select = /^SELECT .*? FROM "(?:public|tenantgate)"\."(\w+)"/.exec(text);
   return select ? `SELECT ${select[1]}` : text.split(' ')[0];
 }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { ensureRuntimeRole, migrate, RUNTIME_GROUP_ROLE } from '../../src/db/migrate';
+import { withSearchPath } from '../../src/db/schemas';
 import { chooseTestServer, withDatabase } from './database';
 
 /**
@@ -36,7 +37,9 @@ export default async function globalSetup(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   process.env.TENANTGATE_TEST_SERVER_URL = server.url;
   process.env.TENANTGATE_TEST_DATABASE = database;
-  process.env.TENANTGATE_TEST_ADMIN_URL = adminUrl;
+  // The admin URL as the gateway's admin connections use it: tenantgate's schema, then public, in
+  // search_path (src/db/schemas.ts), so that the tests' own SQL names tables as the gateway's does.
+  process.env.TENANTGATE_TEST_ADMIN_URL = withSearchPath(adminUrl);
   process.env.TENANTGATE_TEST_RUNTIME_URL = runtimeUrl;
   (globalThis as { __tenantgateStop?: () => Promise<void> }).__tenantgateStop = async () => {
     if (server.embedded) return server.embedded.stop();
