@@ -97,7 +97,7 @@ export async function migrate(adminUrl: string, options: MigrateOptions = {}): P
           `Migration ${migration.name} started earlier and did not finish. Fix the database by hand, then mark it rolled back (UPDATE ${layout.recordsTable} SET rolled_back_at = now() WHERE migration_name = '${migration.name}').`,
         );
       }
-      if (record && record.checksum !== migration.checksum) {
+      if (record && record.checksum !== migration.checksum && !EARLIER_TEXTS[migration.name]?.includes(record.checksum)) {
         throw new Error(
           `Migration ${migration.name} was changed after it was applied (checksum ${record.checksum.slice(0, 12)}… in the database, ${migration.checksum.slice(0, 12)}… on disk). Add a new migration instead of editing an applied one.`,
         );
@@ -152,6 +152,18 @@ export async function migrate(adminUrl: string, options: MigrateOptions = {}): P
 export function migrationSearchPath(schema: string): string {
   return `${searchPath(schema)}, pg_temp`;
 }
+
+/**
+ * Applied migrations whose file was changed afterwards, on purpose: the checksums
+ * of their earlier texts, which a database may have recorded.
+ * - 20261204135100_definer_hardening pinned the search_path of every SECURITY
+ *   DEFINER function in the database, the application's own included; it now
+ *   pins tenantgate's (schema app) only. A database that ran the earlier text
+ *   keeps what it did; its effect on tenantgate's functions is the same.
+ */
+const EARLIER_TEXTS: Record<string, readonly string[]> = {
+  '20261204135100_definer_hardening': ['f3d9c9662705e54f91d03d4a8f24f047141c6490ee298870a0c4bb74b054f1f1'],
+};
 
 const recordsTableOf = (schema: string) => `${quoteIdent(schema)}."_prisma_migrations"`;
 

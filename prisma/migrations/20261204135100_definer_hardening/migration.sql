@@ -4,9 +4,11 @@
 -- names it uses through its search_path. When pg_temp is not named there,
 -- PostgreSQL searches it FIRST: a temporary table "platform_operators" that the
 -- runtime role created made app.is_platform_operator() true for anyone. Every
--- SECURITY DEFINER function gets its search_path with pg_temp named last; the
--- other schemas it listed stay, in their order. test/definer.test.ts checks the
--- catalog, so a function added later without it fails the suite.
+-- SECURITY DEFINER function of tenantgate's (schema app) gets its search_path with
+-- pg_temp named last; the other schemas it listed stay, in their order; the
+-- application's own functions, in a database tenantgate shares, are not its to
+-- change. test/definer.test.ts checks the catalog, so a function added later
+-- without it fails the suite.
 DO $$
 DECLARE
   f record;
@@ -16,7 +18,7 @@ BEGIN
     SELECT p.oid::regprocedure AS signature,
            (SELECT substr(c, length('search_path=') + 1) FROM unnest(p.proconfig) AS c WHERE c LIKE 'search_path=%') AS path
       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-     WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+     WHERE p.prosecdef AND n.nspname = 'app'
   LOOP
     schemas := array_remove(string_to_array(replace(coalesce(f.path, 'pg_catalog, public'), ' ', ''), ','), 'pg_temp');
     IF NOT 'pg_catalog' = ANY (schemas) THEN schemas := 'pg_catalog' || schemas; END IF;
