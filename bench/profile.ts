@@ -45,6 +45,8 @@ export interface ProfileOptions {
   duration: number;
   warmup: number;
   connections?: number;
+  /** The queries to load, in this order. @default ['projects', 'project'] */
+  queries?: readonly ('projects' | 'project' | 'tasks')[];
   log: (line: string) => void;
 }
 
@@ -148,12 +150,12 @@ interface LabelledStatement extends ScopedStatement {
 function explainable(captured: CapturedStatement[]): LabelledStatement[] {
   const result: LabelledStatement[] = [];
   for (const statement of captured) {
-    const opening = /^\s*BEGIN\b[^;]*;\s*(SET\s+LOCAL\b[\s\S]*?);\s*(SELECT\s+\*\s+FROM\s+app\.request_access\([\s\S]*?\))\s*(;\s*COMMIT\s*)?$/i.exec(statement.text);
+    const opening = /^\s*BEGIN\b[^;]*;\s*((?:SET\s+LOCAL\b|SELECT\s+set_config\('app\.)[\s\S]*?);\s*(SELECT\s+\*\s+FROM\s+app\.request_access\([\s\S]*?\))\s*(;\s*COMMIT\s*)?$/i.exec(statement.text);
     if (opening) result.push({ label: 'access function: app.request_access()', scope: opening[1], statement: { text: opening[2], values: [] } });
   }
   for (const q of scopedQueries(captured)) {
     const table = /FROM\s+"public"\."(\w+)"/i.exec(q.statement.text)?.[1] ?? 'other';
-    result.push({ ...q, label: table === 'projects' ? 'page query: projects (owners joined)' : `query on ${table}` });
+    result.push({ ...q, label: table === 'projects' ? 'page query: projects (owners joined)' : table === 'tasks' ? 'page query: tasks (assignees joined)' : `query on ${table}` });
   }
   return result;
 }
@@ -181,7 +183,7 @@ export async function runProfile(options: ProfileOptions): Promise<void> {
   const recorder = recordStatements();
   const probe = await startRecordedGateway(options.runtimeUrl, options.secret, recorder);
   try {
-    for (const scenario of ['projects', 'project'] as const) {
+    for (const scenario of options.queries ?? (['projects', 'project'] as const)) {
       const job = { url: server.url, scenario, dialect: 'tenantgate' as const, connections };
       // At least 5 s: a cold gateway compiles its queries and loads modules on its first requests, which is not a request's cost.
       await generator.run({ ...job, duration: Math.max(5, options.warmup) });
@@ -274,7 +276,7 @@ export async function runProfile(options: ProfileOptions): Promise<void> {
             ['statement', 'µs/request', 'of pg CPU/request'],
             [
               ...itemized.map((i) => [i.label, fixed(i.us, 0), `${fixed((i.us / postgresUs) * 100, 0)}%`]),
-              ['the rest: BEGIN, SET LOCALs, COMMIT, parse/plan, protocol (measured CPU - the above)', fixed(postgresUs - sum, 0), `${fixed(((postgresUs - sum) / postgresUs) * 100, 0)}%`],
+              ['the rest: BEGIN, settings, version read, COMMIT, parse/plan, protocol (measured CPU - the above)', fixed(postgresUs - sum, 0), `${fixed(((postgresUs - sum) / postgresUs) * 100, 0)}%`],
               ['PostgreSQL CPU per request (from /proc, over the load)', fixed(postgresUs, 0), '100%'],
             ],
             ['left', 'right', 'right'],
