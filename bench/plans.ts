@@ -73,8 +73,7 @@ export interface ScopedStatement {
 }
 
 const isQuery = (text: string) => /^\s*(SELECT|WITH)\b/i.test(text);
-// The gateway scopes with one `SELECT set_config('app.…', …, true), …` (src/db/tenant.ts); the baseline with SET LOCAL.
-const isScope = (text: string) => /^\s*(SET\s+LOCAL\b|SELECT\s+set_config\('app\.)/i.test(text);
+const isScope = (text: string) => /^\s*SET\s+LOCAL\b/i.test(text);
 
 /**
  * Pairs each query of a captured sequence with the SET LOCAL sent before it in
@@ -87,7 +86,7 @@ export function scopedQueries(captured: CapturedStatement[]): ScopedStatement[] 
   const result: ScopedStatement[] = [];
   let scope: string | null = null;
   for (const statement of captured) {
-    const opening = /^\s*BEGIN\b[^;]*;\s*((?:SET\s+LOCAL\b|SELECT\s+set_config\('app\.)[\s\S]*)$/i.exec(statement.text);
+    const opening = /^\s*BEGIN\b[^;]*;\s*(SET\s+LOCAL\b[\s\S]*)$/i.exec(statement.text);
     if (opening) scope = /\bCOMMIT\s*$/i.test(statement.text) ? null : opening[1];
     else if (/^\s*BEGIN\b/i.test(statement.text)) scope = null;
     else if (isScope(statement.text)) scope = statement.text;
@@ -108,7 +107,7 @@ export async function explainAsTenant(runtimeUrl: string, queries: ScopedStateme
   try {
     const explained: ExplainedStatement[] = [];
     for (const { scope, statement } of queries) {
-      if (!isScope(scope)) throw new Error(`not a scoping statement (SET LOCAL or set_config): ${scope.slice(0, 80)}`);
+      if (!isScope(scope)) throw new Error(`not a SET LOCAL statement: ${scope.slice(0, 80)}`);
       await client.query('BEGIN');
       try {
         await client.query(scope);

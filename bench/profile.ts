@@ -150,7 +150,7 @@ interface LabelledStatement extends ScopedStatement {
 function explainable(captured: CapturedStatement[]): LabelledStatement[] {
   const result: LabelledStatement[] = [];
   for (const statement of captured) {
-    const opening = /^\s*BEGIN\b[^;]*;\s*((?:SET\s+LOCAL\b|SELECT\s+set_config\('app\.)[\s\S]*?);\s*(SELECT\s+\*\s+FROM\s+app\.request_access\([\s\S]*?\))\s*(;\s*COMMIT\s*)?$/i.exec(statement.text);
+    const opening = /^\s*BEGIN\b[^;]*;\s*(SET\s+LOCAL\b[\s\S]*?);\s*(SELECT\s+\*\s+FROM\s+app\.request_access\([\s\S]*?\))\s*(;\s*COMMIT\s*)?$/i.exec(statement.text);
     if (opening) result.push({ label: 'access function: app.request_access()', scope: opening[1], statement: { text: opening[2], values: [] } });
   }
   for (const q of scopedQueries(captured)) {
@@ -276,7 +276,7 @@ export async function runProfile(options: ProfileOptions): Promise<void> {
             ['statement', 'µs/request', 'of pg CPU/request'],
             [
               ...itemized.map((i) => [i.label, fixed(i.us, 0), `${fixed((i.us / postgresUs) * 100, 0)}%`]),
-              ['the rest: BEGIN, settings, version read, COMMIT, parse/plan, protocol (measured CPU - the above)', fixed(postgresUs - sum, 0), `${fixed(((postgresUs - sum) / postgresUs) * 100, 0)}%`],
+              ['the rest: BEGIN, SET LOCALs, COMMIT, parse/plan, protocol (measured CPU - the above)', fixed(postgresUs - sum, 0), `${fixed(((postgresUs - sum) / postgresUs) * 100, 0)}%`],
               ['PostgreSQL CPU per request (from /proc, over the load)', fixed(postgresUs, 0), '100%'],
             ],
             ['left', 'right', 'right'],

@@ -36,7 +36,7 @@ it('a repeated request reads the version row instead of running the access funct
   expect(second.response.data?.viewer?.role).toBe('MEMBER');
   expect(second.sent[0]).toBe(OPEN_READ);
   expect(fullCheck(second.raw)).toBe(false);
-  expect(second.raw[0]).toContain("set_config('app.current_member_role', 'MEMBER', true)");
+  expect(second.raw[0]).toContain("SET LOCAL app.current_member_role = 'MEMBER'");
   expect(second.raw[0]).toContain('FROM access_versions');
 });
 
@@ -59,7 +59,7 @@ it('a changed role is the role of the very next request, and of the transaction 
   expect(next.response.data?.viewer?.role).toBe('ADMIN');
   const after = await viewer(org.member.token);
   expect(after.response.data?.viewer?.role).toBe('ADMIN');
-  expect(after.raw[0]).toContain("set_config('app.current_member_role', 'ADMIN', true)");
+  expect(after.raw[0]).toContain("SET LOCAL app.current_member_role = 'ADMIN'");
   expect(fullCheck(after.raw)).toBe(false);
 });
 
@@ -82,7 +82,7 @@ it('a member moved to a department reads with the new department path on the ver
   expect(next.sent).toContain(ACCESS_RECHECK);
   const after = await viewer(org.member.token);
   expect(fullCheck(after.raw)).toBe(false);
-  expect(after.raw[0]).toContain(`set_config('app.current_department_path', '${department.id}', true)`);
+  expect(after.raw[0]).toContain(`SET LOCAL app.current_department_path = '${department.id}'`);
 });
 
 it("another organization's change does not invalidate this one's entries", async () => {

@@ -68,9 +68,9 @@ describe('the fallback of the bound adapter: held reads off', () => {
     const mine = await h.execute(ProjectPageWithOwners, { token: acme.member.token, variables: { first: 10 } });
     expect(mine.errors).toBeUndefined();
     expect(mine.data!.projects.edges.map((e) => e.node.name)).toEqual(['acme-0']);
-    // The access check commits in its own message; the reads open scoped transactions (set_config).
-    expect(statements[0]).toMatch(/^BEGIN READ ONLY; SELECT set_config\(.*request_access.*; COMMIT$/s);
-    expect(statements.some((sql) => /^SELECT set_config\('app\.current_org_id'/.test(sql))).toBe(true);
+    // The access check commits in its own message; the reads open scoped transactions (SET LOCAL).
+    expect(statements[0]).toMatch(/^BEGIN READ ONLY; SET LOCAL .*request_access.*; COMMIT$/s);
+    expect(statements.some((sql) => /^SET LOCAL app\.current_org_id/.test(sql))).toBe(true);
     const theirs = await h.execute(ProjectPageWithOwners, { token: globex.member.token, variables: { first: 10 } });
     expect(theirs.data!.projects.edges.map((e) => e.node.name)).toEqual(['globex-0']);
     expect(h.db.pool.idleCount).toBe(h.db.pool.totalCount);

@@ -1,5 +1,5 @@
 import { startHarness, type Harness, type TestOrganization } from './helpers/harness';
-import { ACCESS_CHECK, OPEN_READ, SCOPE, summarizeStatement } from './helpers/statements';
+import { ACCESS_CHECK, OPEN_READ, summarizeStatement } from './helpers/statements';
 import { CreateProject, ProjectPageWithOwners, ProjectQuery } from './operations';
 
 /**
@@ -81,11 +81,11 @@ it('a created project\'s owner in the mutation payload: one lookup after the ins
   expect(statements.map(summarize)).toEqual([
     ACCESS_CHECK,
     // The billing gate (src/plugins/use-billing-gate.ts): may this organization write? Once per organization per 10 s.
-    'BEGIN', SCOPE, 'SELECT subscriptions', 'COMMIT',
+    'BEGIN', 'SET LOCAL app.*', 'SELECT subscriptions', 'COMMIT',
     // The quota check and the insert, atomic: advisory lock, count, INSERT.
-    'BEGIN', SCOPE, 'SELECT', 'SELECT', 'INSERT', 'COMMIT',
+    'BEGIN', 'SET LOCAL app.*', 'SELECT', 'SELECT', 'INSERT', 'COMMIT',
     // The payload's owner, which the INSERT did not return: Pothos' batched
     // lookup of the missing selection, the owner joined.
-    'BEGIN', SCOPE, 'SELECT projects', 'COMMIT',
+    'BEGIN', 'SET LOCAL app.*', 'SELECT projects', 'COMMIT',
   ]);
 });

@@ -8,11 +8,11 @@ import type { AccessCache, CachedAccess } from './access-cache';
  * that its plan is cached per connection; prisma/migrations/
  * 20261127040000_request_access and 20261127050000_request_access_scopes),
  * sent with its transaction as ONE message by the request's scope
- * (src/db/request-scope.ts): `BEGIN READ ONLY; SELECT set_config(…); <query>`. It reads
+ * (src/db/request-scope.ts): `BEGIN READ ONLY; SET LOCAL …; <query>`. It reads
  * the membership, the department path, the organization and its settings, the
  * platform-operator check and the API_CALLS quota, and sets the member's role
  * and department path on the transaction, which a query's reads then use.
- * RLS scopes it exactly as it scopes the tenant client: same role, same settings.
+ * RLS scopes it exactly as it scopes the tenant client: same role, same SET LOCAL.
  *
  * The quota is the override if the organization has one (its NULL is
  * unlimited), else its plan's limit, and this month's usage_daily sum: an
@@ -41,6 +41,15 @@ export interface AccessQuestion {
   /** The quota's month, `YYYY-MM-DD` each. */
   month: { from: string; until: string };
 }
+
+/**
+ * PERF: a query's reads run on generic plans. The tenant is never a bind
+ * parameter (RLS reads it from app.current_org_id), so a custom plan knows
+ * nothing a generic one does not but its parameters' values; with `auto`, the
+ * page of projects was planned again on every execution
+ * (docs/adr/0005-generic-plans.md). Mutations keep `auto`.
+ */
+const GENERIC_PLANS = 'SET LOCAL plan_cache_mode = force_generic_plan';
 
 /** The row app.request_access() returns (int8 arrives as a string from node-postgres). */
 interface AccessRow {
@@ -92,12 +101,7 @@ export interface CheckedAccess extends Access {
  */
 export async function checkAccess(scope: RequestScope, question: AccessQuestion, { cache, counts }: AccessCheckOptions = {}): Promise<CheckedAccess | null> {
   const { organizationId, userId, support, checkOperator, checkQuota, month } = question;
-  // PERF: a query's reads run on generic plans (`genericPlans`). The tenant is never a bind
-  // parameter (RLS reads it from app.current_org_id), so a custom plan knows nothing a generic
-  // one does not but its parameters' values; with `auto`, the page of projects was planned again
-  // on every execution (docs/adr/0005-generic-plans.md). Mutations keep `auto`.
-  const genericPlans = scope.holds;
-  const setScope = scopeStatement({ organizationId, userId }, { genericPlans });
+  const setScope = scopeStatement({ organizationId, userId });
   for (const day of [month.from, month.until]) {
     if (!ISO_DAY.test(day)) throw new Error(`checkAccess: not an ISO date: ${JSON.stringify(day)}`);
   }
@@ -111,8 +115,8 @@ export async function checkAccess(scope: RequestScope, question: AccessQuestion,
   let accessRows: AccessRow[];
   if (cached) {
     const { role, departmentPath } = cached.access;
-    const setCached = scopeStatement({ organizationId, userId, role: role ?? undefined, departmentPath }, { genericPlans });
-    const [rows] = await scope.openWith([setCached], (literal) => [versionQuery(literal)]);
+    const setCached = scopeStatement({ organizationId, userId, role: role ?? undefined, departmentPath });
+    const [rows] = await scope.openWith(scope.holds ? [setCached, GENERIC_PLANS] : [setCached], (literal) => [versionQuery(literal)]);
     versionRows = rows as { version: string }[];
     if (versionRows[0]?.version === cached.version) return fromCache(cached, organizationId, month.from, checkQuota ? counts : undefined);
     cache?.delete(organizationId, userId);
@@ -124,7 +128,8 @@ export async function checkAccess(scope: RequestScope, question: AccessQuestion,
       [versionRows, accessRows] = (await scope.openWith([setScope], (literal) => [versionQuery(literal), accessQuery(literal)])) as [{ version: string }[], AccessRow[]];
     }
   } else {
-    [versionRows, accessRows] = (await scope.openWith([setScope], (literal) => [versionQuery(literal), accessQuery(literal)])) as [{ version: string }[], AccessRow[]];
+    const setup = scope.holds ? [setScope, GENERIC_PLANS] : [setScope];
+    [versionRows, accessRows] = (await scope.openWith(setup, (literal) => [versionQuery(literal), accessQuery(literal)])) as [{ version: string }[], AccessRow[]];
   }
   const row = accessRows[0];
   if (!row) return null;

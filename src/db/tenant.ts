@@ -34,7 +34,7 @@ export interface RequestMeta {
 }
 
 /**
- * `meta` as a string literal for set_config(). SECURITY: the user agent and request id come
+ * `meta` as a SET LOCAL literal. SECURITY: the user agent and request id come
  * from the client: bounded, control characters dropped, quotes doubled (the
  * value is one standard-conforming string literal of JSON).
  */
@@ -49,31 +49,16 @@ function metaLiteral(meta: RequestMeta): string {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ROLES = new Set(['OWNER', 'ADMIN', 'MEMBER']);
 
-/** Settings a transaction may carry besides the tenant's: the held read transaction's plan cache mode (docs/adr/0005-generic-plans.md). */
-export interface ScopeStatementOptions {
-  /** Adds `plan_cache_mode = force_generic_plan` for the transaction. @default false */
-  genericPlans?: boolean;
-}
-
 /**
- * The statement that scopes a transaction: ONE `SELECT set_config(name, value,
- * true), …` of every setting (docs/adr/0081-one-set-config-statement.md).
+ * The statement that scopes a transaction.
  *
- * PERF: one statement instead of a `SET LOCAL` per setting. Each statement of a
- * simple-protocol message is parsed, run and answered on its own (a
- * CommandComplete that node-postgres turns into a Result): five SET LOCALs
- * cost PostgreSQL more than one SELECT of five calls, and the driver four
- * more results to parse.
- *
- * SECURITY: `is_local = true` is SET LOCAL's semantics: the settings end with
- * the transaction, so nothing reaches the next user of a pooled connection.
- * The values are interpolated (the statement is sent in a simple-protocol
- * message, which takes no bind parameters) and validated first (UUIDs, a role
- * name; `meta` is a quoted literal of JSON), which leaves no room for injection.
- * Citus forwards SET LOCAL to its workers and not set_config(): a move to Citus
- * revisits this function (the ADR).
+ * SET LOCAL rather than set_config(): Citus forwards SET LOCAL to its workers and
+ * not set_config(), so this survives a move to distributed PostgreSQL. SET takes
+ * no bind parameters, so the values are interpolated; SECURITY: they are
+ * validated first (UUIDs, a role name), which leaves no room for injection. All
+ * settings go in one simple-protocol message: one round trip.
  */
-export function scopeStatement(scope: TenantScope, { genericPlans = false }: ScopeStatementOptions = {}): string {
+export function scopeStatement(scope: TenantScope): string {
   const org = scope.organizationId ?? '';
   const user = scope.userId ?? '';
   const role = scope.role ?? '';
@@ -82,15 +67,13 @@ export function scopeStatement(scope: TenantScope, { genericPlans = false }: Sco
     if (value !== '' && !UUID.test(value)) throw new Error(`Tenant scope: ${name} must be a UUID, got ${JSON.stringify(value)}`);
   }
   if (role !== '' && !ROLES.has(role)) throw new Error(`Tenant scope: role must be one of ${[...ROLES].join(', ')}, got ${JSON.stringify(role)}`);
-  const settings = [
-    `set_config('app.current_org_id', '${org}', true)`,
-    `set_config('app.current_user_id', '${user}', true)`,
-    `set_config('app.current_member_role', '${role}', true)`,
-    `set_config('app.current_department_path', '${path.join(',')}', true)`,
-    ...(scope.meta ? [`set_config('app.request_meta', ${metaLiteral(scope.meta)}, true)`] : []),
-    ...(genericPlans ? [`set_config('plan_cache_mode', 'force_generic_plan', true)`] : []),
-  ];
-  return `SELECT ${settings.join(', ')}`;
+  return [
+    `SET LOCAL app.current_org_id = '${org}'`,
+    `SET LOCAL app.current_user_id = '${user}'`,
+    `SET LOCAL app.current_member_role = '${role}'`,
+    `SET LOCAL app.current_department_path = '${path.join(',')}'`,
+    ...(scope.meta ? [`SET LOCAL app.request_meta = ${metaLiteral(scope.meta)}`] : []),
+  ].join('; ');
 }
 
 type TransactionOptions = Parameters<PrismaClient['$transaction']>[1];
