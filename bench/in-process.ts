@@ -30,6 +30,9 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '2' },
     // The gateway only, at the given concurrency only (bench/patches.ts runs it once per patch set).
     'gateway-only': { type: 'boolean', default: false },
+    // Which requests (default all), e.g. `--requests page,tasks`; and which concurrencies (default 1 and --concurrency).
+    requests: { type: 'string' },
+    'only-concurrent': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -54,6 +57,8 @@ const REQUESTS = {
   }),
   // Reads nothing: token, access check, COMMIT, Yoga. The baseline has no such field.
   'viewer { role }': () => ({ query: 'query { viewer { role } }' }),
+  // Issue 12: the tasks page with its assignees (bench/scenarios.ts's TASKS_QUERY).
+  tasks: () => ({ query: 'query { tasks(first: 20) { edges { node { id title status assignee { email } } } } }' }),
 } as const;
 type RequestName = keyof typeof REQUESTS;
 
@@ -79,11 +84,16 @@ async function main() {
   const db = createDatabase({ url: urls.runtimeUrl, max: 10, applicationName: 'tenantgate-bench-in-process' });
   const gateway = createGateway({ db, verifyToken: createTokenVerifier({ secret }), logging: false, graphiql: false });
   const baseline = createBaseline({ runtimeUrl: urls.runtimeUrl, secret });
+  const wanted = args.requests ? new Set(args.requests.split(',').map((r) => r.trim())) : undefined;
+  for (const r of wanted ?? []) if (!(r in REQUESTS)) throw new Error(`--requests takes ${Object.keys(REQUESTS).join(', ')}; got ${JSON.stringify(r)}`);
+  const only = (requests: RequestName[]) => requests.filter((r) => !wanted || wanted.has(r));
   const servers: [string, Fetch, RequestName[]][] = [
-    ['baseline', (baseline.handler as unknown as { fetch: Fetch }).fetch, ['page', 'project']],
-    ['gateway', gateway.fetch, ['page', 'project', 'viewer { role }']],
+    ['baseline', (baseline.handler as unknown as { fetch: Fetch }).fetch, only(['page', 'project', 'tasks'])],
+    ['gateway', gateway.fetch, only(['page', 'project', 'viewer { role }', 'tasks'])],
   ];
   if (args['gateway-only']) servers.shift();
+  // Per server, request and concurrency: CPU ms per request of every round, for the medians at the end.
+  const cpuOf = new Map<string, number[]>();
 
   async function one(fetch: Fetch, request: RequestName): Promise<void> {
     const entry = entries[Math.floor(Math.random() * entries.length)];
@@ -151,10 +161,12 @@ async function main() {
   try {
     for (const [, fetch, requests] of servers) for (const request of requests) await measure(fetch, request, concurrency, 1); // warm-up
     for (let round = 1; round <= rounds; round++) {
-      for (const conc of args['gateway-only'] ? [concurrency] : [1, concurrency]) {
+      for (const conc of args['gateway-only'] || args['only-concurrent'] ? [concurrency] : [1, concurrency]) {
         for (const [name, fetch, requests] of servers) {
           for (const request of requests) {
             const m = await measure(fetch, request, conc, seconds);
+            const key = `${name.padEnd(8)}  ${request.padEnd(15)} ${String(conc).padStart(3)} at a time`;
+            cpuOf.set(key, [...(cpuOf.get(key) ?? []), m.cpuMsPerRequest]);
             let line = `round ${round}  ${name.padEnd(8)}  ${request.padEnd(15)} ${String(conc).padStart(3)} at a time: cpu ${f(m.cpuMsPerRequest, 3)} ms/request, event loop ${f(m.eventLoopUtilization)}, ${f(m.requestsPerSecond, 0)} req/s, p50 ${f(m.p50)} ms, p99 ${f(m.p99)} ms`;
             if (m.gc) line += `; ${m.gc.slowDuringGc} of ${m.gc.slow} requests over 8 ms overlapped a GC (${m.gc.collections} GCs, median ${f(m.gc.medianPauseMs)} ms, max ${f(m.gc.maxPauseMs)} ms)`;
             console.log(line);
@@ -162,6 +174,9 @@ async function main() {
         }
       }
     }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    console.log(`\nmedian CPU per request over ${rounds} round(s) (and the rounds' range):`);
+    for (const [key, xs] of cpuOf) console.log(`  ${key}: ${f(median(xs), 3)} ms (${f(Math.min(...xs), 3)}–${f(Math.max(...xs), 3)})`);
   } finally {
     await gateway.dispose();
     await db.close();

@@ -61,6 +61,8 @@ export interface BenchOptions {
   soak?: number;
   /** The "where the time goes" mode: a CPU profile of the gateway under load and PostgreSQL's time per statement. */
   profile: boolean;
+  /** The queries --profile loads, in this order. @default ['projects', 'project'] */
+  profileQueries: ('projects' | 'project' | 'tasks')[];
 }
 
 const USAGE = `usage: npm run bench -- [options]
@@ -91,6 +93,8 @@ const USAGE = `usage: npm run bench -- [options]
   --profile               where the time goes: the gateway under 50 connections
                           with --cpu-prof (Node CPU per request by package) and each
                           statement's PostgreSQL time per request; nothing else runs
+  --profile-queries <list> the queries --profile loads, of projects, project and
+                          tasks (default projects,project)
   --soak <seconds>        memory soak: 50 connections against the gateway for that
                           long, its RSS every minute; nothing else runs
   --skip-http             skip the HTTP load runs
@@ -116,6 +120,14 @@ function parseServers(raw: string): ServerName[] {
     if (!(SERVER_NAMES as string[]).includes(s)) throw new Error(`--servers takes ${SERVER_NAMES.join(', ')}; got ${JSON.stringify(s)}\n\n${USAGE}`);
   }
   return servers as ServerName[];
+}
+
+function parseProfileQueries(raw: string): BenchOptions['profileQueries'] {
+  const queries = raw.split(',').map((s) => s.trim());
+  for (const q of queries) {
+    if (!['projects', 'project', 'tasks'].includes(q)) throw new Error(`--profile-queries takes projects, project and tasks; got ${JSON.stringify(q)}\n\n${USAGE}`);
+  }
+  return queries as BenchOptions['profileQueries'];
 }
 
 /** Parses argv; returns null when --help was asked for (the usage is printed). */
@@ -144,6 +156,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       'skip-transactions': { type: 'boolean', default: false },
       peers: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      'profile-queries': { type: 'string' },
       soak: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -174,6 +187,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     skipTransactions: values['skip-transactions'],
     soak: values.soak === undefined ? undefined : positiveNumber('soak', values.soak, 600, false),
     profile: values.profile,
+    profileQueries: parseProfileQueries(values['profile-queries'] ?? 'projects,project'),
   };
   if (values.peers && values.servers && !options.servers.includes('postgraphile')) options.servers.push('postgraphile');
   // The soak's own length bounds it, not the default half hour.

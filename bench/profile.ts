@@ -45,6 +45,8 @@ export interface ProfileOptions {
   duration: number;
   warmup: number;
   connections?: number;
+  /** The queries to load, in this order. @default ['projects', 'project'] */
+  queries?: readonly ('projects' | 'project' | 'tasks')[];
   log: (line: string) => void;
 }
 
@@ -153,7 +155,7 @@ function explainable(captured: CapturedStatement[]): LabelledStatement[] {
   }
   for (const q of scopedQueries(captured)) {
     const table = /FROM\s+"(?:public|tenantgate)"\."(\w+)"/i.exec(q.statement.text)?.[1] ?? 'other';
-    result.push({ ...q, label: table === 'projects' ? 'page query: projects (owners joined)' : `query on ${table}` });
+    result.push({ ...q, label: table === 'projects' ? 'page query: projects (owners joined)' : table === 'tasks' ? 'page query: tasks (assignees joined)' : `query on ${table}` });
   }
   return result;
 }
@@ -181,7 +183,7 @@ export async function runProfile(options: ProfileOptions): Promise<void> {
   const recorder = recordStatements();
   const probe = await startRecordedGateway(options.runtimeUrl, options.secret, recorder);
   try {
-    for (const scenario of ['projects', 'project'] as const) {
+    for (const scenario of options.queries ?? (['projects', 'project'] as const)) {
       const job = { url: server.url, scenario, dialect: 'tenantgate' as const, connections };
       // At least 5 s: a cold gateway compiles its queries and loads modules on its first requests, which is not a request's cost.
       await generator.run({ ...job, duration: Math.max(5, options.warmup) });

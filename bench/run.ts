@@ -374,7 +374,7 @@ async function main(): Promise<number> {
       return soak.bad > 0 ? 1 : 0;
     }
     if (options.profile) {
-      await runProfile({ runtimeUrl: urls.runtimeUrl, secret, admin, monitor, entries, duration: options.duration, warmup: options.warmup, log });
+      await runProfile({ runtimeUrl: urls.runtimeUrl, secret, admin, monitor, entries, duration: options.duration, warmup: options.warmup, queries: options.profileQueries, log });
       clearTimeout(watchdog);
       return 0;
     }

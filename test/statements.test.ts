@@ -73,6 +73,36 @@ it('project(id:) with its owner: one statement in the opened transaction', async
   expect(statements.map(summarize)).toEqual([OPEN_READ, 'SELECT projects', 'COMMIT']);
 });
 
+/** The columns of projects that the page's statement read (its select list, before FROM). */
+function columnsRead(sql: string): string[] {
+  const list = /^SELECT (.*?) FROM "public"\."projects"/s.exec(sql)?.[1] ?? '';
+  return [...list.matchAll(/"t0"\."(\w+)"/g)].map((m) => m[1]);
+}
+
+it('a page reads only the columns its selection needs (src/tenancy/columns.ts), and every column a field reads', async () => {
+  const org = await organizationWithProjects(2, 1);
+  const pageOf = async (fields: string) => {
+    statements = [];
+    const response = await h.execute<{ projects: { edges: { node: Record<string, unknown> }[] } }, Record<string, never>>(
+      `query { projects(first: 2) { edges { node { ${fields} } } } }${fields.includes('...F') ? ' fragment F on Project { visibility viewerPermissions }' : ''}`,
+      { token: org.member.token },
+    );
+    expect(response.errors).toBeUndefined();
+    return { nodes: response.data!.projects.edges.map((e) => e.node), read: columnsRead(statements.find((sql) => / FROM "public"\."projects"/.test(sql))!) };
+  };
+  const page = await pageOf('id name status owner { email }');
+  expect(page.read.sort()).toEqual(['id', 'name', 'organization_id', 'owner_id', 'status']);
+  expect(page.nodes.every((n) => (n.owner as { email: string }).email === org.owner.email)).toBe(true);
+  // Through a named fragment: the sharing fields read what they compute from.
+  const sharing = await pageOf('id ...F');
+  expect(sharing.read).toEqual(expect.arrayContaining(['visibility', 'shared_write_org_ids']));
+  expect(sharing.read).not.toContain('shared_read_org_ids');
+  expect(sharing.nodes[0]).toEqual({ id: expect.any(String), visibility: 'PRIVATE', viewerPermissions: ['READ', 'WRITE', 'DELETE'] });
+  const dated = await pageOf('createdAt updatedAt restrictedToDepartment { id }');
+  expect(dated.read).toEqual(expect.arrayContaining(['created_at', 'updated_at', 'restricted_to_department_id']));
+  expect(dated.nodes.every((n) => typeof n.createdAt === 'string' && n.restrictedToDepartment === null)).toBe(true);
+});
+
 it('a created project\'s owner in the mutation payload: one lookup after the insert', async () => {
   const org = await organizationWithProjects(0, 1);
   statements = [];

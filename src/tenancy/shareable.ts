@@ -75,7 +75,14 @@ export function viewerPermissions(row: ShareableRow, ctx: Context, writeRoles?: 
 // eslint-like escape hatch: Pothos' prisma field builders are typed per model.
 type AnyFieldBuilder = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** The fields every shareable node has. */
+/** What each of shareableFields' fields reads from its row besides the organization and the id (src/tenancy/columns.ts). */
+export const SHAREABLE_FIELD_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  visibility: ['visibility'],
+  ownerOrganization: [],
+  viewerPermissions: ['visibility', 'sharedWriteOrgIds'],
+};
+
+/** The fields every shareable node has (each reads what SHAREABLE_FIELD_COLUMNS says). */
 export function shareableFields(t: AnyFieldBuilder, table: string, writeRoles?: readonly string[]) {
   return {
     visibility: t.expose('visibility', { type: VisibilityEnum }),

@@ -1,4 +1,5 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { z } from 'zod';
 import { builder } from '../builder';
 import type { Context } from '../context';
@@ -12,8 +13,9 @@ import { datamodel } from '../generated/tenancy-datamodel';
 import { globalIdOf } from '../schema/global-id';
 import { VisibilityEnum } from '../schema/sharing/sharing.type';
 import { USER_COLUMNS } from '../schema/users/user.type';
+import { columnsFromSelection } from './columns';
 import { ORGANIZATION_FIELD, readTenancy, type TenantModel } from './model';
-import { andSql, findById, foreignWrite, keyOf, remember, shareableFields, sharedCount, sharedOrder, sharedPage, ShareScopeEnum, type ShareScope } from './shareable';
+import { andSql, findById, foreignWrite, keyOf, remember, SHAREABLE_FIELD_COLUMNS, shareableFields, sharedCount, sharedOrder, sharedPage, ShareScopeEnum, type ShareScope } from './shareable';
 
 /**
  * A tenant model's GraphQL surface from its Prisma model, in one call:
@@ -41,6 +43,14 @@ type AnyFieldBuilder = any; // eslint-disable-line @typescript-eslint/no-explici
 export interface TenantModelOptions {
   /** The node's fields besides `id`, with Pothos' prisma field builder (t.exposeString, t.relation, ...). */
   fields?: (t: AnyFieldBuilder) => Record<string, unknown>;
+  /**
+   * The scalar fields of the model each field of `fields` reads from its row,
+   * e.g. `{ owner: ['ownerId'] }` (the organization and the id are always read).
+   * PERF: a list or get reads only the columns its selection needs
+   * (src/tenancy/columns.ts); a selected field of `fields` without an entry makes
+   * that request read every column.
+   */
+  fieldColumns?: Record<string, readonly string[]>;
   /** Scalar fields exposed as they are, typed from the model (enums, Date for @db.Date, DateTime, ...). */
   expose?: string[];
   /**
@@ -94,6 +104,11 @@ export interface TenantModelOptions {
 }
 
 const tenancy = readTenancy(datamodel);
+
+/** The `omit` of the columns the selection does not need; none when Pothos' query selects (Prisma takes omit with include only). */
+function omitted(query: object, columns: (info: GraphQLResolveInfo) => { omit?: Record<string, true> }, info: GraphQLResolveInfo) {
+  return 'select' in query ? {} : columns(info);
+}
 
 interface ListArgs {
   filter?: Record<string, unknown>;
@@ -263,6 +278,23 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
     fields: (t: AnyFieldBuilder) => ({ ...exposed(t), ...relationFields(t), ...(options.fields?.(t) ?? {}), ...(shareable ? shareableFields(t, model.table, options.authScopes?.write?.role as string[] | undefined) : {}) }),
   });
 
+  // Columns -----------------------------------------------------------------
+  // What each field of the node reads from its row: a list or get omits the other columns.
+  const columns = new Map<string, readonly string[]>([['id', []], ['__typename', []]]);
+  for (const f of options.expose ?? []) columns.set(f, [f]);
+  for (const relation of options.relations ?? []) {
+    const field = model.model.fields.find((f) => f.name === relation)!;
+    columns.set(relation, (field.relationFromFields ?? []).filter((from) => from !== ORGANIZATION_FIELD));
+  }
+  for (const [field, read] of Object.entries(options.fieldColumns ?? {})) {
+    for (const column of read) if (!fieldsOf.has(column)) throw new Error(`tenantModel('${name}'): fieldColumns.${field} names no scalar field ${column}`);
+    columns.set(field, read);
+  }
+  if (shareable) for (const [field, read] of Object.entries(SHAREABLE_FIELD_COLUMNS)) columns.set(field, read);
+  const scalarFields = [...fieldsOf.keys()];
+  const listColumns = columnsFromSelection(scalarFields, columns, true);
+  const getColumns = columnsFromSelection(scalarFields, columns, false);
+
   // Filter ------------------------------------------------------------------
   const filterFields = (options.filter ?? []).map((f) => {
     const info = fieldsOf.get(f);
@@ -339,14 +371,14 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
             ...(shareable ? { scope: q.arg({ type: ShareScopeEnum, defaultValue: 'OWN', description: 'Whose rows: yours (the default), shared with you, public, or all three.' }) } : {}),
           },
           // No organization filter here, on purpose: RLS adds it (and `own` for a shareable model's OWN).
-          resolve: async (query: object, _root: unknown, args: ListArgs, ctx: Context) => {
+          resolve: async (query: object, _root: unknown, args: ListArgs, ctx: Context, info: GraphQLResolveInfo) => {
             const scope = args.scope ?? 'OWN';
             if (scope !== 'OWN') {
               const direction = sharedOrder(scope, args.orderBy);
               if (Object.keys(where(args.filter)).length) throw badUserInput([{ field: 'filter', message: `applies to scope OWN only` }]);
               return sharedPage(ctx, db(ctx) as never, { table: model.table, scope, query: query as never, direction, where: argsSql(args) });
             }
-            const rows = await db(ctx).findMany({ ...query, where: { ...where(args.filter), ...argsWhere(args), ...own(ctx) }, orderBy: orderBy(args.orderBy) });
+            const rows = await db(ctx).findMany({ ...query, ...omitted(query, listColumns, info), where: { ...where(args.filter), ...argsWhere(args), ...own(ctx) }, orderBy: orderBy(args.orderBy) });
             if (shareable) remember(ctx, rows);
             return rows;
           },
@@ -362,8 +394,10 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
         nullable: true,
         ...(options.authScopes?.read ? { authScopes: options.authScopes.read } : {}),
         args: { id: q.arg.id({ required: true, validate: globalIdOf(name) }) },
-        resolve: (query: object, _root: unknown, args: { id: string }, ctx: Context) =>
-          shareable ? findById(ctx, db(ctx) as never, query, String(args.id)) : db(ctx).findUnique({ ...query, where: key(ctx, String(args.id)) }),
+        resolve: (query: object, _root: unknown, args: { id: string }, ctx: Context, info: GraphQLResolveInfo) => {
+          const read = { ...query, ...omitted(query, getColumns, info) };
+          return shareable ? findById(ctx, db(ctx) as never, read, String(args.id)) : db(ctx).findUnique({ ...read, where: key(ctx, String(args.id)) });
+        },
       }),
     };
   });

@@ -77,6 +77,8 @@ export const Project = tenantModel('Project', {
         'When set, the project exists only for owners, admins and the members of this department or of its sub-departments: for everyone else it is not found.',
     }),
   }),
+  // What `fields` read from the row (the list and the get read only what their selection needs).
+  fieldColumns: { owner: ['ownerId'], restrictedToDepartment: ['restrictedToDepartmentId'] },
   listArgs: {
     status: { type: ProjectStatusEnum, where: (status: ProjectStatus) => ({ status }), sql: (status: ProjectStatus) => enumEquals('status', 'ProjectStatus', status) },
   },
