@@ -75,7 +75,7 @@ it('project(id:) with its owner: one statement in the opened transaction', async
 
 /** The columns of projects that the page's statement read (its select list, before FROM). */
 function columnsRead(sql: string): string[] {
-  const list = /^SELECT (.*?) FROM "public"\."projects"/s.exec(sql)?.[1] ?? '';
+  const list = /^SELECT (.*?) FROM "tenantgate"\."projects"/s.exec(sql)?.[1] ?? '';
   return [...list.matchAll(/"t0"\."(\w+)"/g)].map((m) => m[1]);
 }
 
@@ -88,7 +88,7 @@ it('a page reads only the columns its selection needs (src/tenancy/columns.ts), 
       { token: org.member.token },
     );
     expect(response.errors).toBeUndefined();
-    return { nodes: response.data!.projects.edges.map((e) => e.node), read: columnsRead(statements.find((sql) => / FROM "public"\."projects"/.test(sql))!) };
+    return { nodes: response.data!.projects.edges.map((e) => e.node), read: columnsRead(statements.find((sql) => / FROM "tenantgate"\."projects"/.test(sql))!) };
   };
   const page = await pageOf('id name status owner { email }');
   expect(page.read.sort()).toEqual(['id', 'name', 'organization_id', 'owner_id', 'status']);
