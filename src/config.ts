@@ -38,6 +38,10 @@ export interface Config {
   idleInTransactionTimeoutMs: number;
   /** Requests of one organization on the database at once. @default half of DATABASE_POOL_SIZE, at least 2 */
   organizationConcurrency?: number;
+  /** How long a refused request (400, 413) beyond the allowance keeps its caller's turn after its answer, ms. @default 250 */
+  refusalCooldownMs: number;
+  /** Refused requests per caller and second answered without a cooldown (bursts of twice that). @default 10 */
+  refusalsPerSecond: number;
   /** Requests of one organization that may wait for a turn. @default 1000 */
   organizationQueue: number;
   /** How long a request may wait for its organization's turn, ms. @default 20000 */
@@ -288,6 +292,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idleInTransactionTimeoutMs: read.integer('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 15_000, { min: 0 }),
     organizationConcurrency: env.ORGANIZATION_CONCURRENCY ? read.integer('ORGANIZATION_CONCURRENCY', 1) : undefined,
     organizationQueue: read.integer('ORGANIZATION_QUEUE', 1_000, { min: 0 }),
+    refusalCooldownMs: read.integer('REFUSAL_COOLDOWN_MS', 250, { min: 0 }),
+    refusalsPerSecond: read.integer('REFUSALS_PER_SECOND', 10, { min: 0 }),
     organizationQueueWaitMs: read.integer('ORGANIZATION_QUEUE_WAIT_MS', 20_000),
     namedStatements: env.DATABASE_NAMED_STATEMENTS !== 'false',
     accessCacheSize: read.integer('ACCESS_CACHE_SIZE', 10_000, { min: 0 }),

@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     billingGraceDays: config.billingGraceDays,
     services,
     operationLimits: { anonymousMaxTokens: config.anonymousMaxTokens, costPerApiCall: config.operationCostPerApiCall },
-    organizationConcurrency: { limit: config.organizationConcurrency, queue: config.organizationQueue, maxWaitMs: config.organizationQueueWaitMs, anonymousLimit: config.anonymousConcurrency },
+    organizationConcurrency: { limit: config.organizationConcurrency, queue: config.organizationQueue, maxWaitMs: config.organizationQueueWaitMs, anonymousLimit: config.anonymousConcurrency, refusalCooldownMs: config.refusalCooldownMs, refusalsPerSecond: config.refusalsPerSecond },
     maxRequestBodySize: config.maxRequestBodyBytes,
     maxResponseBytes: config.maxResponseBytes,
     accessCache: config.accessCacheSize > 0 ? { max: config.accessCacheSize, maxAgeMs: config.accessCacheMaxAgeMs } : false,

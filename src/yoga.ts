@@ -96,10 +96,10 @@ export interface GatewayOptions extends Omit<ContextDependencies, 'usage' | 'acc
   operationLimits?: { anonymousMaxTokens?: number; costPerApiCall?: number };
   /**
    * Per-organization concurrency (src/plugins/use-organization-concurrency.ts): ORGANIZATION_CONCURRENCY,
-   * ORGANIZATION_QUEUE, ORGANIZATION_QUEUE_WAIT_MS, ANONYMOUS_CONCURRENCY. `false`: no limit.
+   * ORGANIZATION_QUEUE, ORGANIZATION_QUEUE_WAIT_MS, ANONYMOUS_CONCURRENCY, REFUSAL_COOLDOWN_MS, REFUSALS_PER_SECOND. `false`: no limit.
    * @default half the pool (at least 2) per organization, 2 for all anonymous callers, a queue of 1,000, 20 s of waiting
    */
-  organizationConcurrency?: { limit?: number; queue?: number; maxWaitMs?: number; anonymousLimit?: number } | false;
+  organizationConcurrency?: { limit?: number; queue?: number; maxWaitMs?: number; anonymousLimit?: number; refusalCooldownMs?: number; refusalsPerSecond?: number } | false;
   /**
    * MAX_RESPONSE_BYTES: the largest response sent; larger ones are replaced by RESPONSE_TOO_LARGE.
    * @default 10_000_000
@@ -199,7 +199,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       fairness,
       useInputErrors(),
       // Before the request transaction: a refused operation opens none.
-      useOperationLimits(planLimits),
+      useOperationLimits(planLimits, options.verifyToken),
       recorder ? useUsage(recorder, { costPerApiCall: options.operationLimits?.costPerApiCall }) : {},
       useRequestTransaction(options.db),
       denials ? useAccessDenials({ recorder: denials, verifyToken: options.verifyToken, trustedProxies: options.trustedProxies }) : {},

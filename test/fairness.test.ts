@@ -1,6 +1,7 @@
 import { createTokenVerifier } from '../src/auth/tokens';
 import { createDatabase } from '../src/db/client';
 import { OrganizationConcurrency } from '../src/limits/concurrency';
+import { RefusalAllowance } from '../src/limits/refusal-allowance';
 import { createGateway } from '../src/yoga';
 import { errorCodes, TEST_SECRET, testUrls, type Harness, type TestOrganization } from './helpers/harness';
 import { twoOrganizations } from './helpers/two-organizations';
@@ -68,6 +69,65 @@ describe('through the gateway', () => {
         expect(errorCodes({ status: 429, ...((await response.json()) as object) })).toEqual(['TOO_MANY_CONCURRENT_REQUESTS']);
       }
       expect(statuses[12].status).toBe(200);
+    } finally {
+      await gateway.dispose();
+      await db.close();
+    }
+  });
+});
+
+describe('refused requests beyond the allowance', () => {
+  it('RefusalAllowance: a burst of twice the rate, refilled by the second, per caller, bounded', () => {
+    let now = 0;
+    const allowance = new RefusalAllowance(2, () => now, 2);
+    expect([1, 2, 3, 4, 5].map(() => allowance.take('a'))).toEqual([true, true, true, true, false]);
+    expect(allowance.take('b')).toBe(true); // another caller has its own
+    now = 500; // half a second: one refusal's worth
+    expect([allowance.take('a'), allowance.take('a')]).toEqual([true, false]);
+    now = 10_000; // never more than the burst
+    expect([1, 2, 3, 4, 5].map(() => allowance.take('a'))).toEqual([true, true, true, true, false]);
+    allowance.take('c'); // a third caller: the least recently refused ('b') is forgotten, its allowance full again
+    expect([1, 2, 3, 4].map(() => allowance.take('b'))).toEqual([true, true, true, true]);
+  });
+
+  it('keep their turn for the cooldown: a caller looping on refusals is slowed, another organization is not', async () => {
+    const db = createDatabase({ url: testUrls().runtimeUrl, max: 4 });
+    const gateway = createGateway({
+      db,
+      verifyToken: createTokenVerifier({ secret: TEST_SECRET }),
+      logging: false,
+      usage: false,
+      organizationConcurrency: { limit: 1, queue: 100, maxWaitMs: 10_000, refusalsPerSecond: 2, refusalCooldownMs: 300 },
+    });
+    const post = (token: string, query: string) =>
+      gateway.fetch('http://tenantgate.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query }),
+      });
+    // Refusals of both kinds: a document that does not parse (200 to an application/json client) and one too complex (400).
+    const unparsable = '{ projects(first: 20) { edges { node { id } } } ';
+    const tooComplex = `{ ${Array.from({ length: 2_000 }, (_, i) => `a${i}: viewer { role }`).join(' ')} }`;
+    try {
+      const started = performance.now();
+      const times: number[] = [];
+      for (let i = 0; i < 6; i += 1) {
+        const response = await post(acme.member.token, i % 2 ? tooComplex : unparsable);
+        const status = i % 2 ? 400 : 200;
+        expect(response.status).toBe(status);
+        expect(errorCodes({ status, ...((await response.json()) as object) })).toEqual([i % 2 ? 'QUERY_TOO_COMPLEX' : 'GRAPHQL_PARSE_FAILED']);
+        times.push(performance.now() - started);
+      }
+      // The allowance (4) is answered at once; the 5th refusal held the one turn 300 ms, so the 6th waited for it.
+      expect(times[3]).toBeLessThan(250);
+      expect(times[5] - times[4]).toBeGreaterThanOrEqual(280);
+      // Another organization is served at once meanwhile, and acme's allowed requests still run after the cooldown.
+      const otherStarted = performance.now();
+      const other = await post(globex.member.token, '{ viewer { role } }');
+      expect(other.status).toBe(200);
+      expect(performance.now() - otherStarted).toBeLessThan(250);
+      const ok = await post(acme.member.token, '{ viewer { role } }');
+      expect(ok.status).toBe(200);
     } finally {
       await gateway.dispose();
       await db.close();

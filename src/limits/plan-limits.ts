@@ -104,6 +104,11 @@ export class PlanLimits {
   }
 
   /** The organization's plan, read with `readPlan` (in its scope) at most once per `refreshMs`. */
+  /** The organization's plan if it is remembered (no statement): the limits before parsing use it. */
+  knownPlan(organizationId: string): string | undefined {
+    return this.#plans.get(organizationId);
+  }
+
   async planOf(organizationId: string, readPlan: () => Promise<string | null>): Promise<string> {
     const known = this.#plans.get(organizationId);
     if (known) return known;

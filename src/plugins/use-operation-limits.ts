@@ -2,6 +2,8 @@ import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { Context } from '../context';
 import { countTokens, measureOperation, overLimit, queryTooComplex, type OperationLimits, type OperationMeasurement } from '../limits/operation-limits';
 import type { PlanLimits } from '../limits/plan-limits';
+import { callerOf } from '../auth/bearer';
+import type { TokenVerifier } from '../auth/tokens';
 
 /**
  * Operation limits, checked before anything runs (issue 13): tokens, depth,
@@ -12,8 +14,10 @@ import type { PlanLimits } from '../limits/plan-limits';
  * Three steps, because Yoga parses and validates before it builds the context
  * (where the token is verified and the organization known):
  * - before parsing: the tokens are counted, stopping past the budget: a caller
- *   without a token gets ANONYMOUS_MAX_TOKENS, one with a token the largest of
- *   any plan. So a 5 MB document costs as much as its first thousand tokens.
+ *   without a token gets ANONYMOUS_MAX_TOKENS, one whose organization's plan is
+ *   remembered (from an earlier request, src/limits/plan-limits.ts) that plan's,
+ *   another the largest of any plan. So a 5 MB document costs as much as its
+ *   first thousand tokens.
  *   Counted here rather than in the parser: Yoga caches parsed documents and
  *   parse errors by their text, and an anonymous refusal must not be served to
  *   a member.
@@ -42,25 +46,40 @@ function anonymous(request: Request): boolean {
   return !request.headers.has('authorization');
 }
 
-export function useOperationLimits(limits: PlanLimits): Plugin<Context & YogaInitialContext> {
-  const preliminary = (request: Request): OperationLimits => (anonymous(request) ? limits.anonymous() : limits.ceiling());
+/** The limits known before the context: the plan's name, null for anonymous, 'largest' when the plan is not known yet. */
+interface Preliminary {
+  limits: OperationLimits;
+  plan: string | null;
+}
+
+export function useOperationLimits(limits: PlanLimits, verifyToken: TokenVerifier): Plugin<Context & YogaInitialContext> {
+  const preliminaries = new WeakMap<Request, Preliminary>();
+  const preliminary = (request: Request): Preliminary =>
+    preliminaries.get(request) ?? (anonymous(request) ? { limits: limits.anonymous(), plan: null } : { limits: limits.ceiling(), plan: 'largest' });
   return {
-    onRequest() {
-      return limits.refresh();
+    async onRequest({ request }) {
+      await limits.refresh();
+      if (anonymous(request)) return;
+      const { organizationId } = await callerOf(request, verifyToken);
+      const plan = organizationId ? limits.knownPlan(organizationId) : undefined;
+      if (plan) preliminaries.set(request, { limits: limits.forPlan(plan), plan });
     },
     onParse({ context, params }) {
       const { request } = context as unknown as YogaInitialContext;
-      const budget = preliminary(request).tokens;
-      const tokens = countTokens(params.source.toString(), budget);
-      if (tokens > budget) throw queryTooComplex({ measure: 'tokens', limit: budget, measured: tokens }, anonymous(request) ? null : 'largest');
+      const { limits: budget, plan } = preliminary(request);
+      const tokens = countTokens(params.source.toString(), budget.tokens);
+      if (tokens > budget.tokens) throw queryTooComplex({ measure: 'tokens', limit: budget.tokens, measured: tokens }, plan);
       measurements.set(request, { tokens });
     },
-    onValidate({ context, params: { schema, documentAST }, setResult }) {
+    onValidate({ context, params: { schema, documentAST } }) {
       const { request, params } = context as unknown as YogaInitialContext;
       const measured = { ...measurements.get(request), ...measureOperation(schema, documentAST, params?.variables) } as Measured;
       measurements.set(request, measured);
-      const over = overLimit(measured, preliminary(request));
-      if (over) setResult([queryTooComplex(over, anonymous(request) ? null : 'largest')]);
+      const { limits: budget, plan } = preliminary(request);
+      const over = overLimit(measured, budget);
+      // Thrown, not setResult: Yoga caches validation results by document, and a refusal under one caller's
+      // limits (anonymous, or a FREE plan) must not be served to another's (a PRO member's) same document.
+      if (over) throw queryTooComplex(over, plan);
     },
     async onExecute({ args, setResultAndStopExecution }) {
       const context = args.contextValue;
