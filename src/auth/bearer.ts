@@ -23,7 +23,16 @@ export interface Caller {
 
 const ANONYMOUS: Caller = { key: 'anonymous', organizationId: null };
 
-export async function callerOf(request: Request, verifyToken: TokenVerifier): Promise<Caller> {
+const callers = new WeakMap<Request, Promise<Caller>>();
+
+/** The request's caller, worked out once per request (both limits ask). */
+export function callerOf(request: Request, verifyToken: TokenVerifier): Promise<Caller> {
+  let caller = callers.get(request);
+  if (!caller) callers.set(request, (caller = readCaller(request, verifyToken)));
+  return caller;
+}
+
+async function readCaller(request: Request, verifyToken: TokenVerifier): Promise<Caller> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '');
   if (!match) return ANONYMOUS;
   try {
