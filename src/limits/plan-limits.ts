@@ -103,12 +103,12 @@ export class PlanLimits {
     return { ...free, tokens: Math.min(free.tokens, this.options.anonymousMaxTokens ?? 1000) };
   }
 
-  /** The organization's plan, read with `readPlan` (in its scope) at most once per `refreshMs`. */
   /** The organization's plan if it is remembered (no statement): the limits before parsing use it. */
   knownPlan(organizationId: string): string | undefined {
     return this.#plans.get(organizationId);
   }
 
+  /** The organization's plan, read with `readPlan` (in its scope) at most once per `refreshMs`. */
   async planOf(organizationId: string, readPlan: () => Promise<string | null>): Promise<string> {
     const known = this.#plans.get(organizationId);
     if (known) return known;

@@ -1,5 +1,6 @@
 /**
- * How many refused requests (400, 413) a caller may get answered without a
+ * How many refused requests (a body over the limit, a document that does not
+ * parse or validate, QUERY_TOO_COMPLEX) a caller may get answered without a
  * cooldown: a token bucket per caller, `perSecond` refilled each second up to
  * twice that. A client that is refused now and then never notices it; one that
  * loops on refusals has used its allowance within two seconds, and from then on
