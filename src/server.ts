@@ -235,9 +235,11 @@ class Stopper {
     this.stopping = true;
     const started = Date.now();
     const log = this.server ? this.logger.info.bind(this.logger) : this.logger.debug.bind(this.logger);
+    // The listener is closed before the line is written: whoever reads "stopping" and connects is refused,
+    // not accepted into the backlog of a socket about to close (ECONNRESET).
+    const closed = this.server ? new Promise((resolve) => this.server!.close(resolve)) : null;
     log({ signal: reason, inFlight: this.inFlight }, `${reason}: stopping; ${this.inFlight} request(s) in flight`);
     if (this.server) {
-      const closed = new Promise((resolve) => this.server!.close(resolve));
       // Kept-alive connections with no request: closed now; the others after their response (Connection: close).
       this.server.closeIdleConnections();
       if (this.inFlight > 0) {
