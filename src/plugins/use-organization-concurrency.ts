@@ -78,7 +78,8 @@ export function useOrganizationConcurrency({ verifyToken, endpoint = '/graphql',
     },
     onResponse({ request, response }) {
       const turn = turns.get(request);
-      const refused = refusedStatus(response.status) || refusedRequests.has(request);
+      // Not a 5xx: a database outage is not the caller's doing.
+      const refused = refusedStatus(response.status) || (refusedRequests.has(request) && response.status < 500);
       if (turn && refusalCooldownMs > 0 && refused && !allowance.take(turn.caller)) {
         // Taken out of `turns` first: the client closing the connection (a 413 closes it) must not end the cooldown.
         turns.delete(request);
