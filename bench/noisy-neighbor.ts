@@ -232,8 +232,10 @@ async function main() {
       const started = performance.now();
       const response = await post(base, body, noisy.token, { headOnly });
       const answer = response.json as { errors?: { extensions?: { code?: string } }[] } | null;
-      if (i >= 0) latencies.push(performance.now() - started);
-      if (i >= 0 && !expected(response.status, answer?.errors?.[0]?.extensions?.code)) unexpected += 1;
+      if (i >= 0) {
+        latencies.push(performance.now() - started);
+        if (!expected(response.status, answer?.errors?.[0]?.extensions?.code)) unexpected += 1;
+      }
       // Paced within the caller's allowance of refusals (REFUSALS_PER_SECOND, 10): beyond it each refusal keeps a
       // turn for REFUSAL_COOLDOWN_MS, and this would measure that cooldown instead of what a refusal costs.
       await sleep(Math.max(0, REFUSAL_SPACING_MS - (performance.now() - started)));

@@ -31,7 +31,7 @@ export interface OrganizationConcurrencyOptions extends ConcurrencyOptions {
   endpoint?: string;
   /** ANONYMOUS_CONCURRENCY: requests without a valid token processed at once, all together. @default 2 */
   anonymousLimit?: number;
-  /** REFUSAL_COOLDOWN_MS: how long a refused request (400, 413) beyond the allowance keeps its caller's turn after its answer; 0 for none. @default 250 */
+  /** REFUSAL_COOLDOWN_MS: how long a refused request (see `refusedStatus`) beyond the allowance keeps its caller's turn after its answer; 0 for none. @default 250 */
   refusalCooldownMs?: number;
   /** REFUSALS_PER_SECOND: refused requests per caller answered without a cooldown (bursts of twice that). @default 10 */
   refusalsPerSecond?: number;
