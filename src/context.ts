@@ -217,6 +217,8 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
       now: requestedAt,
       apiCalls: usage && access.apiCallsLimit !== null ? { limit: Number(access.apiCallsLimit), used: access.apiCallsUsed ?? 0 } : undefined,
     });
+    // A refusal made on a remembered check is only made once the check is confirmed; if it is not, the request starts again.
+    if (refusal && !(await scope.confirmed())) return createContext(initial);
     if (refusal) {
       throw refuse(refusal.error, {
         reason: refusal.reason,

@@ -170,9 +170,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     options.accessDenials === false ? null : options.accessDenials === true || options.accessDenials === undefined ? createDenialRecorder({ pool: options.db.pool, onError: (error) => options.logger?.error({ err: error }, 'access denials not recorded') }) : options.accessDenials;
   const createContext = createContextFactory({ ...options, usage: recorder ?? undefined, accessCache, denials: denials ?? undefined });
   const { files, maxUploadBytes = 5 * 1024 ** 3 } = options;
+  const makeContext: typeof createContext = files ? async (initial) => Object.assign(await createContext(initial), { files }) : createContext;
   return createYoga<Record<string, unknown>, Context>({
     schema,
-    context: files ? async (initial) => Object.assign(await createContext(initial), { files }) : createContext,
+    context: makeContext,
     graphiql: (options.graphiql ?? true) ? graphiqlOptions(signIns) : false,
     renderGraphiQL: renderTenantGraphiQL(signIns),
     // SECURITY: unexpected errors reach the client as "Unexpected error." only.
@@ -201,7 +202,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       // Before the request transaction: a refused operation opens none.
       useOperationLimits(planLimits, options.verifyToken),
       recorder ? useUsage(recorder, { costPerApiCall: options.operationLimits?.costPerApiCall }) : {},
-      useRequestTransaction(options.db),
+      useRequestTransaction(options.db, makeContext),
       denials ? useAccessDenials({ recorder: denials, verifyToken: options.verifyToken, trustedProxies: options.trustedProxies }) : {},
       useSupportSessions(),
       useBillingGate({ graceDays: options.billingGraceDays ?? DEFAULT_GRACE_DAYS, now: options.now }),

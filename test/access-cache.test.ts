@@ -1,5 +1,6 @@
-import { startHarness, type Harness } from './helpers/harness';
-import { ACCESS_RECHECK, OPEN_READ, summarizeStatement } from './helpers/statements';
+import net, { type AddressInfo } from 'node:net';
+import { startHarness, testUrls, type Harness } from './helpers/harness';
+import { OPEN_READ, restartedAfterFullCheck, summarizeStatement } from './helpers/statements';
 import { ViewerQuery } from './operations';
 import { AccessCache } from '../src/auth/access-cache';
 
@@ -47,7 +48,8 @@ it('a removed member is refused on the very next request', async () => {
   await h.system.prisma.membership.delete({ where: { organizationId_userId: { organizationId: org.id, userId: org.member.id } } });
   const next = await viewer(org.member.token);
   expect(next.response.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-  expect(next.sent).toContain(ACCESS_RECHECK);
+  expect(next.response.data ?? null).toBeNull();
+  expect(restartedAfterFullCheck(next.raw)).toBe(true);
 });
 
 it('a changed role is the role of the very next request, and of the transaction that request reads in', async () => {
@@ -61,6 +63,109 @@ it('a changed role is the role of the very next request, and of the transaction 
   expect(after.response.data?.viewer?.role).toBe('ADMIN');
   expect(after.raw[0]).toContain("SET LOCAL app.current_member_role = 'ADMIN'");
   expect(fullCheck(after.raw)).toBe(false);
+});
+
+it('an admin demoted to member is refused an admins-only read on the very next request, though the read began on the remembered role', async () => {
+  const org = await h.createOrganization();
+  const AUDIT_LOG = '{ auditLog(first: 1) { edges { node { action } } } }';
+  const read = async () => {
+    statements = [];
+    const response = await h.execute<{ auditLog: { edges: unknown[] } }, never>(AUDIT_LOG, { token: org.admin.token });
+    return { response, raw: [...statements] };
+  };
+  expect((await read()).response.errors).toBeUndefined();
+  const remembered = await read();
+  expect(remembered.response.data?.auditLog).toBeDefined();
+  expect(fullCheck(remembered.raw)).toBe(false);
+  await h.system.prisma.membership.update({ where: { organizationId_userId: { organizationId: org.id, userId: org.admin.id } }, data: { role: 'MEMBER' } });
+  const next = await read();
+  expect(restartedAfterFullCheck(next.raw)).toBe(true);
+  expect(next.response.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  expect(next.response.data?.auditLog ?? null).toBeNull();
+});
+
+it('a remembered check sends no message of its own: the opening, the reads, COMMIT', async () => {
+  const org = await h.createOrganization();
+  await viewer(org.member.token);
+  const second = await viewer(org.member.token);
+  expect(second.response.errors).toBeUndefined();
+  // The opening, the reads, COMMIT: no message of its own for the check.
+  expect(second.sent[0]).toBe(OPEN_READ);
+  expect(second.sent.slice(1, -1).every((s) => s.startsWith('SELECT '))).toBe(true);
+  expect(second.sent.at(-1)).toBe('COMMIT');
+});
+
+it('a remembered check and the first read travel together: PostgreSQL answers nothing until both are written', async () => {
+  // A proxy between the gateway and PostgreSQL that, once gated, holds every answer back until the
+  // gateway has written a simple-protocol message (the opening, 'Q') and then a Bind ('B', the read).
+  // A gateway that waited for the opening's answer before sending the read would wait forever.
+  const { adminUrl, runtimeUrl } = testUrls();
+  const target = new URL(runtimeUrl);
+  let gated = false;
+  let seen = '';
+  let pending = Buffer.alloc(0);
+  const held: (() => void)[] = [];
+  const sockets = new Set<net.Socket>();
+  const proxy = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port || 5432), target.hostname);
+    sockets.add(client).add(upstream);
+    client.on('data', (chunk) => {
+      if (gated) {
+        // Frontend messages after start-up: a type byte and a length that counts itself.
+        pending = Buffer.concat([pending, chunk]);
+        while (pending.length >= 5 && pending.length >= 1 + pending.readInt32BE(1)) {
+          seen += String.fromCharCode(pending[0]);
+          pending = pending.subarray(1 + pending.readInt32BE(1));
+        }
+        if (/Q.*B/.test(seen)) {
+          gated = false;
+          for (const flush of held.splice(0)) flush();
+        }
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => (gated ? held.push(() => client.write(chunk)) : client.write(chunk)));
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const viaProxy = new URL(runtimeUrl);
+  viaProxy.host = `127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  const gatedHarness = await startHarness({ poolSize: 1, database: { adminUrl, runtimeUrl: viaProxy.toString() } });
+  try {
+    const org = await gatedHarness.createOrganization();
+    const ask = () => gatedHarness.execute(ViewerQuery, { token: org.member.token });
+    // The first request runs the full check (and prepares the read); the second goes on what it remembers.
+    expect((await ask()).errors).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the first request's COMMIT is answered
+    gated = true;
+    let timer: NodeJS.Timeout | undefined;
+    const second = await Promise.race([ask(), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("the read waited for the opening's answer")), 5_000)))]).finally(() => clearTimeout(timer));
+    expect(second.data?.viewer?.role).toBe('MEMBER');
+    expect(seen.startsWith('Q')).toBe(true);
+  } finally {
+    gated = false;
+    for (const flush of held.splice(0)) flush();
+    await gatedHarness.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => proxy.close(resolve));
+  }
+}, 30_000);
+
+it('a refusal made on a remembered check waits for it: an IP allow-list lifted lets the very next request in', async () => {
+  const org = await h.createOrganization();
+  await h.system.prisma.organization.update({ where: { id: org.id }, data: { settings: { security: { allowedIPs: ['203.0.113.0/24'] } } } });
+  expect((await viewer(org.member.token, '198.51.100.1')).response.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  const remembered = await viewer(org.member.token, '198.51.100.1');
+  expect(remembered.response.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  expect(fullCheck(remembered.raw)).toBe(false);
+  await h.system.prisma.organization.update({ where: { id: org.id }, data: { settings: {} } });
+  const next = await viewer(org.member.token, '198.51.100.1');
+  expect(next.response.errors).toBeUndefined();
+  expect(next.response.data?.viewer?.role).toBe('MEMBER');
+  expect(fullCheck(next.raw)).toBe(true);
 });
 
 it('an IP allow-list set in the settings refuses the very next request', async () => {
@@ -79,7 +184,8 @@ it('a member moved to a department reads with the new department path on the ver
   const department = await h.system.prisma.department.create({ data: { organizationId: org.id, name: 'Research' } });
   await h.system.prisma.membership.update({ where: { organizationId_userId: { organizationId: org.id, userId: org.member.id } }, data: { departmentId: department.id } });
   const next = await viewer(org.member.token);
-  expect(next.sent).toContain(ACCESS_RECHECK);
+  expect(restartedAfterFullCheck(next.raw)).toBe(true);
+  expect(next.raw.at(-1)).toBe('COMMIT');
   const after = await viewer(org.member.token);
   expect(fullCheck(after.raw)).toBe(false);
   expect(after.raw[0]).toContain(`SET LOCAL app.current_department_path = '${department.id}'`);

@@ -95,9 +95,12 @@ export interface CheckedAccess extends Access {
  * PERF: with a cache, a member's repeated requests send, in the message that
  * begins the transaction, the scope the last check set (role and department
  * path included) and a read of the organization's access version instead of
- * app.request_access(). When the version moved, or the entry is missing or old,
- * the full check runs: in the same transaction for a query (a second round trip,
- * only then), in a transaction of its own otherwise.
+ * app.request_access(). A query does not wait for it: the message leaves with
+ * the query's first statement, and if the version moved, what the query read
+ * is withheld and the query runs again after the full check
+ * (RequestScope.openRemembered). Any other operation waits for the version;
+ * when it moved, or the entry is missing or old, the full check runs in a
+ * transaction of its own.
  */
 export async function checkAccess(scope: RequestScope, question: AccessQuestion, { cache, counts }: AccessCheckOptions = {}): Promise<CheckedAccess | null> {
   const { organizationId, userId, support, checkOperator, checkQuota, month } = question;
@@ -116,17 +119,22 @@ export async function checkAccess(scope: RequestScope, question: AccessQuestion,
   if (cached) {
     const { role, departmentPath } = cached.access;
     const setCached = scopeStatement({ organizationId, userId, role: role ?? undefined, departmentPath });
-    const [rows] = await scope.openWith(scope.holds ? [setCached, GENERIC_PLANS] : [setCached], (literal) => [versionQuery(literal)]);
+    if (scope.holds) {
+      // A query goes on with what is remembered; the version is read in the message its first statement travels
+      // with, and what it read counts only if the version is the one remembered (src/db/request-scope.ts).
+      await scope.openRemembered([setCached, GENERIC_PLANS], versionQuery, (rows) => {
+        const current = rows[0]?.version === cached.version;
+        if (!current) cache?.delete(organizationId, userId);
+        return current;
+      });
+      return fromCache(cached, organizationId, month.from, checkQuota ? counts : undefined);
+    }
+    // Not a query: its transaction commits with this message, and the version is waited for.
+    const [rows] = await scope.openWith([setCached], (literal) => [versionQuery(literal)]);
     versionRows = rows as { version: string }[];
     if (versionRows[0]?.version === cached.version) return fromCache(cached, organizationId, month.from, checkQuota ? counts : undefined);
     cache?.delete(organizationId, userId);
-    // The version moved: the full check, in the same transaction while it is held (it sets the role and path again).
-    if (scope.held) {
-      const literal = (value: string) => `'${value}'`; // validated UUIDs and ISO days only
-      [versionRows, accessRows] = (await scope.continueWith([versionQuery(literal), accessQuery(literal)])) as [{ version: string }[], AccessRow[]];
-    } else {
-      [versionRows, accessRows] = (await scope.openWith([setScope], (literal) => [versionQuery(literal), accessQuery(literal)])) as [{ version: string }[], AccessRow[]];
-    }
+    [versionRows, accessRows] = (await scope.openWith([setScope], (literal) => [versionQuery(literal), accessQuery(literal)])) as [{ version: string }[], AccessRow[]];
   } else {
     const setup = scope.holds ? [setScope, GENERIC_PLANS] : [setScope];
     [versionRows, accessRows] = (await scope.openWith(setup, (literal) => [versionQuery(literal), accessQuery(literal)])) as [{ version: string }[], AccessRow[]];

@@ -5,7 +5,8 @@ import { PrismaClient } from '../generated/prisma/client';
 import { PATCHES, patchApplies } from '../patches';
 import { installPlainPrismaPromises } from './prisma-promise';
 import { connectionFailure } from './database-errors';
-import { BoundClients, HeldTransaction } from './request-transaction';
+import { CorkingClient } from './corking-client';
+import { BoundClients, HeldTransaction, type DeferredOpening } from './request-transaction';
 
 /**
  * One PostgreSQL pool and the PrismaClient on top of it, per process and per role.
@@ -22,7 +23,7 @@ export interface Database {
    * A read transaction on `connection`, which the caller has opened and scoped
    * (src/context.ts): its reads run on a PrismaClient bound to that connection.
    */
-  holdTransaction(connection: pg.PoolClient): HeldTransaction;
+  holdTransaction(connection: pg.PoolClient, opening?: DeferredOpening): HeldTransaction;
   /**
    * Whether a query's reads run in the access check's transaction (the held
    * transaction). False when the bound adapter's patch does not apply to the
@@ -102,6 +103,12 @@ export function createDatabase({ url, max = 10, applicationName = 'tenantgate', 
     connectionString: url,
     max,
     application_name: applicationName,
+    // PERF: a statement is written as soon as it is issued, not when the one
+    // before has answered, so a held transaction's opening message and first
+    // statement travel together (./request-transaction.ts). Answers are still
+    // matched in order; only one caller uses a connection at a time.
+    pipeline: true,
+    Client: CorkingClient,
     ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
     ...(idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: idleInTransactionTimeoutMs } : {}),
   });
@@ -169,7 +176,7 @@ export function createDatabase({ url, max = 10, applicationName = 'tenantgate', 
   return {
     prisma,
     pool,
-    holdTransaction: (connection) => new HeldTransaction(connection, bound),
+    holdTransaction: (connection, opening) => new HeldTransaction(connection, bound, opening),
     heldReads: heldReads ?? patchApplies(PATCHES.boundAdapter),
     statementCount: () => statements,
     async close() {

@@ -78,50 +78,100 @@ export class RequestScope {
       connection.release(rolledBack ? undefined : true);
       throw error;
     }
-    if (this.holds) {
-      const held = this.db.holdTransaction(connection);
-      this.#held = held;
-      if (this.signal && !this.signal.aborted) {
-        this.#onAbort = () => void held.cancel();
-        this.signal.addEventListener('abort', this.#onAbort, { once: true });
-      }
-    } else connection.release();
+    if (this.holds) this.#hold(this.db.holdTransaction(connection));
+    else connection.release();
     // A setup entry may hold several statements (scopeStatement): count from the end, where each query is one.
     const end = results.length - (this.holds ? 0 : 1);
     return results.slice(end - texts.length, end).map((result) => result.rows);
   }
 
   /**
-   * More statements in the transaction that open() holds, as one message (the
-   * access check's second look, src/auth/access.ts): the rows of each. Only
-   * while a transaction is held.
+   * Holds a query's transaction on a connection without writing anything yet:
+   * `BEGIN READ ONLY; <setup…>; <check>` is written together with the first
+   * statement of the operation (one round trip for both), or when the result is
+   * confirmed if the operation sends none. For a remembered access check
+   * (src/auth/access.ts): the request goes on with what it remembers, and
+   * `confirms` judges the check's answer. If it does not confirm, nothing read
+   * under that scope reaches the operation (its statements fail with
+   * UnconfirmedScopeError) and `execute()` runs the operation again after
+   * `restart`. Only for a query (`holds`).
    */
-  async continueWith(statements: readonly string[]): Promise<pg.QueryResultRow[][]> {
+  async openRemembered(setup: readonly string[], check: (literal: (value: string) => string) => string, confirms: (rows: pg.QueryResultRow[]) => boolean): Promise<void> {
+    if (this.#held) throw new Error('RequestScope: the request has a transaction already');
+    if (!this.holds) throw new Error('RequestScope: only a query holds its transaction');
+    const connection = await this.db.pool.connect().catch((error: unknown) => Promise.reject(connectFailure(error, this.db.pool)));
+    const text = ['BEGIN READ ONLY', ...setup, check((value) => connection.escapeLiteral(value))].join('; ');
+    this.#hold(this.db.holdTransaction(connection, { text, confirms: (results) => confirms(results[results.length - 1]?.rows ?? []) }));
+  }
+
+  /**
+   * Whether the transaction's scope is confirmed (see openRemembered): true
+   * when it was opened by open() or openWith(), or when nothing is held. When
+   * it is not, the transaction is rolled back, so the request can open another
+   * (the context does, before it refuses a request on what it remembered).
+   */
+  async confirmed(): Promise<boolean> {
     const held = this.#held;
-    if (!held || held.state !== 'held') throw new Error('RequestScope: no transaction is held');
-    const result: pg.QueryResult | pg.QueryResult[] = await held.send(statements.join('; '));
-    return (Array.isArray(result) ? result : [result]).map((r) => r.rows);
+    if (held?.state !== 'held' || (await held.confirm())) return true;
+    this.#forgetSignal();
+    await held.end('ROLLBACK');
+    this.#held = null;
+    return false;
+  }
+
+  #hold(held: HeldTransaction): void {
+    this.#held = held;
+    if (this.signal && !this.signal.aborted) {
+      this.#onAbort = () => void held.cancel();
+      this.signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
   }
 
   /**
    * Runs the operation in the held transaction and ends it: COMMIT when `fn`
    * resolves (not waited for: the transaction only read, and a failed COMMIT
    * destroys the connection), ROLLBACK when it throws.
+   *
+   * Nothing `fn` produced leaves before its scope is confirmed (openRemembered).
+   * When it is not, the transaction is rolled back and `restart` runs: it makes
+   * the request's context again (the full access check opens a new transaction
+   * in this scope) and runs the operation again. Without `restart` the
+   * operation fails.
    */
-  async execute<R>(fn: () => Promise<R>): Promise<R> {
+  async execute<R>(fn: () => Promise<R>, restart?: () => Promise<R>): Promise<R> {
     const held = this.#held;
     if (!held) return fn();
     let result: R;
     try {
       result = await fn();
     } catch (error) {
+      const confirmed = await held.confirm().catch(() => true);
+      this.#forgetSignal();
+      await held.end('ROLLBACK');
+      if (confirmed) throw error;
+      return this.#restart(restart);
+    }
+    let confirmed: boolean;
+    try {
+      confirmed = await held.confirm();
+    } catch (error) {
       this.#forgetSignal();
       await held.end('ROLLBACK');
       throw error;
     }
     this.#forgetSignal();
+    if (!confirmed) {
+      await held.end('ROLLBACK');
+      return this.#restart(restart);
+    }
     held.end('COMMIT').catch(() => undefined);
     return result;
+  }
+
+  #restart<R>(restart: (() => Promise<R>) | undefined): Promise<R> {
+    this.#held = null;
+    if (!restart) return Promise.reject(new Error("RequestScope: the request's remembered access check was out of date"));
+    return restart();
   }
 
   #forgetSignal(): void {

@@ -3,6 +3,31 @@ import type { SqlDriverAdapter, SqlQuery, Transaction } from '@prisma/driver-ada
 import type pg from 'pg';
 import type { PrismaClient } from '../generated/prisma/client';
 import { cancelRunningStatement } from './cancel';
+import { writeTogether } from './corking-client';
+
+/**
+ * The message that opens a held transaction when it is written with the
+ * transaction's first statement instead of on its own (./request-scope.ts,
+ * `openRemembered`): `BEGIN READ ONLY; <scope>; <a check>`, and what its
+ * answer must say for the statements after it to count.
+ */
+export interface DeferredOpening {
+  text: string;
+  /** Whether the opening's answers (one per statement of `text`) confirm the scope it set. */
+  confirms(results: pg.QueryResult[]): boolean;
+}
+
+/**
+ * A statement's answer withheld because the message that opened its
+ * transaction did not confirm the scope it ran in (a remembered access check
+ * that is out of date). Nothing read under that scope reaches the operation.
+ */
+export class UnconfirmedScopeError extends Error {
+  constructor() {
+    super("The request's remembered access check is out of date: the operation runs again after the full check");
+    this.name = 'UnconfirmedScopeError';
+  }
+}
 
 /** A statement waiting for its turn on the held connection. */
 interface Queued {
@@ -44,11 +69,24 @@ export class HeldTransaction {
   #ended: Promise<void> | null = null;
   readonly #queue: Queued[] = [];
   #sending = false;
+  /** The opening message, until it is written. */
+  #opening: DeferredOpening | null;
+  /** Settles with the opening's verdict once its answer is in; null when the transaction was opened before it was held. */
+  #confirmation: Promise<boolean> | null = null;
+  #unconfirmed = false;
 
   constructor(
     private readonly connection: pg.PoolClient,
     private readonly clients: BoundClients,
-  ) {}
+    opening?: DeferredOpening,
+  ) {
+    this.#opening = opening ?? null;
+  }
+
+  /** Whether an opening message is still to be confirmed (written or not). */
+  get confirming(): boolean {
+    return this.#opening !== null || this.#confirmation !== null;
+  }
 
   get state(): 'held' | 'ending' | 'ended' {
     return this.#state;
@@ -92,12 +130,51 @@ export class HeldTransaction {
       return;
     }
     this.#sending = true;
-    // PERF: the callback form (src/db/send-query.ts says why).
-    this.connection.query(item.config, (error: Error | null, result: pg.QueryResult) => {
-      if (error) item.reject(error);
-      else item.resolve(result);
-      this.#next();
+    const send = () =>
+      // PERF: the callback form (src/db/send-query.ts says why).
+      this.connection.query(item.config, (error: Error | null, result: pg.QueryResult) => {
+        if (this.#unconfirmed) item.reject(new UnconfirmedScopeError());
+        else if (error) item.reject(error);
+        else item.resolve(result);
+        this.#next();
+      });
+    if (this.#opening) {
+      // PERF: the opening and the first statement in one write, one round trip
+      // (the pool pipelines: ./client.ts). Answers come in order, so the opening's
+      // verdict is known before the statement's answer is handed on.
+      writeTogether(this.connection, () => {
+        this.#writeOpening();
+        send();
+      });
+    } else send();
+  }
+
+  /** Writes the pending opening message; its answer settles the confirmation. */
+  #writeOpening(): Promise<boolean> {
+    const opening = this.#opening;
+    if (!opening) return this.#confirmation ?? Promise.resolve(true);
+    this.#opening = null;
+    this.#confirmation = new Promise<boolean>((resolve, reject) => {
+      this.connection.query(opening.text, (error: Error | null, result: pg.QueryResult | pg.QueryResult[]) => {
+        if (error) return reject(error);
+        const confirmed = opening.confirms(Array.isArray(result) ? result : [result]);
+        this.#unconfirmed = !confirmed;
+        resolve(confirmed);
+      });
     });
+    // Read by confirm(); a failure also fails the statements behind it (the transaction is aborted).
+    this.#confirmation.catch(() => undefined);
+    return this.#confirmation;
+  }
+
+  /**
+   * Whether the scope the statements ran in is confirmed: true at once for a
+   * transaction opened before it was held; otherwise the opening's verdict
+   * (written now if no statement has carried it yet). Rejects if the opening
+   * failed.
+   */
+  confirm(): Promise<boolean> {
+    return this.#writeOpening();
   }
 
   /**
@@ -125,8 +202,13 @@ export class HeldTransaction {
     this.#state = 'ending';
     if (this.#pending > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
     let failure: unknown;
+    // An opening never written began nothing: there is nothing to end.
+    const begun = this.#opening === null;
+    this.#opening = null;
+    // Ending reads nothing: its answer is not withheld.
+    this.#unconfirmed = false;
     try {
-      await this.send(outcome);
+      if (begun) await this.send(outcome);
     } catch (error) {
       failure = error;
     }

@@ -17,13 +17,21 @@ import { RequestScope } from '../db/request-scope';
  *   still held: a refused request, an operation another plugin never let run,
  *   a client that went away.
  *
- * PERF: a page of projects with their owners costs 3 round trips in all: the
- * access check with BEGIN and the scope, the page, COMMIT
- * (docs/adr/0002-held-read-transaction.md). A query also reads one
+ * PERF: a page of projects with their owners costs 2 round trips in all when
+ * the member's access check is remembered: BEGIN, the scope and the access
+ * version with the page, then COMMIT (3 otherwise: the access check first)
+ * (docs/adr/0002-held-read-transaction.md, 0092). A query also reads one
  * consistent snapshot this way. Mutations commit field by field, as GraphQL
  * clients expect: each of their writes opens its own transaction.
  */
-export function useRequestTransaction(db: Database): Plugin<YogaInitialContext & RequestInitialContext & Partial<Context>> {
+/** How often a query runs again because the access check it ran on was out of date (each time, a full check comes first). */
+const MAX_RESTARTS = 3;
+
+export function useRequestTransaction(
+  db: Database,
+  /** Yoga's context factory: a query whose remembered access check was out of date runs again in a context made anew. */
+  makeContext: (initial: YogaInitialContext) => Promise<Partial<Context>>,
+): Plugin<YogaInitialContext & RequestInitialContext & Partial<Context>> {
   return {
     onParse() {
       return ({ result, extendContext, context }) => {
@@ -36,7 +44,19 @@ export function useRequestTransaction(db: Database): Plugin<YogaInitialContext &
     onExecute({ args, executeFn, setExecuteFn }) {
       const scope = args.contextValue.requestScope;
       if (!scope?.held) return;
-      setExecuteFn((executeArgs) => scope.execute(async () => executeFn(executeArgs)));
+      setExecuteFn((executeArgs) => {
+        let restarts = 0;
+        const restart = async (): Promise<Awaited<ReturnType<typeof executeFn>>> => {
+          if (++restarts > MAX_RESTARTS) throw new Error('The access check kept changing while the query ran');
+          const remade = await makeContext(executeArgs.contextValue);
+          // A new object for the run: Pothos and DataLoader keep per-request caches by context object, filled on the
+          // old access. The old object gets the new access too, for the plugins that read it when the response goes out.
+          Object.assign(executeArgs.contextValue, remade);
+          const contextValue = { ...executeArgs.contextValue, ...remade };
+          return scope.execute(async () => executeFn({ ...executeArgs, contextValue }), restart);
+        };
+        return scope.execute(async () => executeFn(executeArgs), restart);
+      });
     },
     // Yoga's context is the request's server context, extended (graphql-yoga
     // handleParams, envelop extendContext): the scope put on it at parse time is here.
