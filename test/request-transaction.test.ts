@@ -79,17 +79,28 @@ describe('the tenant client on a held transaction', () => {
     await expectNothingHeld();
   });
 
-  it('resolves once COMMIT is sent, and the transaction still ends', async () => {
+  it('resolves once COMMIT is sent, and gives the connection back without waiting for its answer', async () => {
     const statements: string[] = [];
     const { scope, held } = await hold(acme);
     const tenant = createTenantClient(h.db.prisma, { organizationId: acme.id }, { held });
     listener = (sql) => statements.push(sql);
     try {
+      const idle = h.db.pool.idleCount;
       expect(await scope.execute(() => tenant.project.count())).toBe(3);
       expect(statements.at(-1)).toBe('COMMIT');
-      expect(held.state).toBe('ending');
+      // The pool pipelines: the next user's statements queue behind COMMIT on the same socket.
+      expect(held.state).toBe('ended');
+      expect(h.db.pool.idleCount).toBe(idle + 1);
       await held.end('COMMIT');
       expect(held.state).toBe('ended');
+      // The next user of that connection is in a transaction of its own, with no scope left over.
+      const client = await h.db.pool.connect();
+      try {
+        const { rows } = await client.query<{ org: string; tx: string }>("SELECT coalesce(current_setting('app.current_org_id', true), '') AS org, now()::text AS tx");
+        expect(rows[0].org).toBe('');
+      } finally {
+        client.release();
+      }
     } finally {
       listener = null;
     }

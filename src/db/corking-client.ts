@@ -38,3 +38,18 @@ export function writeTogether(connection: pg.ClientBase, write: () => void): voi
     socket?.uncork();
   }
 }
+
+/**
+ * Runs `write` with the socket corked until the end of this turn of the event
+ * loop (setImmediate): whatever else is written on the connection until then,
+ * by its next user, leaves in the same system call.
+ */
+export function writeThisTurn(connection: pg.ClientBase, write: () => void): void {
+  const socket = connection instanceof CorkingClient ? connection.socket : null;
+  socket?.cork();
+  try {
+    write();
+  } finally {
+    if (socket) setImmediate(() => socket.uncork());
+  }
+}
