@@ -30,13 +30,7 @@ export class CorkingClient extends pg.Client {
  * per request). A connection not made by CorkingClient writes as it would.
  */
 export function writeTogether(connection: pg.ClientBase, write: () => void): void {
-  const socket = connection instanceof CorkingClient ? connection.socket : null;
-  socket?.cork();
-  try {
-    write();
-  } finally {
-    socket?.uncork();
-  }
+  corked(connection, write, (socket) => socket.uncork());
 }
 
 /**
@@ -45,11 +39,15 @@ export function writeTogether(connection: pg.ClientBase, write: () => void): voi
  * by its next user, leaves in the same system call.
  */
 export function writeThisTurn(connection: pg.ClientBase, write: () => void): void {
+  corked(connection, write, (socket) => setImmediate(() => socket.uncork()));
+}
+
+function corked(connection: pg.ClientBase, write: () => void, uncork: (socket: Socket) => void): void {
   const socket = connection instanceof CorkingClient ? connection.socket : null;
   socket?.cork();
   try {
     write();
   } finally {
-    if (socket) setImmediate(() => socket.uncork());
+    if (socket) uncork(socket);
   }
 }
