@@ -129,8 +129,8 @@ export class RequestScope {
 
   /**
    * Runs the operation in the held transaction and ends it: COMMIT when `fn`
-   * resolves (not waited for: the transaction only read, and a failed COMMIT
-   * destroys the connection), ROLLBACK when it throws.
+   * resolves (not waited for: the transaction only read; HeldTransaction.end
+   * says how the connection goes back), ROLLBACK when it throws.
    *
    * Nothing `fn` produced leaves before its scope is confirmed (openRemembered).
    * When it is not, the transaction is rolled back and `restart` runs: it makes
