@@ -83,11 +83,6 @@ export class HeldTransaction {
     this.#opening = opening ?? null;
   }
 
-  /** Whether an opening message is still to be confirmed (written or not). */
-  get confirming(): boolean {
-    return this.#opening !== null || this.#confirmation !== null;
-  }
-
   get state(): 'held' | 'ending' | 'ended' {
     return this.#state;
   }
