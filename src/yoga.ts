@@ -1,9 +1,10 @@
-import { createYoga, maskError, useExecutionCancellation, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { isDatabaseUnavailable } from './db/database-errors';
 import { databaseUnavailable } from './errors';
 import { schema } from './schema/index';
 import { AccessCache, type AccessCacheOptions } from './auth/access-cache';
 import { createContextFactory, type Context, type ContextDependencies } from './context';
+import { useExecutionCancellation } from './plugins/use-execution-cancellation';
 import { useInputErrors } from './plugins/use-input-errors';
 import { useOperationLimits } from './plugins/use-operation-limits';
 import { PlanLimits } from './limits/plan-limits';

@@ -1,0 +1,81 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { types } from 'node:util';
+import type { GraphQLResolveInfo } from 'graphql';
+import { createSchema, createYoga } from 'graphql-yoga';
+import { useExecutionCancellation } from '../src/plugins/use-execution-cancellation';
+
+/**
+ * src/plugins/use-execution-cancellation.ts over real HTTP: the executor gets a
+ * native AbortSignal (not @whatwg-node's Proxy), it aborts when the client goes
+ * away, and no resolver starts after that.
+ */
+
+let server: Server;
+let url: string;
+let seen: AbortSignal | undefined;
+let releaseSlow: () => void = () => undefined;
+let childRan = false;
+let slowStarted: Promise<void>;
+let slowStartedResolve: () => void;
+
+beforeAll(async () => {
+  const yoga = createYoga({
+    logging: false,
+    plugins: [useExecutionCancellation()],
+    schema: createSchema({
+      typeDefs: 'type Query { slow: Slow! } type Slow { child: String! }',
+      resolvers: {
+        Query: {
+          slow: (_root: unknown, _args: unknown, _ctx: unknown, info: GraphQLResolveInfo & { signal?: AbortSignal }) => {
+            seen = info.signal;
+            slowStartedResolve();
+            return new Promise<object>((resolve) => (releaseSlow = () => resolve({})));
+          },
+        },
+        Slow: {
+          child: () => {
+            childRan = true;
+            return 'ran';
+          },
+        },
+      },
+    }),
+  });
+  server = createServer(yoga);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+beforeEach(() => {
+  seen = undefined;
+  childRan = false;
+  slowStarted = new Promise((resolve) => (slowStartedResolve = resolve));
+});
+
+it('hands the executor a native signal, which answers while the client waits', async () => {
+  const response = fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ slow { child } }' }) });
+  await slowStarted;
+  expect(seen).toBeInstanceOf(AbortSignal);
+  expect(types.isProxy(seen)).toBe(false);
+  expect(seen!.aborted).toBe(false);
+  releaseSlow();
+  await expect((await response).json()).resolves.toEqual({ data: { slow: { child: 'ran' } } });
+  expect(childRan).toBe(true);
+});
+
+it('aborts that signal when the client goes away, and starts no resolver after it', async () => {
+  const client = new AbortController();
+  const response = fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ slow { child } }' }), signal: client.signal }).catch((error: unknown) => error);
+  await slowStarted;
+  client.abort();
+  await response;
+  const deadline = Date.now() + 5_000;
+  while (!seen!.aborted && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(seen!.aborted).toBe(true);
+  releaseSlow();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(childRan).toBe(false);
+});
