@@ -27,4 +27,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node itself is PID 1's child of tini-less exec form: it receives SIGTERM and drains (SHUTDOWN_DRAIN_MS).
 STOPSIGNAL SIGTERM
-CMD ["node", "--max-semi-space-size=32", "dist/src/server.js"]
+CMD ["node", "--max-semi-space-size=32", "--no-allocation-site-pretenuring", "dist/src/server.js"]

@@ -15,10 +15,11 @@ import type { ChildMessage, ParentMessage, ProcessKind, ServerProcessConfig } fr
  */
 
 /**
- * The V8 flags `npm start` runs the gateway with (package.json; docs/adr/0081-young-generation-size.md),
- * given to every server alike, PostGraphile included, so that they compare code and not flags.
+ * The V8 flags `npm start` runs the gateway with (package.json; docs/adr/0081-young-generation-size.md,
+ * 0093-no-allocation-site-pretenuring.md), given to every server alike, PostGraphile included, so that
+ * they compare code and not flags.
  */
-export const SERVER_V8_FLAGS = ['--max-semi-space-size=32'];
+export const SERVER_V8_FLAGS = ['--max-semi-space-size=32', '--no-allocation-site-pretenuring'];
 
 export interface ServerProcess {
   name: ServerName;
