@@ -15,6 +15,7 @@ import { requestPolicyRefusal } from './auth/request-policy';
 import { TokenError, type TokenClaims, type TokenVerifier } from './auth/tokens';
 import type { Denial, DenialRecorder } from './audit/access-denials';
 import { forbidden, unauthenticated } from './errors';
+import { observationOf } from './ops/request-scope';
 import { createLoaders, type Loaders } from './loaders';
 import { readSettings, type OrganizationSettings } from './settings';
 import { quotaMonth } from './usage/api-calls-quota';
@@ -230,14 +231,16 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
     }
 
     const viewer: Viewer = { userId: claims.sub, organizationId: claims.org, role, departmentPath: access.departmentPath, support };
+    // The request log's id (the caller's X-Request-Id when it is a safe token, else a generated one).
+    const observation = observationOf(request);
     const tenantDb = createTenantClient(db.prisma, {
       organizationId: viewer.organizationId,
       userId: viewer.userId,
       role: viewer.role,
       departmentPath: viewer.departmentPath,
       // Read by the event triggers of mutations only (a held transaction is read-only and scoped already).
-      meta: scope.held ? undefined : { ip: address, userAgent: request.headers.get('user-agent'), requestId: request.headers.get('x-request-id'), support },
-    }, { held: scope.held ?? undefined });
+      meta: scope.held ? undefined : { ip: address, userAgent: request.headers.get('user-agent'), requestId: observation?.id ?? request.headers.get('x-request-id'), support },
+    }, { held: scope.held ?? undefined, counted: observation && !scope.held ? { attribution: db.attribution, counter: observation } : undefined });
     const loaders = createLoaders(tenantDb, viewer.organizationId);
     const organization: ActiveOrganization = { ...access.organization, settings };
     // Cached for this request only: a settings change is seen by the next one.

@@ -12,7 +12,6 @@ import { demoLogins, seedDemo } from './demo/seed';
 import type { DemoSignIn } from './ops/graphiql';
 import { createLogger, type Logger } from './ops/logger';
 import { createMetrics } from './ops/metrics';
-import { countStatement } from './ops/request-scope';
 import { checkDatabase, explainListenError, StartupError } from './ops/startup-errors';
 import { removeGatewayState, writeGatewayState } from './ops/state-file';
 import { startTracing } from './ops/tracing';
@@ -61,7 +60,6 @@ async function main(): Promise<void> {
   const db = createDatabase({
     url: connections.runtimeUrl,
     max: config.poolSize,
-    onStatement: countStatement,
     statementTimeoutMs: config.statementTimeoutMs,
     idleInTransactionTimeoutMs: config.idleInTransactionTimeoutMs,
     namedStatements: config.namedStatements,

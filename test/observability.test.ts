@@ -4,7 +4,6 @@ import { createTokenVerifier } from '../src/auth/tokens';
 import { createDatabase, type Database } from '../src/db/client';
 import { createLogger } from '../src/ops/logger';
 import { createMetrics, type Metrics } from '../src/ops/metrics';
-import { countStatement } from '../src/ops/request-scope';
 import { createTracing, type Tracing } from '../src/ops/tracing';
 import { createGateway, type Gateway } from '../src/yoga';
 import { startHarness, TEST_SECRET, testUrls, type Harness, type TestOrganization } from './helpers/harness';
@@ -28,7 +27,7 @@ let globex: TestOrganization;
 
 beforeAll(async () => {
   harness = await startHarness();
-  db = createDatabase({ url: testUrls().runtimeUrl, max: 2, onStatement: countStatement });
+  db = createDatabase({ url: testUrls().runtimeUrl, max: 2 });
   const destination = new Writable({
     write(chunk, _encoding, done) {
       for (const line of String(chunk).split('\n').filter(Boolean)) {
@@ -103,6 +102,27 @@ it('logs one JSON line per request: request id, organization, user, operation, s
   expect(all).not.toContain(acme.owner.token);
   expect(all).not.toContain('hunter2-variable-value');
   expect(all).not.toContain('organization { slug }');
+});
+
+it("counts each request's own statements in its log line, queries and mutations alike, while others run beside it", async () => {
+  const requests = (i: number): [unknown, string][] => [
+    [{ query: 'query { projects(first: 5) { edges { node { id name owner { email } } } } }' }, acme.owner.token],
+    [{ query: 'mutation($name: String!) { createProject(input: { name: $name }) { project { id name } } }', variables: { name: `Counted ${i}` } }, acme.owner.token],
+    [{ query: 'query { viewer { role } }' }, globex.member.token],
+  ];
+  const send = (id: string, [body, token]: [unknown, string]) => post(body, { authorization: `Bearer ${token}`, 'x-request-id': id });
+  // Warm: the access cache remembers each member, so the measured requests open the same way.
+  for (const [k, request] of requests(0).entries()) expect((await send(`warm-${k}`, request)).status).toBe(200);
+  const alone: number[] = [];
+  for (const [k, request] of requests(1).entries()) {
+    const before = db.statementCount();
+    await send(`alone-${k}`, request);
+    alone.push(db.statementCount() - before);
+    expect(logOf(`alone-${k}`)?.statements).toBe(alone[k]);
+  }
+  expect(alone.every((n) => n > 0)).toBe(true);
+  await Promise.all([2, 3, 4].flatMap((i) => requests(i).map((request, k) => send(`together-${i}-${k}`, request))));
+  for (const i of [2, 3, 4]) for (const k of alone.keys()) expect({ k, statements: logOf(`together-${i}-${k}`)?.statements }).toEqual({ k, statements: alone[k] });
 });
 
 it('replaces an X-Request-Id that could forge log lines, and logs refused requests with their error codes', async () => {

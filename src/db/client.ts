@@ -7,6 +7,7 @@ import { installPlainPrismaPromises } from './prisma-promise';
 import { connectionFailure } from './database-errors';
 import { CorkingClient } from './corking-client';
 import { BoundClients, HeldTransaction, type DeferredOpening } from './request-transaction';
+import { StatementAttribution } from './statement-attribution';
 
 /**
  * One PostgreSQL pool and the PrismaClient on top of it, per process and per role.
@@ -32,6 +33,8 @@ export interface Database {
   readonly heldReads: boolean;
   /** Statements sent to PostgreSQL since start, BEGIN and COMMIT included: the round trips. */
   statementCount(): number;
+  /** Which request each statement serves (the request log's `statements`). */
+  readonly attribution: StatementAttribution;
   close(): Promise<void>;
 }
 
@@ -113,6 +116,8 @@ export function createDatabase({ url, max = 10, applicationName = 'tenantgate', 
     ...(idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: idleInTransactionTimeoutMs } : {}),
   });
   let statements = 0;
+  const attribution = new StatementAttribution();
+  pool.on('release', (_error: Error | undefined, client: pg.PoolClient) => attribution.release(client));
   // PERF: counting every statement at the driver is how the tests prove "no N+1"
   // and how the benchmark reports round trips per request. It costs one increment.
   pool.on('connect', (client) => {
@@ -127,10 +132,10 @@ export function createDatabase({ url, max = 10, applicationName = 'tenantgate', 
       writable: true,
       value(...args: unknown[]): unknown {
         statements += 1;
-        if (onStatement) {
-          const first = args[0];
-          onStatement(typeof first === 'string' ? first : String((first as { text?: string })?.text ?? ''));
-        }
+        const first = args[0];
+        const sql = () => (typeof first === 'string' ? first : String((first as { text?: string })?.text ?? ''));
+        attribution.count(client, sql);
+        if (onStatement) onStatement(sql());
         // A statement that fails because the connection died (the server restarted, the
         // network cut it) fails as DatabaseUnavailableError: node-postgres says so in a
         // message only, and the gateway answers it with 503 DATABASE_UNAVAILABLE.
@@ -179,6 +184,7 @@ export function createDatabase({ url, max = 10, applicationName = 'tenantgate', 
     holdTransaction: (connection, opening) => new HeldTransaction(connection, bound, opening),
     heldReads: heldReads ?? patchApplies(PATCHES.boundAdapter),
     statementCount: () => statements,
+    attribution,
     async close() {
       await prisma.$disconnect();
       await bound.disconnect();

@@ -2,6 +2,7 @@ import type { OperationTypeNode } from 'graphql';
 import type pg from 'pg';
 import type { Database } from './client';
 import type { HeldTransaction } from './request-transaction';
+import type { StatementCounter } from './statement-attribution';
 import { connectFailure } from './database-errors';
 import { sendMessage, sendQuery } from './send-query';
 
@@ -39,6 +40,8 @@ export class RequestScope {
      * would have ended (ADR 0034).
      */
     private readonly signal?: AbortSignal,
+    /** What counts the request's statements (its observation); the connections this scope checks out count for it. */
+    private readonly counter?: StatementCounter,
   ) {}
 
   /** A query's reads run in the transaction its access check opens (unless the database has held reads off). */
@@ -66,7 +69,7 @@ export class RequestScope {
   /** open() with several queries after the setup, in the same message: the rows of each (one statement per query). */
   async openWith(setup: readonly string[], queries: (literal: (value: string) => string) => readonly string[]): Promise<pg.QueryResultRow[][]> {
     if (this.#held) throw new Error('RequestScope: the request has a transaction already');
-    const connection = await this.db.pool.connect().catch((error: unknown) => Promise.reject(connectFailure(error, this.db.pool)));
+    const connection = await this.#connect();
     const texts = queries((value) => connection.escapeLiteral(value));
     const statements = this.holds ? ['BEGIN READ ONLY', ...setup, ...texts] : ['BEGIN READ ONLY', ...setup, ...texts, 'COMMIT'];
     let results: pg.QueryResult[];
@@ -99,7 +102,7 @@ export class RequestScope {
   async openRemembered(setup: readonly string[], check: (literal: (value: string) => string) => string, confirms: (rows: pg.QueryResultRow[]) => boolean): Promise<void> {
     if (this.#held) throw new Error('RequestScope: the request has a transaction already');
     if (!this.holds) throw new Error('RequestScope: only a query holds its transaction');
-    const connection = await this.db.pool.connect().catch((error: unknown) => Promise.reject(connectFailure(error, this.db.pool)));
+    const connection = await this.#connect();
     const text = ['BEGIN READ ONLY', ...setup, check((value) => connection.escapeLiteral(value))].join('; ');
     this.#hold(this.db.holdTransaction(connection, { text, confirms: (results) => confirms(results[results.length - 1]?.rows ?? []) }));
   }
@@ -117,6 +120,12 @@ export class RequestScope {
     await held.end('ROLLBACK');
     this.#held = null;
     return false;
+  }
+
+  async #connect(): Promise<pg.PoolClient> {
+    const connection = await this.db.pool.connect().catch((error: unknown) => Promise.reject(connectFailure(error, this.db.pool)));
+    this.db.attribution.bind(connection, this.counter);
+    return connection;
   }
 
   #hold(held: HeldTransaction): void {

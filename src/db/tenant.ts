@@ -1,5 +1,6 @@
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import type { HeldTransaction } from './request-transaction';
+import type { StatementAttribution, StatementCounter } from './statement-attribution';
 
 /**
  * The tenant client: what a resolver reaches tenant data through
@@ -195,11 +196,19 @@ export interface TenantClientOptions {
    * same organization as `scope`.
    */
   held?: HeldTransaction;
+  /**
+   * Counts the statements of the transactions this client opens for `counter`
+   * (the request log's `statements`). Only for a scope whose statement is the
+   * request's own text: one whose `meta` carries the request's id.
+   */
+  counted?: { attribution: StatementAttribution; counter: StatementCounter };
 }
 
 /** A tenant client is made per request (src/context.ts). */
-export function createTenantClient(base: PrismaClient, scope: TenantScope, { held }: TenantClientOptions = {}): TenantClient {
-  return held ? new HeldTenantClient(held) : scopedTenantClient(base, scope);
+export function createTenantClient(base: PrismaClient, scope: TenantScope, { held, counted }: TenantClientOptions = {}): TenantClient {
+  if (held) return new HeldTenantClient(held);
+  if (counted && !scope.meta?.requestId) throw new Error('Tenant client: counting statements needs a scope with meta.requestId');
+  return scopedTenantClient(base, scope, counted);
 }
 
 /**
@@ -212,18 +221,28 @@ export function createTenantClient(base: PrismaClient, scope: TenantScope, { hel
  * promise of the process. `$transaction(fn)` passes its transaction to `fn`
  * instead, so two concurrent callbacks never share one by accident.
  */
-function scopedTenantClient(base: PrismaClient, scope: TenantScope): TenantClient {
+function scopedTenantClient(base: PrismaClient, scope: TenantScope, counted: TenantClientOptions['counted']): TenantClient {
   const setScope = scopeStatement(scope);
+  /** Opens a Prisma transaction with `open`, its statements counted for the request (the transaction is claimed by `setScope`). */
+  function counting<T>(open: () => Promise<T>): Promise<T> {
+    if (!counted) return open();
+    const forget = counted.attribution.expect(setScope, counted.counter);
+    const settled = open();
+    settled.then(forget, forget);
+    return settled;
+  }
   /** The open on-demand transaction (opening it first), while `$transactionOnDemand`'s callback runs. */
   let onDemand: (() => Promise<Prisma.TransactionClient>) | null = null;
 
   function interactive<R>(fn: (tx: TenantClient) => Promise<R>, options?: TransactionOptions): Promise<R> {
     // Inside $transactionOnDemand, a $transaction joins it (Prisma has no nested transactions).
     if (onDemand) return onDemand().then((tx) => fn(new TransactionTenantClient(tx)));
-    return base.$transaction(async (tx) => {
-      await tx.$executeRawUnsafe(setScope);
-      return fn(new TransactionTenantClient(tx));
-    }, options);
+    return counting(() =>
+      base.$transaction(async (tx) => {
+        await tx.$executeRawUnsafe(setScope);
+        return fn(new TransactionTenantClient(tx));
+      }, options),
+    );
   }
 
   async function transactionOnDemand<R>(fn: () => Promise<R>, options?: TransactionOptions): Promise<R> {
@@ -237,12 +256,14 @@ function scopedTenantClient(base: PrismaClient, scope: TenantScope): TenantClien
     const openOnce = () =>
       (opened ??= new Promise<Prisma.TransactionClient>((resolve, reject) => {
         const start = () =>
-          base.$transaction(async (tx) => {
-            await tx.$executeRawUnsafe(setScope);
-            resolve(tx);
-            // Held open until `fn` has finished with it.
-            await done;
-          }, options);
+          counting(() =>
+            base.$transaction(async (tx) => {
+              await tx.$executeRawUnsafe(setScope);
+              resolve(tx);
+              // Held open until `fn` has finished with it.
+              await done;
+            }, options),
+          );
         settled = start().catch((error: unknown) => {
           reject(error);
           throw error;
@@ -269,7 +290,7 @@ function scopedTenantClient(base: PrismaClient, scope: TenantScope): TenantClien
     query: {
       $allOperations({ model, operation, args, query }) {
         if (onDemand) return onDemand().then((tx) => runOn(tx, model, operation, args));
-        return base.$transaction([base.$executeRawUnsafe(setScope), query(args)]).then((results) => results[1]);
+        return counting(() => base.$transaction([base.$executeRawUnsafe(setScope), query(args)])).then((results) => results[1]);
       },
     },
   });

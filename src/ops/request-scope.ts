@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -22,26 +21,16 @@ export interface RequestObservation {
   userId?: string;
   /** extensions.code of each error in the response. */
   errorCodes: string[];
-  /** Statements this request sent to PostgreSQL (counted by the pool's onStatement). */
+  /** Statements sent to PostgreSQL on this request's behalf (counted by connection: src/db/statement-attribution.ts). */
   statements: number;
 }
 
-const storage = new AsyncLocalStorage<RequestObservation>();
+// PERF: keyed by the request, not an AsyncLocalStorage: on Node 20 one in use
+// taxes every promise of the process (docs/adr/0094-statements-by-connection.md).
 const byRequest = new WeakMap<Request, RequestObservation>();
-
-/** The observation of the request whose code is running, if any (the pool counts statements with it). */
-export function currentRequest(): RequestObservation | undefined {
-  return storage.getStore();
-}
 
 export function observationOf(request: Request): RequestObservation | undefined {
   return byRequest.get(request);
-}
-
-/** Counts a statement against the running request: pass as createDatabase's onStatement. */
-export function countStatement(): void {
-  const observation = storage.getStore();
-  if (observation) observation.statements += 1;
 }
 
 /**
@@ -55,7 +44,7 @@ export function requestIdFrom(request: Request): string {
   return given && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-/** Opens the observation of each request; the first plugin, so every later hook runs inside it. */
+/** Opens the observation of each request; the first plugin, so every later hook finds it. */
 export function useRequestScope(): Plugin<Context> {
   return {
     instrumentation: {
@@ -70,7 +59,7 @@ export function useRequestScope(): Plugin<Context> {
           statements: 0,
         };
         byRequest.set(request, observation);
-        return storage.run(observation, wrapped);
+        return wrapped();
       },
     },
     onExecute({ args }) {

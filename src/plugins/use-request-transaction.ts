@@ -3,6 +3,7 @@ import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { Context, RequestInitialContext } from '../context';
 import type { Database } from '../db/client';
 import { RequestScope } from '../db/request-scope';
+import { observationOf } from '../ops/request-scope';
 
 /**
  * Gives every request its transaction's owner, a RequestScope
@@ -37,7 +38,7 @@ export function useRequestTransaction(
       return ({ result, extendContext, context }) => {
         if (!result || result instanceof Error) return;
         const operationType = getOperationAST(result, context.params?.operationName)?.operation;
-        const extension: RequestInitialContext = { operationType, requestScope: new RequestScope(db, operationType, context.request?.signal) };
+        const extension: RequestInitialContext = { operationType, requestScope: new RequestScope(db, operationType, context.request?.signal, context.request && observationOf(context.request)) };
         extendContext(extension);
       };
     },
