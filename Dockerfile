@@ -5,6 +5,8 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# npm's postinstall applies patches/ (patch-package; docs/patches.md).
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY prisma.config.ts tsconfig.json tsconfig.build.json ./
 COPY prisma ./prisma
@@ -18,6 +20,7 @@ ENV NODE_ENV=production \
     PORT=4000
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY patches ./patches
 # --omit=optional: no embedded PostgreSQL binaries in production; DATABASE_URL is required.
 RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist

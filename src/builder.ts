@@ -14,7 +14,7 @@ import type { Feature } from './settings';
 import QuotasPlugin from './quotas/pothos-plugin';
 import { withinQuota } from './quotas/enforce';
 import { isProduction } from './config';
-import { PATCHES, patchApplies } from './patches';
+import { INSTALLED_PATCHES, installedPatchApplied, PATCHES, patchApplies } from './patches';
 import type { FileUpload } from './storage/upload';
 
 /**
@@ -31,6 +31,9 @@ import type { FileUpload } from './storage/upload';
  * same IDs, same encoding (the relay option `encodeGlobalID`, when set, else the
  * plugin's). test/schema.test.ts checks that a node's id resolves synchronously.
  */
+// Checked, not applied, here: npm's postinstall applies it (patches/); missing, the gateway says so.
+installedPatchApplied(INSTALLED_PATCHES.selectionMapperResponsePath);
+
 type GlobalIDResult = { type: string | object; id: string | number | bigint } | string | null | undefined;
 if (patchApplies(PATCHES.relayGlobalId)) {
   (RootFieldBuilder.prototype as unknown as { globalID: unknown }).globalID = function globalID(

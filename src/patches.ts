@@ -45,19 +45,10 @@ export const PATCHES = {
   },
 } as const satisfies Record<string, Patch>;
 
-/** The installed version of `pkg`, read from its package.json (which some packages do not export: found from the entry point). */
+/** The installed version of `pkg`, read from its package.json. */
 export function installedVersion(pkg: string): string | null {
-  let dir = path.dirname(require.resolve(pkg));
-  while (dir !== path.dirname(dir)) {
-    try {
-      const json = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (json.name === pkg) return json.version ?? null;
-    } catch {
-      // No package.json at this level: go up.
-    }
-    dir = path.dirname(dir);
-  }
-  return null;
+  const dir = packageDirectory(pkg);
+  return dir ? ((JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version?: string }).version ?? null) : null;
 }
 
 /** `7.10.3` is in `7.10.x`; a pre-release (`7.10.0-dev.1`) is not. */
@@ -91,4 +82,55 @@ export function patchApplies(patch: Patch, { version = installedVersion(patch.pa
     warn(`tenantgate: ${patch.name} was written for ${patch.package} ${patch.range}, and ${version ?? 'no version'} is installed: ${patch.fallback}.`);
   }
   return false;
+}
+
+/**
+ * A patch of a library's files, applied by npm's `postinstall` (patch-package,
+ * `patches/`), not at run time: TENANTGATE_DISABLE_PATCHES cannot leave it out.
+ * The gateway checks at start-up that the installed file carries it.
+ */
+export interface InstalledPatch extends Patch {
+  /** The patched file, from the package's directory. */
+  file: string;
+  /** Text only the patched file contains. */
+  marker: string;
+}
+
+export const INSTALLED_PATCHES = {
+  selectionMapperResponsePath: {
+    key: 'selectionMapperResponsePath',
+    name: "@pothos/selection-mapper's responsePath without its process-wide WeakMap (patches/@pothos+selection-mapper+0.1.0.patch)",
+    package: '@pothos/selection-mapper',
+    range: '0.1.x',
+    file: 'lib/loader-map.js',
+    marker: 'tenantgate (patches/)',
+    fallback: "the library's memoised responsePath runs (about 40 µs more CPU per page of 20 rows with a relation, same results)",
+  },
+} as const satisfies Record<string, InstalledPatch>;
+
+/** The directory of an installed package (found from its entry point: some packages export no package.json). */
+function packageDirectory(pkg: string): string | null {
+  let dir = path.dirname(require.resolve(pkg));
+  while (dir !== path.dirname(dir)) {
+    try {
+      if ((JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string }).name === pkg) return dir;
+    } catch {
+      // No package.json at this level: go up.
+    }
+    dir = path.dirname(dir);
+  }
+  return null;
+}
+
+/** Whether `patch` is in the installed files; when it is not, says so once (per patch and process), with what to do. */
+export function installedPatchApplied(patch: InstalledPatch, { version = installedVersion(patch.package), warn = console.warn, text }: { version?: string | null; warn?: (message: string) => void; text?: string } = {}): boolean {
+  const dir = packageDirectory(patch.package);
+  const source = text ?? (dir ? readFileSync(path.join(dir, patch.file), 'utf8') : '');
+  const applied = version !== null && inRange(version, patch.range) && source.includes(patch.marker);
+  if (!applied && !warned.has(patch.name)) {
+    warned.add(patch.name);
+    const why = version !== null && inRange(version, patch.range) ? `is not applied to ${patch.package} ${version} (run \`npm ci\`: its postinstall applies patches/)` : `was written for ${patch.package} ${patch.range}, and ${version ?? 'no version'} is installed`;
+    warn(`tenantgate: ${patch.name} ${why}: ${patch.fallback}.`);
+  }
+  return applied;
 }

@@ -1,5 +1,6 @@
+import path from 'node:path';
 import { disabledPatches } from '../src/config';
-import { installedVersion, inRange, PATCHES, patchApplies } from '../src/patches';
+import { INSTALLED_PATCHES, installedPatchApplied, installedVersion, inRange, PATCHES, patchApplies } from '../src/patches';
 import { type Harness, type TestOrganization } from './helpers/harness';
 import { twoOrganizations } from './helpers/two-organizations';
 import { ProjectPageWithOwners } from './operations';
@@ -15,6 +16,34 @@ it.each(Object.entries(PATCHES))('%s applies to the installed version (an upgrad
   expect(installedVersion(patch.package)).toMatch(/^\d+\.\d+\.\d+/);
   expect(patchApplies(patch, { warn })).toBe(true);
   expect(warn).not.toHaveBeenCalled();
+});
+
+it.each(Object.entries(INSTALLED_PATCHES))('%s is in the installed files (npm ci applies patches/)', (_, patch) => {
+  const warn = jest.fn();
+  expect(installedPatchApplied(patch, { warn })).toBe(true);
+  expect(warn).not.toHaveBeenCalled();
+});
+
+it('says once, with what to do, when an installed patch is missing from its files or its version is out of range', () => {
+  const warn = jest.fn();
+  const patch = { ...INSTALLED_PATCHES.selectionMapperResponsePath, name: 'responsePath (test)' };
+  expect(installedPatchApplied(patch, { warn, text: 'const pathKeys = new WeakMap();' })).toBe(false);
+  expect(installedPatchApplied(patch, { warn, text: 'const pathKeys = new WeakMap();' })).toBe(false);
+  expect(warn).toHaveBeenCalledTimes(1);
+  expect(warn.mock.calls[0][0]).toContain('npm ci');
+  const other = { ...patch, name: 'responsePath (test, 0.2.0)' };
+  expect(installedPatchApplied(other, { warn, version: '0.2.0' })).toBe(false);
+  expect(warn.mock.calls[1][0]).toContain('0.2.0');
+});
+
+it('the patched responsePath keys a field by its response path without list indices, as the library did', () => {
+  // test/statements.test.ts checks what depends on it: a page's owners come from the page's own statement.
+  const file = path.join(path.dirname(require.resolve('@pothos/selection-mapper')), 'loader-map.js');
+  const { responsePath } = jest.requireActual<{ responsePath(path: unknown): string }>(file);
+  const link = (prev: unknown, key: string | number) => ({ prev, key, typename: undefined });
+  expect(responsePath(link(link(link(link(undefined, 'projects'), 'edges'), 3), 'node'))).toBe('projects.edges.node');
+  expect(responsePath(link(undefined, 'viewer'))).toBe('viewer');
+  expect(responsePath(undefined)).toBe('');
 });
 
 it('compares major.minor.x ranges', () => {
