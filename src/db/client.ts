@@ -7,7 +7,7 @@ import { installPlainPrismaPromises } from './prisma-promise';
 import { connectionFailure } from './database-errors';
 import { CorkingClient } from './corking-client';
 import { BoundClients, HeldTransaction, type DeferredOpening } from './request-transaction';
-import { StatementAttribution } from './statement-attribution';
+import { StatementAttribution, statementText } from './statement-attribution';
 
 /**
  * One PostgreSQL pool and the PrismaClient on top of it, per process and per role.
@@ -132,10 +132,8 @@ export function createDatabase({ url, max = 10, applicationName = 'tenantgate', 
       writable: true,
       value(...args: unknown[]): unknown {
         statements += 1;
-        const first = args[0];
-        const sql = () => (typeof first === 'string' ? first : String((first as { text?: string })?.text ?? ''));
-        attribution.count(client, sql);
-        if (onStatement) onStatement(sql());
+        attribution.count(client, args[0]);
+        if (onStatement) onStatement(statementText(args[0]));
         // A statement that fails because the connection died (the server restarted, the
         // network cut it) fails as DatabaseUnavailableError: node-postgres says so in a
         // message only, and the gateway answers it with 503 DATABASE_UNAVAILABLE.

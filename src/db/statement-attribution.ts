@@ -43,11 +43,11 @@ export class StatementAttribution {
     };
   }
 
-  /** One statement sent on `connection`; `sql()` its text, read only while a transaction is expected. */
-  count(connection: pg.ClientBase, sql: () => string): void {
+  /** One statement sent on `connection`: `query` is node-postgres' first argument (its text, or a config with `text`). */
+  count(connection: pg.ClientBase, query: unknown): void {
     let counter = this.#connections.get(connection);
     if (!counter && this.#scopes.size > 0) {
-      counter = this.#scopes.get(sql())?.counter;
+      counter = this.#scopes.get(statementText(query))?.counter;
       if (!counter) return;
       this.#connections.set(connection, counter);
       counter.statements += 1; // the transaction's BEGIN, sent before it was claimed
@@ -59,4 +59,9 @@ export class StatementAttribution {
   release(connection: pg.ClientBase): void {
     this.#connections.delete(connection);
   }
+}
+
+/** The text of node-postgres' first argument to `query()`. */
+export function statementText(query: unknown): string {
+  return typeof query === 'string' ? query : String((query as { text?: string } | null)?.text ?? '');
 }

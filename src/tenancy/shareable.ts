@@ -110,14 +110,24 @@ interface Delegate {
 // Which organization owns an id this request has already read: node(id) and
 // Pothos' reload of a missing selection then need no lookup. Keyed by the
 // request's viewer, which derived contexts (the quota check's) share.
-const known = new WeakMap<object, Map<string, string>>();
+// PERF: the rows as read, searched when an id is asked for (rarely: a mutation
+// by id after a read); indexing every page's rows cost more than any lookup saved.
+const known = new WeakMap<object, unknown[]>();
+
+type KnownRow = { id?: string; organizationId?: string } | null;
 
 export function remember(ctx: Context, rows: unknown): void {
-  const map = known.get(ctx.viewer!) ?? new Map<string, string>();
-  known.set(ctx.viewer!, map);
-  for (const row of (Array.isArray(rows) ? rows : [rows]) as ({ id?: string; organizationId?: string } | null)[]) {
-    if (row?.id && row.organizationId) map.set(row.id, row.organizationId);
+  const read = known.get(ctx.viewer!);
+  if (read) read.push(rows);
+  else known.set(ctx.viewer!, [rows]);
+}
+
+/** The organization of a row this request has read, by its id. */
+function knownOrganization(ctx: Context, id: string): string | undefined {
+  for (const rows of known.get(ctx.viewer!) ?? []) {
+    for (const row of (Array.isArray(rows) ? rows : [rows]) as KnownRow[]) if (row?.id === id && row.organizationId) return row.organizationId;
   }
+  return undefined;
 }
 
 /**
@@ -127,7 +137,7 @@ export function remember(ctx: Context, rows: unknown): void {
  */
 export function keyOf(ctx: Context, delegate: Delegate, id: string) {
   const own = { organizationId_id: { organizationId: ctx.viewer!.organizationId, id } };
-  const organizationId = known.get(ctx.viewer!)?.get(id);
+  const organizationId = knownOrganization(ctx, id);
   if (organizationId) return { organizationId_id: { organizationId, id } };
   return delegate.findFirst({ where: { id }, select: { organizationId: true } }).then((row) =>
     row ? { organizationId_id: { organizationId: (row as { organizationId: string }).organizationId, id } } : own,
