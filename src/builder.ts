@@ -21,6 +21,9 @@ import type { FileUpload } from './storage/upload';
  * The Pothos builder: plugins and scalars, no types. Types live in src/schema/,
  * one file per domain.
  */
+// Checked, not applied, here: npm's postinstall applies it (patches/); missing, the gateway says so.
+installedPatchApplied(INSTALLED_PATCHES.selectionMapperResponsePath);
+
 /**
  * PERF: @pothos/plugin-relay's `t.globalID` (the `id` of every node type) has an
  * `async` resolver, so every node's `id` is a promise: GraphQL then resolves each
@@ -31,9 +34,6 @@ import type { FileUpload } from './storage/upload';
  * same IDs, same encoding (the relay option `encodeGlobalID`, when set, else the
  * plugin's). test/schema.test.ts checks that a node's id resolves synchronously.
  */
-// Checked, not applied, here: npm's postinstall applies it (patches/); missing, the gateway says so.
-installedPatchApplied(INSTALLED_PATCHES.selectionMapperResponsePath);
-
 type GlobalIDResult = { type: string | object; id: string | number | bigint } | string | null | undefined;
 if (patchApplies(PATCHES.relayGlobalId)) {
   (RootFieldBuilder.prototype as unknown as { globalID: unknown }).globalID = function globalID(
