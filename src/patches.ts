@@ -48,7 +48,11 @@ export const PATCHES = {
 /** The installed version of `pkg`, read from its package.json. */
 export function installedVersion(pkg: string): string | null {
   const dir = packageDirectory(pkg);
-  return dir ? ((JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version?: string }).version ?? null) : null;
+  return dir ? versionIn(dir) : null;
+}
+
+function versionIn(dir: string): string | null {
+  return (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version?: string }).version ?? null;
 }
 
 /** `7.10.3` is in `7.10.x`; a pre-release (`7.10.0-dev.1`) is not. */
@@ -123,13 +127,14 @@ function packageDirectory(pkg: string): string | null {
 }
 
 /** Whether `patch` is in the installed files; when it is not, says so once (per patch and process), with what to do. */
-export function installedPatchApplied(patch: InstalledPatch, { version = installedVersion(patch.package), warn = console.warn, text }: { version?: string | null; warn?: (message: string) => void; text?: string } = {}): boolean {
+export function installedPatchApplied(patch: InstalledPatch, { version, warn = console.warn, text }: { version?: string | null; warn?: (message: string) => void; text?: string } = {}): boolean {
   const dir = packageDirectory(patch.package);
-  const source = text ?? (dir ? readFileSync(path.join(dir, patch.file), 'utf8') : '');
-  const applied = version !== null && inRange(version, patch.range) && source.includes(patch.marker);
+  const installed = version !== undefined ? version : dir ? versionIn(dir) : null;
+  const inPinnedRange = installed !== null && inRange(installed, patch.range);
+  const applied = inPinnedRange && (text ?? (dir ? readFileSync(path.join(dir, patch.file), 'utf8') : '')).includes(patch.marker);
   if (!applied && !warned.has(patch.name)) {
     warned.add(patch.name);
-    const why = version !== null && inRange(version, patch.range) ? `is not applied to ${patch.package} ${version} (run \`npm ci\`: its postinstall applies patches/)` : `was written for ${patch.package} ${patch.range}, and ${version ?? 'no version'} is installed`;
+    const why = inPinnedRange ? `is not applied to ${patch.package} ${installed} (run \`npm ci\`: its postinstall applies patches/)` : `was written for ${patch.package} ${patch.range}, and ${installed ?? 'no version'} is installed`;
     warn(`tenantgate: ${patch.name} ${why}: ${patch.fallback}.`);
   }
   return applied;
