@@ -8,9 +8,9 @@ import { parseArgs } from 'node:util';
  * peer (bench/peers/, Node 22, installed on demand). Each runs in a process of
  * its own.
  */
-export type ServerName = 'baseline' | 'best-bare' | 'postgraphile' | 'gateway' | 'gateway-no-usage';
+export type ServerName = 'baseline' | 'best-bare' | 'postgraphile' | 'gateway' | 'gateway-no-usage' | 'gateway-prisma-reads';
 
-export const SERVER_NAMES: ServerName[] = ['gateway', 'postgraphile', 'best-bare', 'baseline', 'gateway-no-usage'];
+export const SERVER_NAMES: ServerName[] = ['gateway', 'postgraphile', 'best-bare', 'baseline', 'gateway-no-usage', 'gateway-prisma-reads'];
 
 /** What `npm run bench -- …` was asked to do. */
 export interface BenchOptions {
@@ -85,9 +85,12 @@ const USAGE = `usage: npm run bench -- [options]
   --wait-quiet <seconds>  before each measurement, wait up to this long for other
                           programs to use < 10% of a core (shared machines; default 0)
   --servers <list>        which servers to load, in this order, of gateway,
-                          postgraphile, best-bare, baseline and gateway-no-usage
-                          (the gateway with usage tracking off); default all but
-                          postgraphile, which --peers adds. Each runs in its own process.
+                          postgraphile, best-bare, baseline, gateway-no-usage
+                          (the gateway with usage tracking off) and
+                          gateway-prisma-reads (compiled reads off:
+                          DATABASE_COMPILED_READS=false); default all but
+                          postgraphile and gateway-prisma-reads (--peers adds the
+                          first). Each runs in its own process.
   --peers                 also load PostGraphile 5 (installed on demand with its
                           Node 22 into bench/peers/node_modules, ~40 s the first time)
   --profile               where the time goes: the gateway under 50 connections

@@ -4,6 +4,7 @@
  * and memory are its own and the load generator does not share its event loop:
  *   gateway            src/yoga.ts as deployed (usage tracking on)
  *   gateway-no-usage   the same with usage: false
+ *   gateway-prisma-reads  the gateway with compiled reads off (Prisma's runtime for every read)
  *   baseline           bench/baseline.ts, the old yardstick
  *   best-bare          bench/best-bare.ts, one round trip per request
  * PostGraphile has its own entry (bench/peers/postgraphile-server.mjs, Node 22)
@@ -22,7 +23,7 @@ import { createBaseline } from './baseline';
 import { createBestBare } from './best-bare';
 import { serve, type Handler } from './http-server';
 
-export type ProcessKind = 'gateway' | 'gateway-no-usage' | 'baseline' | 'best-bare';
+export type ProcessKind = 'gateway' | 'gateway-no-usage' | 'gateway-prisma-reads' | 'baseline' | 'best-bare';
 
 export interface ServerProcessConfig {
   runtimeUrl: string;
@@ -63,7 +64,7 @@ async function start(kind: ProcessKind, config: ServerProcessConfig): Promise<St
     const b = createBestBare({ runtimeUrl: config.runtimeUrl, secret: config.secret, poolSize });
     return { handler: b.handler, statements: b.statementCount, close: b.close };
   }
-  const db = createDatabase({ url: config.runtimeUrl, max: poolSize, applicationName: `tenantgate-bench-${kind}` });
+  const db = createDatabase({ url: config.runtimeUrl, max: poolSize, applicationName: `tenantgate-bench-${kind}`, compiledReads: kind !== 'gateway-prisma-reads' });
   // SECURITY: the figures mean something only if RLS is really on the path.
   await assertRuntimeRole(db.pool);
   const gateway = createGateway({
@@ -71,7 +72,7 @@ async function start(kind: ProcessKind, config: ServerProcessConfig): Promise<St
     verifyToken: createTokenVerifier({ secret: config.secret }),
     logging: false,
     graphiql: false,
-    usage: kind === 'gateway',
+    usage: kind !== 'gateway-no-usage',
   });
   return {
     handler: gateway,
@@ -107,7 +108,7 @@ const profiler = {
 
 async function main(): Promise<void> {
   const kind = process.argv[2] as ProcessKind;
-  if (!['gateway', 'gateway-no-usage', 'baseline', 'best-bare'].includes(kind)) throw new Error(`server-process: unknown kind ${kind}`);
+  if (!['gateway', 'gateway-no-usage', 'gateway-prisma-reads', 'baseline', 'best-bare'].includes(kind)) throw new Error(`server-process: unknown kind ${kind}`);
   const config = JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}') as ServerProcessConfig;
   const started = await start(kind, config);
   const server = await serve(started.handler);

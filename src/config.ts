@@ -52,6 +52,8 @@ export interface Config {
   accessCacheMaxAgeMs: number;
   /** Name Prisma's statements (prepared once per connection); false behind PgBouncer < 1.21 in transaction mode. @default true */
   namedStatements: boolean;
+  /** DATABASE_COMPILED_READS: tenant models' lists and gets in a query as SQL compiled by the gateway (src/tenancy/compiled-read.ts); false: Prisma's runtime. @default true */
+  compiledReads: boolean;
   /** Requests without a valid token processed at once, all together. @default 2 */
   anonymousConcurrency: number;
   /** Token budget of a request without a token. @default 1000 */
@@ -296,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refusalsPerSecond: read.integer('REFUSALS_PER_SECOND', 10, { min: 0 }),
     organizationQueueWaitMs: read.integer('ORGANIZATION_QUEUE_WAIT_MS', 20_000),
     namedStatements: env.DATABASE_NAMED_STATEMENTS !== 'false',
+    compiledReads: read.boolean('DATABASE_COMPILED_READS', true),
     accessCacheSize: read.integer('ACCESS_CACHE_SIZE', 10_000, { min: 0 }),
     accessCacheMaxAgeMs: read.integer('ACCESS_CACHE_MAX_AGE_MS', 5_000, { min: 1 }),
     anonymousConcurrency: read.integer('ANONYMOUS_CONCURRENCY', 2),

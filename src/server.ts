@@ -63,6 +63,7 @@ async function main(): Promise<void> {
     statementTimeoutMs: config.statementTimeoutMs,
     idleInTransactionTimeoutMs: config.idleInTransactionTimeoutMs,
     namedStatements: config.namedStatements,
+    compiledReads: config.compiledReads,
   });
   stopping.add(() => db.close(), 'pools');
   await assertRuntimeRole(db.pool);

@@ -70,6 +70,13 @@ export interface DatabaseOptions {
    * @default true when the installed @prisma/adapter-pg is one src/patches.ts knows
    */
   heldReads?: boolean;
+  /**
+   * Run the lists and gets of tenant models in a query's read transaction as
+   * SQL compiled by the gateway (src/tenancy/compiled-read.ts) rather than
+   * through Prisma's runtime. Off: Prisma's operations, same rows.
+   * @default true
+   */
+  compiledReads?: boolean;
 }
 
 /**
@@ -85,7 +92,7 @@ export interface DatabaseOptions {
  * one statement per organization. The names are capped: past the cap, a new
  * text runs unnamed, so no input can grow the connections' caches without bound.
  */
-function preparedStatementNames(cap = 2_000): (query: { sql: string; args: unknown[] }) => string {
+function preparedStatementNames(cap = 2_000): (query: { sql: string; args: readonly unknown[] }) => string {
   const names = new Map<string, string>();
   return ({ sql, args }) => {
     if (args.length === 0) return '';
@@ -98,7 +105,7 @@ function preparedStatementNames(cap = 2_000): (query: { sql: string; args: unkno
   };
 }
 
-export function createDatabase({ url, max = 10, applicationName = 'tenantgate', onStatement, statementTimeoutMs, idleInTransactionTimeoutMs, namedStatements = true, heldReads }: DatabaseOptions): Database {
+export function createDatabase({ url, max = 10, applicationName = 'tenantgate', onStatement, statementTimeoutMs, idleInTransactionTimeoutMs, namedStatements = true, heldReads, compiledReads = true }: DatabaseOptions): Database {
   // The timeouts are startup parameters: set once per connection, no statement per
   // request. PgBouncer refuses unknown startup parameters: behind it, list them in
   // its ignore_startup_parameters and set them on the role instead (docs/guides/limits-and-fairness.md).
@@ -150,7 +157,10 @@ export function createDatabase({ url, max = 10, applicationName = 'tenantgate', 
   });
   // An idle client that errors (e.g. the server restarted) must not crash the process.
   pool.on('error', () => undefined);
-  const adapter = new PrismaPg(pool, namedStatements ? { statementNameGenerator: preparedStatementNames() } : {});
+  const names = namedStatements ? preparedStatementNames() : null;
+  const adapter = new PrismaPg(pool, names ? { statementNameGenerator: names } : {});
+  // Compiled reads share the names (and their cap) with Prisma's statements.
+  const reads = { enabled: compiledReads, statementName: (sql: string, args: readonly unknown[]) => (names ? names({ sql, args }) : '') };
   const options = {
     // Every tenant operation is a transaction, so under load it waits for a pooled
     // connection here. Prisma's default (2 s) fails requests that would be served
@@ -179,7 +189,7 @@ export function createDatabase({ url, max = 10, applicationName = 'tenantgate', 
   return {
     prisma,
     pool,
-    holdTransaction: (connection, opening) => new HeldTransaction(connection, bound, opening),
+    holdTransaction: (connection, opening) => new HeldTransaction(connection, bound, opening, reads),
     heldReads: heldReads ?? patchApplies(PATCHES.boundAdapter),
     statementCount: () => statements,
     attribution,

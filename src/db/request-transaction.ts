@@ -1,6 +1,6 @@
 import type { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
-import type pg from 'pg';
+import pg from 'pg';
 import type { PrismaClient } from '../generated/prisma/client';
 import { cancelRunningStatement } from './cancel';
 import { writeThisTurn, writeTogether } from './corking-client';
@@ -28,6 +28,35 @@ export class UnconfirmedScopeError extends Error {
     this.name = 'UnconfirmedScopeError';
   }
 }
+
+/** A statement compiled by the gateway (src/tenancy/compiled-read.ts): its rows come back as arrays. */
+export interface CompiledStatement {
+  text: string;
+  values: unknown[];
+}
+
+/** How a held transaction runs compiled statements (src/db/client.ts makes one per database). */
+export interface CompiledReads {
+  /** Whether the tenant client offers them at all (DATABASE_COMPILED_READS). */
+  enabled: boolean;
+  /** The prepared statement's name for a text: the one Prisma's statements get too ('' past the cap: unnamed). */
+  statementName(text: string, values: readonly unknown[]): string;
+}
+
+const utc = (text: string) => new Date(`${text.replace(' ', 'T')}Z`);
+/**
+ * The value parsers of compiled reads: node-postgres' own, except where Prisma
+ * returns something else. Prisma reads `timestamp` and `date` as UTC and int8
+ * as a bigint; node-postgres reads the first two in local time and int8 as text.
+ */
+const READ_TYPES = {
+  getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+    if (oid === 1114) return (value) => utc(value);
+    if (oid === 1082) return (value) => utc(`${value} 00:00:00`);
+    if (oid === 20) return (value) => BigInt(value);
+    return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
+  },
+};
 
 /** A statement waiting for its turn on the held connection. */
 interface Queued {
@@ -79,8 +108,24 @@ export class HeldTransaction {
     private readonly connection: pg.PoolClient,
     private readonly clients: BoundClients,
     opening?: DeferredOpening,
+    private readonly reads: CompiledReads = { enabled: false, statementName: () => '' },
   ) {
     this.#opening = opening ?? null;
+  }
+
+  /** Whether compiled statements run here (else the tenant client uses Prisma's operations). */
+  get compiledReads(): boolean {
+    return this.reads.enabled;
+  }
+
+  /**
+   * Runs a compiled statement as a named prepared statement, its rows as
+   * arrays. Through `run()`, like every operation: the tenant client's
+   * `$readRows` is the caller.
+   */
+  read(statement: CompiledStatement): Promise<unknown[][]> {
+    const config = { name: this.reads.statementName(statement.text, statement.values) || undefined, text: statement.text, values: statement.values, rowMode: 'array' as const, types: READ_TYPES };
+    return this.send(config).then((result) => result.rows as unknown[][]);
   }
 
   get state(): 'held' | 'ending' | 'ended' {

@@ -1,5 +1,5 @@
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
-import type { HeldTransaction } from './request-transaction';
+import type { CompiledStatement, HeldTransaction } from './request-transaction';
 import type { StatementAttribution, StatementCounter } from './statement-attribution';
 
 /**
@@ -122,6 +122,20 @@ export interface TenantClient extends TenantModels, Pick<Prisma.TransactionClien
    * prisma plugin recognizes a client by it (its `PrismaClient` type).
    */
   $connect(): Promise<void>;
+  /**
+   * Whether `$readRows` runs compiled statements: on the held client (a query's
+   * read transaction), unless DATABASE_COMPILED_READS is off.
+   */
+  readonly $compiledReads: boolean;
+  /**
+   * Runs a statement compiled from a model operation (src/tenancy/compiled-read.ts,
+   * whose `findMany` / `findOne` are the callers) in the request's read
+   * transaction, and resolves with its rows as arrays; null on a client that
+   * does not run them (the caller then runs the model's operation). SECURITY:
+   * the held transaction is scoped like every other statement of the request:
+   * RLS filters the statement's every table.
+   */
+  $readRows(statement: CompiledStatement): Promise<unknown[][]> | null;
 }
 
 /**
@@ -183,6 +197,10 @@ class TransactionTenantClient implements TenantClient {
     return fn();
   }
   async $connect(): Promise<void> {}
+  readonly $compiledReads = false;
+  $readRows(): null {
+    return null;
+  }
 }
 // The delegates are declared by the interface and defined from the generated
 // client's model list (test/tenant-client.test.ts checks every one is there).
@@ -328,6 +346,10 @@ class ScopedTenantClient implements TenantClient {
     return this.$transactionOnDemand(() => inOrder(arg), options);
   }
   async $connect(): Promise<void> {}
+  readonly $compiledReads = false;
+  $readRows(): null {
+    return null;
+  }
 }
 interface ScopedTenantClient extends TenantModels {}
 defineModels(ScopedTenantClient.prototype, (client: ScopedTenantClient, key) => Reflect.get(client.extended, key));
@@ -399,6 +421,12 @@ class HeldTenantClient implements TenantClient {
     return this.held.run(fn);
   }
   async $connect(): Promise<void> {}
+  get $compiledReads(): boolean {
+    return this.held.compiledReads;
+  }
+  $readRows(statement: CompiledStatement): Promise<unknown[][]> | null {
+    return this.held.compiledReads ? this.held.run(() => this.held.read(statement)) : null;
+  }
 
   /** A model's delegate whose every method returns a HeldOperation. `$parent` and the like would hand out the bound client: refused. */
   delegate(key: ModelKey): object {

@@ -4,6 +4,7 @@ import type { Context } from '../context';
 import { isRecordNotFound, refusalOf } from '../db/database-errors';
 import { badUserInput, forbidden, notFound } from '../errors';
 import { VisibilityEnum } from '../schema/sharing/sharing.type';
+import { findOne } from './compiled-read';
 
 /**
  * The read and write side of sharing for a shareable model (migrations
@@ -145,8 +146,8 @@ export function keyOf(ctx: Context, delegate: Delegate, id: string) {
 }
 
 /** get-by-id: one statement, by the id index; RLS shows own, shared and public rows. */
-export async function findById(ctx: Context, delegate: Delegate, query: object, id: string): Promise<unknown> {
-  const row = await delegate.findFirst({ ...query, where: { id } });
+export async function findById(ctx: Context, model: string, query: object, id: string): Promise<unknown> {
+  const row = await findOne(ctx.tenantDb(), model, { ...query, where: { id } });
   remember(ctx, row);
   return row;
 }

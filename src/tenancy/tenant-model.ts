@@ -14,6 +14,7 @@ import { globalIdOf } from '../schema/global-id';
 import { VisibilityEnum } from '../schema/sharing/sharing.type';
 import { USER_COLUMNS } from '../schema/users/user.type';
 import { columnsFromSelection } from './columns';
+import { findMany, findOne } from './compiled-read';
 import { ORGANIZATION_FIELD, readTenancy, type TenantModel } from './model';
 import { andSql, findById, foreignWrite, keyOf, remember, SHAREABLE_FIELD_COLUMNS, shareableFields, sharedCount, sharedOrder, sharedPage, ShareScopeEnum, type ShareScope } from './shareable';
 
@@ -378,7 +379,7 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
               if (Object.keys(where(args.filter)).length) throw badUserInput([{ field: 'filter', message: `applies to scope OWN only` }]);
               return sharedPage(ctx, db(ctx) as never, { table: model.table, scope, query: query as never, direction, where: argsSql(args) });
             }
-            const rows = await db(ctx).findMany({ ...query, ...omitted(query, listColumns, info), where: { ...where(args.filter), ...argsWhere(args), ...own(ctx) }, orderBy: orderBy(args.orderBy) });
+            const rows = await findMany(ctx.tenantDb(), name, { ...query, ...omitted(query, listColumns, info), where: { ...where(args.filter), ...argsWhere(args), ...own(ctx) }, orderBy: orderBy(args.orderBy) });
             if (shareable) remember(ctx, rows);
             return rows;
           },
@@ -396,7 +397,7 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
         args: { id: q.arg.id({ required: true, validate: globalIdOf(name) }) },
         resolve: (query: object, _root: unknown, args: { id: string }, ctx: Context, info: GraphQLResolveInfo) => {
           const read = { ...query, ...omitted(query, getColumns, info) };
-          return shareable ? findById(ctx, db(ctx) as never, read, String(args.id)) : db(ctx).findUnique({ ...read, where: key(ctx, String(args.id)) });
+          return shareable ? findById(ctx, name, read, String(args.id)) : findOne(ctx.tenantDb(), name, { ...read, where: key(ctx, String(args.id)) }, true);
         },
       }),
     };
