@@ -52,15 +52,30 @@ interface ModelInfo {
 
 const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
 
+const MAPPED_ENUMS = new Set(datamodel.mappedEnums ?? []);
+/** Native types per Prisma type whose text node-postgres reads as Prisma does (no native type: Prisma's default). */
+const NATIVE: Record<string, readonly string[]> = {
+  String: ['Uuid', 'Text', 'VarChar', 'Char', 'Citext'],
+  Int: ['Integer', 'SmallInt'],
+  Float: ['DoublePrecision', 'Real'],
+  Boolean: ['Boolean'],
+  DateTime: ['Timestamptz', 'Timestamp', 'Date'],
+  Json: ['Json', 'JsonB'],
+  BigInt: ['BigInt'],
+};
+
 /**
- * Types whose text form node-postgres (with src/db's read parsers) turns into
- * what Prisma returns: strings, numbers, booleans, Dates, parsed JSON, bigint.
- * Lists only of strings (uuid, text) and integers, which node-postgres parses.
+ * Columns whose text form node-postgres (with src/db's read parsers) turns into
+ * what Prisma returns: strings, numbers, booleans, Dates, parsed JSON, bigint,
+ * enums stored under their own names. Lists only of strings and integers,
+ * which node-postgres parses. Not: Decimal, Bytes, `time`, an enum with `@map`
+ * values, enum lists.
  */
 function supported(field: DMMF.Field): boolean {
-  if (field.kind === 'enum') return !field.isList;
-  if (field.isList) return field.type === 'String' || field.type === 'Int';
-  return ['String', 'Int', 'Float', 'Boolean', 'DateTime', 'Json', 'BigInt'].includes(field.type);
+  if (field.kind === 'enum') return !field.isList && !MAPPED_ENUMS.has(field.type);
+  const native = NATIVE[field.type];
+  if (!native || (field.nativeType && !native.includes(field.nativeType[0]))) return false;
+  return !field.isList || field.type === 'String' || field.type === 'Int';
 }
 
 function readModels(): Map<string, ModelInfo> {
@@ -113,9 +128,10 @@ interface Shape {
   relations: [string, Shape][];
 }
 
-class Unsupported extends Error {}
+/** Thrown (one instance: no stack captured per throw) where the arguments leave the shapes this file compiles. */
+const UNSUPPORTED = new Error('compiled-read: a shape this file does not compile');
 const give = (): never => {
-  throw new Unsupported();
+  throw UNSUPPORTED;
 };
 
 interface Build {
@@ -320,7 +336,7 @@ export function compileRead(modelName: string, args: Record<string, unknown>, si
     };
     return { text, values: build.values, decode };
   } catch (error) {
-    if (error instanceof Unsupported) return null;
+    if (error === UNSUPPORTED) return null;
     throw error;
   }
 }

@@ -14,7 +14,9 @@ generatorHandler({
     const output = options.generator.output?.value;
     if (!output) throw new Error('generator tenancy: no output');
     const { models, enums, indexes } = options.dmmf.datamodel;
-    const json = JSON.stringify({ models, enums: enums.map((e) => e.name), indexes });
+    // Enums with a value stored under another name (@map): compiled reads leave their columns to Prisma.
+    const mappedEnums = enums.filter((e) => e.values.some((v) => v.dbName && v.dbName !== v.name)).map((e) => e.name);
+    const json = JSON.stringify({ models, enums: enums.map((e) => e.name), mappedEnums, indexes });
     await mkdir(path.dirname(output), { recursive: true });
     await writeFile(
       output,

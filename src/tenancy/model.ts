@@ -14,6 +14,8 @@ import type { DMMF } from '@prisma/generator-helper';
 export interface TenancyDatamodel {
   models: DMMF.Model[];
   enums: string[];
+  /** Enums one of whose values is stored under another name (`@map`). */
+  mappedEnums?: string[];
   indexes: DMMF.Index[];
 }
 
