@@ -1,3 +1,4 @@
+import './polyfills';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { isDatabaseUnavailable } from './db/database-errors';
 import { databaseUnavailable } from './errors';
