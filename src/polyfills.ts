@@ -32,6 +32,13 @@ export interface PromiseWithResolversResult<T> {
   reject: (reason?: unknown) => void;
 }
 
-if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
+declare global {
+  interface PromiseConstructor {
+    /** ES2024; defined below where the runtime lacks it. */
+    withResolvers<T>(): PromiseWithResolversResult<T>;
+  }
+}
+
+if (typeof Promise.withResolvers !== 'function') {
   Object.defineProperty(Promise, 'withResolvers', { value: withResolvers, writable: true, configurable: true, enumerable: false });
 }

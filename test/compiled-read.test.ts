@@ -166,6 +166,23 @@ it('runs as a named prepared statement on the held connection, and only there', 
   expect(await findMany(scoped, 'Project', { where: { organizationId: org.id }, take: 2 })).toHaveLength(2);
 });
 
+it('refuses a cursor that names no row key as BAD_USER_INPUT; a well-formed cursor of no row is an empty page', async () => {
+  const cursorOf = (parts: string[]) => Buffer.from(`GPC:T:${JSON.stringify(parts.map((p) => `S:${p}`))}`).toString('base64');
+  const page = (variables: Record<string, unknown>) =>
+    h.execute<{ projects: { edges: unknown[] } | null }, Record<string, unknown>>(
+      'query($after: String, $before: String, $last: Int) { projects(first: null, after: $after, before: $before, last: $last) { edges { node { name } } } }',
+      { token: org.member.token, variables },
+    );
+  for (const variables of [{ after: cursorOf(['not-a-uuid', "x'; --"]) }, { before: cursorOf([org.id, 'nope']), last: 2 }]) {
+    const response = await page(variables);
+    expect(response.status).toBe(400);
+    expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(response.errors?.[0]?.message).toBe(`Invalid input: ${'after' in variables ? 'after' : 'before'}: is not a cursor of this connection`);
+  }
+  const missing = await page({ after: cursorOf([other.id, '01900000-0000-7000-8000-000000000000']) });
+  expect(missing).toEqual({ status: 200, data: { projects: { edges: [] } } });
+});
+
 it('compiles only the shapes it knows, and says null for the rest', () => {
   const page = { orderBy: ownOrder('desc'), take: 3 };
   expect(compileRead('Project', page)).not.toBeNull();

@@ -10,7 +10,7 @@ import type { QuotaResource } from '../generated/prisma/enums';
 import type { Prisma } from '../generated/prisma/client';
 import type PrismaTypes from '../generated/pothos-types';
 import { datamodel } from '../generated/tenancy-datamodel';
-import { globalIdOf } from '../schema/global-id';
+import { globalIdOf, UUID } from '../schema/global-id';
 import { VisibilityEnum } from '../schema/sharing/sharing.type';
 import { USER_COLUMNS } from '../schema/users/user.type';
 import { columnsFromSelection } from './columns';
@@ -106,12 +106,26 @@ export interface TenantModelOptions {
 
 const tenancy = readTenancy(datamodel);
 
+/**
+ * A cursor is the client's to send back: one that does not name a row key
+ * (two UUIDs) is BAD_USER_INPUT on `after`/`before`, before any statement
+ * (PostgreSQL would refuse the value as a uuid: an unexpected error).
+ */
+function refuseForeignCursor(query: object, args: ListArgs): void {
+  const key = (query as { cursor?: { organizationId_id?: { organizationId?: unknown; id?: unknown } } }).cursor?.organizationId_id;
+  if (!key) return;
+  const uuid = (value: unknown) => typeof value === 'string' && UUID.test(value);
+  if (!uuid(key.organizationId) || !uuid(key.id)) throw badUserInput([{ field: args.before != null ? 'before' : 'after', message: 'is not a cursor of this connection' }]);
+}
+
 /** The `omit` of the columns the selection does not need; none when Pothos' query selects (Prisma takes omit with include only). */
 function omitted(query: object, columns: (info: GraphQLResolveInfo) => { omit?: Record<string, true> }, info: GraphQLResolveInfo) {
   return 'select' in query ? {} : columns(info);
 }
 
 interface ListArgs {
+  after?: string | null;
+  before?: string | null;
   filter?: Record<string, unknown>;
   orderBy?: { field: string; direction?: string };
   scope?: ShareScope;
@@ -373,6 +387,7 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
           },
           // No organization filter here, on purpose: RLS adds it (and `own` for a shareable model's OWN).
           resolve: async (query: object, _root: unknown, args: ListArgs, ctx: Context, info: GraphQLResolveInfo) => {
+            refuseForeignCursor(query, args);
             const scope = args.scope ?? 'OWN';
             if (scope !== 'OWN') {
               const direction = sharedOrder(scope, args.orderBy);
