@@ -1,5 +1,5 @@
 /**
- * npx tsx bench/promoted.ts [--request page|project|tasks] [--seconds 8] [--runs 2] [--sites]
+ * npx tsx bench/promoted.ts [--request page|project|tasks] [--seconds 8] [--runs 2] [--sites [--all]]
  *
  * What a request leaves to V8's old generation: the gateway serves one request
  * at a time over HTTP on 127.0.0.1 (in a child process with the server's V8
@@ -12,7 +12,9 @@
  *
  * With --sites: where the objects that outlived a young collection were
  * allocated (V8's sampling heap profiler, keeping what a full collection
- * reclaimed), by the last four frames, per request.
+ * reclaimed), by the last four frames, per request. With --all as well: where
+ * everything a request allocates comes from (what sets how often the young
+ * generation is collected).
  */
 import './env';
 import { fork } from 'node:child_process';
@@ -33,6 +35,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '8' },
     runs: { type: 'string', default: '2' },
     sites: { type: 'boolean', default: false },
+    all: { type: 'boolean', default: false },
     child: { type: 'boolean', default: false },
   },
 });
@@ -95,7 +98,7 @@ async function child(): Promise<void> {
   const session = new Session();
   if (args.sites) {
     session.connect();
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false } as never);
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: args.all } as never);
   }
   console.log('PROMOTED-START');
   const served = await run(seconds * 1000);
@@ -115,7 +118,7 @@ async function child(): Promise<void> {
       for (const c of node.children) walk(c, here);
     };
     walk(profile.head, []);
-    console.log(`  sampled survivors: ${Math.round(total / served)} B per request; by allocation site:`);
+    console.log(`  sampled ${args.all ? 'allocations' : 'survivors'}: ${Math.round(total / served)} B per request; by allocation site:`);
     for (const [site, size] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${String(Math.round(size / served)).padStart(6)} B  ${site}`);
   }
   await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -147,7 +150,7 @@ function summarize(output: string): string {
 async function parent(): Promise<void> {
   console.log(`promoted by young-generation collections: ${args.request}, one request at a time over HTTP, ${seconds} s after a 3 s warm-up; V8 flags ${SERVER_V8_FLAGS.join(' ')}`);
   for (let run = 1; run <= Number(args.runs); run += 1) {
-    const argv = ['--child', '--request', args.request!, '--seconds', String(seconds), ...(args.sites ? ['--sites'] : [])];
+    const argv = ['--child', '--request', args.request!, '--seconds', String(seconds), ...(args.sites ? ['--sites'] : []), ...(args.all ? ['--all'] : [])];
     const proc = fork(__filename, argv, { execArgv: ['--import', 'tsx', ...SERVER_V8_FLAGS, '--trace-gc-nvp'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
     let output = '';
     proc.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

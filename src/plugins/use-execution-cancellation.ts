@@ -11,6 +11,11 @@ const kDependantSignals: symbol | undefined = (() => {
   return Object.getOwnPropertySymbols(probe).find((symbol) => symbol.description === 'kDependantSignals');
 })();
 
+if (!kDependantSignals) {
+  // Said once, at start-up: a Node internal (docs/patches.md) this file relies on is not where it was.
+  console.warn(`tenantgate: Node ${process.version} keeps no kDependantSignals on an AbortSignal: AbortSignal.any([info.signal, …]) in a resolver will not abort when its client goes away (src/plugins/use-execution-cancellation.ts).`);
+}
+
 /**
  * The signal the executor and the resolvers (`info.signal`) get: an
  * `AbortSignal` to its users (`instanceof`, `aborted`, `reason`,
