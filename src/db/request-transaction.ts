@@ -44,6 +44,9 @@ export interface CompiledReads {
 }
 
 const utc = (text: string) => new Date(`${text.replace(' ', 'T')}Z`);
+const parseTimestamp = (value: string) => utc(value);
+const parseDate = (value: string) => utc(`${value} 00:00:00`);
+const parseInt8 = (value: string) => BigInt(value);
 /**
  * The value parsers of compiled reads: node-postgres' own, except where Prisma
  * returns something else. Prisma reads `timestamp` and `date` as UTC and int8
@@ -51,9 +54,9 @@ const utc = (text: string) => new Date(`${text.replace(' ', 'T')}Z`);
  */
 const READ_TYPES = {
   getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
-    if (oid === 1114) return (value) => utc(value);
-    if (oid === 1082) return (value) => utc(`${value} 00:00:00`);
-    if (oid === 20) return (value) => BigInt(value);
+    if (oid === 1114) return parseTimestamp;
+    if (oid === 1082) return parseDate;
+    if (oid === 20) return parseInt8;
     return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
   },
 };
