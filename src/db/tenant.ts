@@ -128,8 +128,9 @@ export interface TenantClient extends TenantModels, Pick<Prisma.TransactionClien
    */
   readonly $compiledReads: boolean;
   /**
-   * Runs a statement compiled from a model operation (src/tenancy/compiled-read.ts,
-   * whose `findMany` / `findOne` are the callers) in the request's read
+   * Runs a statement the gateway wrote (a model operation compiled by
+   * src/tenancy/compiled-read.ts, whose `findMany` / `findOne` are the callers;
+   * a shared page's keys, src/tenancy/shareable.ts) in the request's read
    * transaction, and resolves with its rows as arrays; null on a client that
    * does not run them (the caller then runs the model's operation). SECURITY:
    * the held transaction is scoped like every other statement of the request:

@@ -4,7 +4,7 @@ import type { Context } from '../context';
 import { isRecordNotFound, refusalOf } from '../db/database-errors';
 import { badUserInput, forbidden, notFound } from '../errors';
 import { VisibilityEnum } from '../schema/sharing/sharing.type';
-import { findOne } from './compiled-read';
+import { findMany, findOne } from './compiled-read';
 
 /**
  * The read and write side of sharing for a shareable model (migrations
@@ -239,7 +239,7 @@ export function andSql(conditions: Prisma.Sql[]): Prisma.Sql {
 }
 
 /** A non-OWN page: its keys (one statement), then its rows with the selection (one more), in the keys' order. */
-export async function sharedPage(ctx: Context, delegate: Delegate, options: SharedPageOptions): Promise<unknown[]> {
+export async function sharedPage(ctx: Context, model: string, options: SharedPageOptions): Promise<unknown[]> {
   const { take = 20, cursor, ...selection } = options.query;
   delete selection.skip; // the cursor's comparison is strict: the cursor row is never in the page
   const backwards = take < 0;
@@ -253,10 +253,15 @@ export async function sharedPage(ctx: Context, delegate: Delegate, options: Shar
     cursor: cursor?.organizationId_id,
     where: options.where,
   });
-  const keys = await ctx.tenantDb().$queryRaw<{ organization_id: string; id: string }[]>(sql);
+  const client = ctx.tenantDb();
+  // PERF: on a query's held connection, as the compiled reads run (no PrismaClient bound for it).
+  const held = client.$compiledReads ? client.$readRows({ text: sql.text, values: sql.values }) : null;
+  const keys = held
+    ? (await held).map(([organizationId, id]) => ({ organization_id: String(organizationId), id: String(id) }))
+    : await client.$queryRaw<{ organization_id: string; id: string }[]>(sql);
   if (backwards) keys.reverse();
   if (keys.length === 0) return [];
-  const rows = (await delegate.findMany({
+  const rows = (await findMany(client, model, {
     ...selection,
     // (organization_id = ANY, id = ANY): the primary key, leakproof under RLS.
     where: { organizationId: { in: [...new Set(keys.map((k) => k.organization_id))] }, id: { in: keys.map((k) => k.id) } },

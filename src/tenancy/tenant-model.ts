@@ -392,7 +392,7 @@ export function tenantModel(name: ModelName, options: TenantModelOptions = {}) {
             if (scope !== 'OWN') {
               const direction = sharedOrder(scope, args.orderBy);
               if (Object.keys(where(args.filter)).length) throw badUserInput([{ field: 'filter', message: `applies to scope OWN only` }]);
-              return sharedPage(ctx, db(ctx) as never, { table: model.table, scope, query: query as never, direction, where: argsSql(args) });
+              return sharedPage(ctx, name, { table: model.table, scope, query: query as never, direction, where: argsSql(args) });
             }
             const rows = await findMany(ctx.tenantDb(), name, { ...query, ...omitted(query, listColumns, info), where: { ...where(args.filter), ...argsWhere(args), ...own(ctx) }, orderBy: orderBy(args.orderBy) });
             if (shareable) remember(ctx, rows);
