@@ -212,30 +212,30 @@ function join(build: Build, model: ModelInfo, parent: string, field: string, val
 
 const OPERATORS: Record<string, string> = { equals: '=', gt: '>', gte: '>=', lt: '<', lte: '<=' };
 
-/** The `where` of `args` on the root alias: equalities, ranges, `in`, AND, compound unique keys. */
-function conditions(build: Build, model: ModelInfo, where: unknown, out: string[]): void {
+/** The `where` of `args` on `alias` (the root's, or the cursor row's): equalities, ranges, `in`, AND, compound unique keys. */
+function conditions(build: Build, model: ModelInfo, alias: string, where: unknown, out: string[]): void {
   if (where === undefined || where === null) return;
   if (typeof where !== 'object') give();
   for (const [key, value] of Object.entries(where as Record<string, unknown>)) {
     if (value === undefined) continue;
     if (key === 'AND') {
-      for (const part of Array.isArray(value) ? value : [value]) conditions(build, model, part, out);
+      for (const part of Array.isArray(value) ? value : [value]) conditions(build, model, alias, part, out);
       continue;
     }
     const unique = model.uniques.get(key);
     if (unique && !model.scalars.has(key)) {
       if (typeof value !== 'object' || value === null) give();
-      for (const field of unique) condition(build, model, field, (value as Record<string, unknown>)[field], out);
+      for (const field of unique) condition(build, model, alias, field, (value as Record<string, unknown>)[field], out);
       continue;
     }
-    condition(build, model, key, value, out);
+    condition(build, model, alias, key, value, out);
   }
 }
 
-function condition(build: Build, model: ModelInfo, field: string, value: unknown, out: string[]): void {
+function condition(build: Build, model: ModelInfo, alias: string, field: string, value: unknown, out: string[]): void {
   const column = model.scalars.get(field);
   if (!column || value === undefined) give();
-  const ref = `"t0".${quote(column!.column)}`;
+  const ref = `${alias}.${quote(column!.column)}`;
   if (value === null) {
     out.push(`${ref} IS NULL`);
     return;
@@ -282,10 +282,10 @@ function cursorCondition(build: Build, model: ModelInfo, cursor: unknown, order:
   if (cursor === undefined) return;
   if (order.length === 0 || order.some(([column, direction]) => column.nullable || direction !== order[0][1])) give();
   const key: string[] = [];
-  conditions(build, model, cursor, key);
+  conditions(build, model, '"c0"', cursor, key);
   const columns = order.map(([column]) => quote(column.column));
   const own = order.map(([column]) => `"t0".${quote(column.column)}`);
-  const where = key.map((k) => k.replace(/^"t0"\./, '"c0".')).join(' AND ');
+  const where = key.join(' AND ');
   const operator = order[0][1] === 'asc' ? '>=' : '<=';
   const lhs = own.length === 1 ? own[0] : `(${own.join(', ')})`;
   out.push(`${lhs} ${operator} (SELECT ${columns.map((c) => `"c0".${c}`).join(', ')} FROM ${model.ref} AS "c0" WHERE ${where})`);
@@ -315,7 +315,7 @@ export function compileRead(modelName: string, args: Record<string, unknown>, si
     const build: Build = { select: [], joins: [], values: [], aliases: 0 };
     const root = selection(build, model, '"t0"', args, -1);
     const where: string[] = [];
-    conditions(build, model, args.where, where);
+    conditions(build, model, '"t0"', args.where, where);
     const take = single ? 1 : args.take;
     const skip = args.skip ?? 0;
     if ((take !== undefined && !Number.isSafeInteger(take)) || !Number.isSafeInteger(skip) || (skip as number) < 0) give();
