@@ -8,9 +8,9 @@ import { parseArgs } from 'node:util';
  * peer (bench/peers/, Node 22, installed on demand). Each runs in a process of
  * its own.
  */
-export type ServerName = 'baseline' | 'best-bare' | 'postgraphile' | 'gateway' | 'gateway-no-usage' | 'gateway-prisma-reads';
+export type ServerName = 'baseline' | 'best-bare' | 'postgraphile' | 'gateway' | 'gateway-no-usage' | 'gateway-prisma-reads' | 'gateway-interpreted';
 
-export const SERVER_NAMES: ServerName[] = ['gateway', 'postgraphile', 'best-bare', 'baseline', 'gateway-no-usage', 'gateway-prisma-reads'];
+export const SERVER_NAMES: ServerName[] = ['gateway', 'postgraphile', 'best-bare', 'baseline', 'gateway-no-usage', 'gateway-prisma-reads', 'gateway-interpreted'];
 
 /** What `npm run bench -- …` was asked to do. */
 export interface BenchOptions {
@@ -88,9 +88,10 @@ const USAGE = `usage: npm run bench -- [options]
                           postgraphile, best-bare, baseline, gateway-no-usage
                           (the gateway with usage tracking off) and
                           gateway-prisma-reads (compiled reads off:
-                          DATABASE_COMPILED_READS=false); default all but
-                          postgraphile and gateway-prisma-reads (--peers adds the
-                          first). Each runs in its own process.
+                          DATABASE_COMPILED_READS=false), gateway-interpreted
+                          (GRAPHQL_JIT=false); default all but postgraphile and
+                          those two (--peers adds the first). Each runs in its
+                          own process.
   --peers                 also load PostGraphile 5 (installed on demand with its
                           Node 22 into bench/peers/node_modules, ~40 s the first time)
   --profile               where the time goes: the gateway under 50 connections

@@ -5,6 +5,7 @@
  *   gateway            src/yoga.ts as deployed (usage tracking on)
  *   gateway-no-usage   the same with usage: false
  *   gateway-prisma-reads  the gateway with compiled reads off (Prisma's runtime for every read)
+ *   gateway-interpreted   the gateway with GRAPHQL_JIT off (every operation interpreted by the graphql-tools executor)
  *   baseline           bench/baseline.ts, the old yardstick
  *   best-bare          bench/best-bare.ts, one round trip per request
  * PostGraphile has its own entry (bench/peers/postgraphile-server.mjs, Node 22)
@@ -23,7 +24,7 @@ import { createBaseline } from './baseline';
 import { createBestBare } from './best-bare';
 import { serve, type Handler } from './http-server';
 
-export type ProcessKind = 'gateway' | 'gateway-no-usage' | 'gateway-prisma-reads' | 'baseline' | 'best-bare';
+export type ProcessKind = 'gateway' | 'gateway-no-usage' | 'gateway-prisma-reads' | 'gateway-interpreted' | 'baseline' | 'best-bare';
 
 export interface ServerProcessConfig {
   runtimeUrl: string;
@@ -73,6 +74,7 @@ async function start(kind: ProcessKind, config: ServerProcessConfig): Promise<St
     logging: false,
     graphiql: false,
     usage: kind !== 'gateway-no-usage',
+    jit: kind !== 'gateway-interpreted',
   });
   return {
     handler: gateway,
@@ -108,7 +110,7 @@ const profiler = {
 
 async function main(): Promise<void> {
   const kind = process.argv[2] as ProcessKind;
-  if (!['gateway', 'gateway-no-usage', 'gateway-prisma-reads', 'baseline', 'best-bare'].includes(kind)) throw new Error(`server-process: unknown kind ${kind}`);
+  if (!['gateway', 'gateway-no-usage', 'gateway-prisma-reads', 'gateway-interpreted', 'baseline', 'best-bare'].includes(kind)) throw new Error(`server-process: unknown kind ${kind}`);
   const config = JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}') as ServerProcessConfig;
   const started = await start(kind, config);
   const server = await serve(started.handler);

@@ -54,6 +54,8 @@ export interface Config {
   namedStatements: boolean;
   /** DATABASE_COMPILED_READS: tenant models' lists and gets in a query as SQL compiled by the gateway (src/tenancy/compiled-read.ts); false: Prisma's runtime. @default true */
   compiledReads: boolean;
+  /** GRAPHQL_JIT: a query seen before runs as code compiled for its document by graphql-jit (src/plugins/use-compiled-queries.ts); false: interpreted. @default true */
+  jit: boolean;
   /** Requests without a valid token processed at once, all together. @default 2 */
   anonymousConcurrency: number;
   /** Token budget of a request without a token. @default 1000 */
@@ -299,6 +301,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     organizationQueueWaitMs: read.integer('ORGANIZATION_QUEUE_WAIT_MS', 20_000),
     namedStatements: env.DATABASE_NAMED_STATEMENTS !== 'false',
     compiledReads: read.boolean('DATABASE_COMPILED_READS', true),
+    jit: read.boolean('GRAPHQL_JIT', true),
     accessCacheSize: read.integer('ACCESS_CACHE_SIZE', 10_000, { min: 0 }),
     accessCacheMaxAgeMs: read.integer('ACCESS_CACHE_MAX_AGE_MS', 5_000, { min: 1 }),
     anonymousConcurrency: read.integer('ANONYMOUS_CONCURRENCY', 2),

@@ -102,6 +102,7 @@ async function main(): Promise<void> {
     organizationConcurrency: { limit: config.organizationConcurrency, queue: config.organizationQueue, maxWaitMs: config.organizationQueueWaitMs, anonymousLimit: config.anonymousConcurrency, refusalCooldownMs: config.refusalCooldownMs, refusalsPerSecond: config.refusalsPerSecond },
     maxRequestBodySize: config.maxRequestBodyBytes,
     maxResponseBytes: config.maxResponseBytes,
+    jit: config.jit,
     accessCache: config.accessCacheSize > 0 ? { max: config.accessCacheSize, maxAgeMs: config.accessCacheMaxAgeMs } : false,
     files: fileStore(config.storage),
   });

@@ -6,6 +6,7 @@ import { schema } from './schema/index';
 import { AccessCache, type AccessCacheOptions } from './auth/access-cache';
 import { createContextFactory, type Context, type ContextDependencies } from './context';
 import { useExecutionCancellation } from './plugins/use-execution-cancellation';
+import { useCompiledQueries, type CompiledQueriesOptions } from './plugins/use-compiled-queries';
 import { useInputErrors } from './plugins/use-input-errors';
 import { useOperationLimits } from './plugins/use-operation-limits';
 import { PlanLimits } from './limits/plan-limits';
@@ -128,6 +129,13 @@ export interface GatewayOptions extends Omit<ContextDependencies, 'usage' | 'acc
    * @default true
    */
   accessDenials?: boolean | DenialRecorder;
+  /**
+   * GRAPHQL_JIT: a query seen before runs as JavaScript compiled for its document
+   * by graphql-jit (src/plugins/use-compiled-queries.ts, ADR 0098). `false`: every
+   * operation is interpreted by the graphql-tools executor.
+   * @default true
+   */
+  jit?: boolean | CompiledQueriesOptions;
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, Context>;
@@ -198,6 +206,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       (options.dashboard ?? true) ? useDashboard({ signIns }) : {},
       // A client that goes away stops its operation: no resolver starts after that.
       useExecutionCancellation(),
+      // Before useRequestTransaction, which wraps the execute function this sets.
+      (options.jit ?? true) !== false ? useCompiledQueries(typeof options.jit === 'object' ? options.jit : {}) : {},
       // First: a request waiting for its organization's turn has cost nothing yet.
       fairness,
       useInputErrors(),

@@ -6,7 +6,7 @@ import { createTokenVerifier, signToken, supportTokenSigner } from '../../src/au
 import { createDatabase, type Database } from '../../src/db/client';
 import { createSystemDatabase, type SystemDatabase } from '../../src/db/system';
 import type { Role } from '../../src/generated/prisma/enums';
-import { createGateway, type Gateway } from '../../src/yoga';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/yoga';
 import { createDenialRecorder, type DenialRecorder } from '../../src/audit/access-denials';
 import { createOrganization } from '../../src/platform/organizations';
 import type { Services } from '../../src/domains/services';
@@ -99,6 +99,8 @@ export interface HarnessOptions {
   files?: FileStore;
   /** Another database than the run's (test/helpers/scratch-database.ts), e.g. for rows every organization would see. */
   database?: { adminUrl: string; runtimeUrl: string };
+  /** GatewayOptions.jit: compiled queries (default on), off, or on with an observer. */
+  jit?: GatewayOptions['jit'];
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -121,6 +123,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     usage,
     services: options.services,
     files: options.files,
+    jit: options.jit,
   });
 
   const token: Harness['token'] = (userId, organizationId, extra = {}) =>
