@@ -44,13 +44,14 @@ export function useCompiledQueries(options: CompiledQueriesOptions = {}): Plugin
   function verdictOf(args: ExecutionArgs): Verdict {
     const operationName = args.operationName ?? undefined;
     let byName = verdicts.get(args.document);
+    let verdict = byName?.get(operationName);
+    if (verdict) return verdict;
+    const operation = getOperationAST(args.document, operationName);
+    // An operation name the document does not have is not remembered: a client could send endless ones.
+    if (!operation) return INTERPRETED;
+    verdict = { operation, eligible: eligible(args, operation), seen: 0, compiled: undefined };
     if (!byName) verdicts.set(args.document, (byName = new Map()));
-    let verdict = byName.get(operationName);
-    if (!verdict) {
-      const operation = getOperationAST(args.document, operationName);
-      verdict = { operation, eligible: eligible(args, operation), seen: 0, compiled: undefined };
-      byName.set(operationName, verdict);
-    }
+    byName.set(operationName, verdict);
     return verdict;
   }
 
@@ -132,6 +133,8 @@ interface Verdict {
   seen: number;
   compiled: CompiledQuery | undefined;
 }
+
+const INTERPRETED: Verdict = Object.freeze({ operation: null, eligible: false, seen: 0, compiled: undefined });
 
 function eligible(args: ExecutionArgs, operation: OperationDefinitionNode | null | undefined): boolean {
   if (!operation || operation.operation !== 'query') return false;

@@ -70,6 +70,8 @@ export interface Harness {
 
 export interface RequestOptions<TVariables> {
   variables?: TVariables;
+  /** Which of the document's operations to run. */
+  operationName?: string;
   token?: string | null;
   headers?: Record<string, string>;
   remoteAddress?: string;
@@ -129,7 +131,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const token: Harness['token'] = (userId, organizationId, extra = {}) =>
     signToken({ secret: TEST_SECRET, userId, organizationId, expiresIn: extra.expiresIn ?? '1h', extraClaims: extra.extraClaims });
 
-  const request: Harness['request'] = async (document, { variables, token: bearer, headers = {}, remoteAddress = '127.0.0.1' } = {}) =>
+  const request: Harness['request'] = async (document, { variables, operationName, token: bearer, headers = {}, remoteAddress = '127.0.0.1' } = {}) =>
     gateway.fetch('http://tenantgate.test/graphql', {
       method: 'POST',
       headers: {
@@ -138,7 +140,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
         ...headers,
       },
-      body: JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables }),
+      body: JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables, operationName }),
     }, { req: { socket: { remoteAddress } } });
 
   const createUser: Harness['createUser'] = async (organizationId, role) => {
