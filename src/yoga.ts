@@ -204,7 +204,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       options.tracer ? useTracing(options.tracer) : {},
       useHealth({ pool: options.db.pool, expectedMigration: options.expectedMigration, draining: options.draining, graphiql: options.graphiql ?? true }),
       (options.dashboard ?? true) ? useDashboard({ signIns }) : {},
-      // A client that goes away stops its operation: no resolver starts after that.
+      // A client that goes away stops its interpreted operation: no resolver starts after that (a compiled
+      // query only has its statement cancelled, ADR 0098).
       useExecutionCancellation(),
       // Before useRequestTransaction, which wraps the execute function this sets.
       (options.jit ?? true) !== false ? useCompiledQueries(typeof options.jit === 'object' ? options.jit : {}) : {},
