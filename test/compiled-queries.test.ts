@@ -128,9 +128,10 @@ it('answers every request as the interpreter does, compiled from its second exec
     for (let round = 0; round < 3; round += 1) {
       expect({ case: item.name, round, response: await send(h, item) }).toEqual({ case: item.name, round, response: expected });
     }
-    const compiles = item.compiles !== false && !compiledBefore.has(`${item.operationName}:${item.query}`);
+    const operation = `${item.operationName}:${item.query}`;
+    const compiles = item.compiles !== false && !compiledBefore.has(operation);
     expect({ case: item.name, compilations: compiled.length }).toEqual({ case: item.name, compilations: compiles ? 1 : 0 });
-    if (item.compiles !== false) compiledBefore.add(`${item.operationName}:${item.query}`);
+    if (item.compiles !== false) compiledBefore.add(operation);
   }
 });
 

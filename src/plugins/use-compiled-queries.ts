@@ -41,14 +41,14 @@ export interface CompiledQueriesOptions {
 export function useCompiledQueries(options: CompiledQueriesOptions = {}): Plugin {
   const verdicts = new WeakMap<DocumentNode, Map<string | undefined, Verdict>>();
 
-  function verdictOf(args: ExecutionArgs): Verdict {
+  /** null: an operation name the document does not have (interpreted, and not remembered: a client could send endless ones). */
+  function verdictOf(args: ExecutionArgs): Verdict | null {
     const operationName = args.operationName ?? undefined;
     let byName = verdicts.get(args.document);
     let verdict = byName?.get(operationName);
     if (verdict) return verdict;
     const operation = getOperationAST(args.document, operationName);
-    // An operation name the document does not have is not remembered: a client could send endless ones.
-    if (!operation) return INTERPRETED;
+    if (!operation) return null;
     verdict = { operation, eligible: eligible(args, operation), seen: 0, compiled: undefined };
     if (!byName) verdicts.set(args.document, (byName = new Map()));
     byName.set(operationName, verdict);
@@ -58,7 +58,7 @@ export function useCompiledQueries(options: CompiledQueriesOptions = {}): Plugin
   /** The compiled query, once the document has been seen before; null: interpret it. */
   function compiledFor(args: ExecutionArgs): CompiledQuery | null {
     const verdict = verdictOf(args);
-    if (!verdict.eligible || signalOf(args)?.aborted) return null;
+    if (!verdict?.eligible || signalOf(args)?.aborted) return null;
     if (verdict.seen < 1) {
       verdict.seen += 1;
       return null;
@@ -71,9 +71,9 @@ export function useCompiledQueries(options: CompiledQueriesOptions = {}): Plugin
         return null;
       }
       verdict.compiled = compiled;
-      options.onCompile?.(verdict.operation!.name?.value);
+      options.onCompile?.(verdict.operation.name?.value);
     }
-    const definitions = verdict.operation!.variableDefinitions;
+    const definitions = verdict.operation.variableDefinitions;
     if (definitions?.length && getVariableValues(args.schema, definitions, args.variableValues ?? {}).errors) return null;
     return verdict.compiled;
   }
@@ -126,7 +126,7 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
 }
 
 interface Verdict {
-  operation: OperationDefinitionNode | null | undefined;
+  operation: OperationDefinitionNode;
   /** A query whose variables graphql-jit coerces as graphql-js does. */
   eligible: boolean;
   /** Executions before this one, up to 1. */
@@ -134,10 +134,8 @@ interface Verdict {
   compiled: CompiledQuery | undefined;
 }
 
-const INTERPRETED: Verdict = Object.freeze({ operation: null, eligible: false, seen: 0, compiled: undefined });
-
-function eligible(args: ExecutionArgs, operation: OperationDefinitionNode | null | undefined): boolean {
-  if (!operation || operation.operation !== 'query') return false;
+function eligible(args: ExecutionArgs, operation: OperationDefinitionNode): boolean {
+  if (operation.operation !== 'query') return false;
   return (operation.variableDefinitions ?? []).every((definition) => coercedAlike(args, definition));
 }
 
