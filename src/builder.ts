@@ -21,8 +21,9 @@ import type { FileUpload } from './storage/upload';
  * The Pothos builder: plugins and scalars, no types. Types live in src/schema/,
  * one file per domain.
  */
-// Checked, not applied, here: npm's postinstall applies it (patches/); missing, the gateway says so.
+// Checked, not applied, here: npm's postinstall applies them (patches/); missing, the gateway says so.
 installedPatchApplied(INSTALLED_PATCHES.selectionMapperResponsePath);
+installedPatchApplied(INSTALLED_PATCHES.prismaLazyCursors);
 
 /**
  * PERF: @pothos/plugin-relay's `t.globalID` (the `id` of every node type) has an

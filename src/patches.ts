@@ -110,6 +110,15 @@ export const INSTALLED_PATCHES = {
     marker: 'tenantgate (patches/)',
     fallback: "the library's memoised responsePath runs (about 40 µs more CPU per page of 20 rows with a relation, same results)",
   },
+  prismaLazyCursors: {
+    key: 'prismaLazyCursors',
+    name: "@pothos/plugin-prisma's connection cursors encoded when read (patches/@pothos+plugin-prisma+4.17.0.patch)",
+    package: '@pothos/plugin-prisma',
+    range: '4.17.x',
+    file: 'lib/util/cursors.js',
+    marker: 'tenantgate (patches/)',
+    fallback: 'every edge of every connection page has its cursor encoded whether it is selected or not (about 4% more CPU for a page of 20, same results)',
+  },
 } as const satisfies Record<string, InstalledPatch>;
 
 /** The directory of an installed package (found from its entry point: some packages export no package.json). */

@@ -46,6 +46,25 @@ it('the patched responsePath keys a field by its response path without list indi
   expect(responsePath(undefined)).toBe('');
 });
 
+it("the patched connection encodes a cursor only when it is read, and the page's start and end cursors are its first and last edges'", () => {
+  // test/projects.test.ts pages through connections by these cursors; here, when they are encoded.
+  const file = path.join(path.dirname(require.resolve('@pothos/plugin-prisma')), 'util', 'cursors.js');
+  type Page = { edges: ({ cursor: string; node: { id: string } } | null)[]; pageInfo: { startCursor: string | null; endCursor: string | null; hasNextPage: boolean; hasPreviousPage: boolean } };
+  const { wrapConnectionResult } = jest.requireActual<{ wrapConnectionResult(parent: unknown, rows: unknown[], args: object, take: number, cursor: (row: { id: string }) => string): Page }>(file);
+  const format = jest.fn((row: { id: string }) => `cursor:${row.id}`);
+  const rows = ['a', 'b', 'c', 'd'].map((id) => ({ id }));
+  // take 4 = first: 3 and one more row to learn hasNextPage.
+  const page = wrapConnectionResult(null, rows, { first: 3 }, 4, format);
+  expect(format).not.toHaveBeenCalled();
+  expect(page.edges.map((edge) => edge!.node.id)).toEqual(['a', 'b', 'c']);
+  expect(page.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
+  expect(page.edges[1]!.cursor).toBe('cursor:b');
+  expect(format).toHaveBeenCalledTimes(1);
+  expect([page.pageInfo.startCursor, page.pageInfo.endCursor]).toEqual(['cursor:a', 'cursor:c']);
+  const empty = wrapConnectionResult(null, [], { first: 3 }, 4, format);
+  expect([empty.pageInfo.startCursor, empty.pageInfo.endCursor]).toEqual([null, null]);
+});
+
 it('compares major.minor.x ranges', () => {
   expect(inRange('7.10.0', '7.10.x')).toBe(true);
   expect(inRange('7.10.12', '7.10.x')).toBe(true);
