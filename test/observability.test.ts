@@ -125,6 +125,15 @@ it("counts each request's own statements in its log line, queries and mutations 
   for (const i of [2, 3, 4]) for (const k of alone.keys()) expect({ k, statements: logOf(`together-${i}-${k}`)?.statements }).toEqual({ k, statements: alone[k] });
 });
 
+it('logs the path of a response Yoga makes before the plugins run (a CORS preflight)', async () => {
+  const response = await gateway.fetch('http://tenantgate.test/graphql', {
+    method: 'OPTIONS',
+    headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'x-request-id': 'preflight-1' },
+  });
+  expect(response.status).toBeLessThan(300);
+  expect(logOf('preflight-1')).toMatchObject({ method: 'OPTIONS', path: '/graphql' });
+});
+
 it('replaces an X-Request-Id that could forge log lines, and logs refused requests with their error codes', async () => {
   const response = await post({ query: '{ viewer { role } }' }, { authorization: 'Bearer not-a-token', 'x-request-id': 'evil\u2028{"level":60}' });
   const id = response.headers.get('x-request-id');

@@ -61,6 +61,23 @@ const READ_TYPES = {
   },
 };
 
+/**
+ * A compiled read as node-postgres takes it. PERF: node-postgres copies every
+ * query config it is given, own property by property (`cloneQueryConfig`, 1% of
+ * a page's CPU); the row mode and the parsers are the same for every read, so
+ * they live on the prototype, which the copy keeps, and only three are copied.
+ */
+class ReadConfig {
+  declare readonly rowMode: 'array';
+  declare readonly types: typeof READ_TYPES;
+  constructor(
+    readonly name: string | undefined,
+    readonly text: string,
+    readonly values: unknown[],
+  ) {}
+}
+Object.defineProperties(ReadConfig.prototype, { rowMode: { value: 'array' }, types: { value: READ_TYPES } });
+
 /** A statement waiting for its turn on the held connection. */
 interface Queued {
   config: string | pg.QueryConfig;
@@ -127,7 +144,7 @@ export class HeldTransaction {
    * `$readRows` is the caller.
    */
   read(statement: CompiledStatement): Promise<unknown[][]> {
-    const config = { name: this.reads.statementName(statement.text, statement.values) || undefined, text: statement.text, values: statement.values, rowMode: 'array' as const, types: READ_TYPES };
+    const config = new ReadConfig(this.reads.statementName(statement.text, statement.values) || undefined, statement.text, statement.values);
     return this.send(config).then((result) => result.rows as unknown[][]);
   }
 

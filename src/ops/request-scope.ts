@@ -49,18 +49,22 @@ export function useRequestScope(): Plugin<Context> {
   return {
     instrumentation: {
       request({ request }, wrapped) {
-        const url = new URL(request.url);
         const observation: RequestObservation = {
           id: requestIdFrom(request),
           startedAt: performance.now(),
           method: request.method,
-          path: url.pathname,
+          // Set by onRequest, from the URL Yoga has parsed already (parsing it again was 0.5% of a request's CPU).
+          path: '',
           errorCodes: [],
           statements: 0,
         };
         byRequest.set(request, observation);
         return wrapped();
       },
+    },
+    onRequest({ request, url }) {
+      const observation = observationOf(request);
+      if (observation) observation.path = url.pathname;
     },
     onExecute({ args }) {
       const observation = observationOf(args.contextValue.request);
@@ -82,7 +86,10 @@ export function useRequestScope(): Plugin<Context> {
     },
     onResponse({ request, response }) {
       const observation = observationOf(request);
-      if (observation) response.headers.set('x-request-id', observation.id);
+      if (!observation) return;
+      // A response Yoga made before the plugins' onRequest (a CORS preflight, GraphiQL's page).
+      if (!observation.path) observation.path = new URL(request.url).pathname;
+      response.headers.set('x-request-id', observation.id);
     },
   };
 }

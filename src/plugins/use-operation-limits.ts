@@ -73,7 +73,8 @@ export function useOperationLimits(limits: PlanLimits, verifyToken: TokenVerifie
     },
     onValidate({ context, params: { schema, documentAST } }) {
       const { request, params } = context as unknown as YogaInitialContext;
-      const measured = { ...measurements.get(request), ...measureOperation(schema, documentAST, params?.variables) } as Measured;
+      // The tokens counted by onParse, now with the document's measures (kept per document: src/limits/operation-limits.ts).
+      const measured: Measured = Object.assign(measurements.get(request) ?? { tokens: 0 }, measureOperation(schema, documentAST, params?.variables));
       measurements.set(request, measured);
       const { limits: budget, plan } = preliminary(request);
       const over = overLimit(measured, budget);

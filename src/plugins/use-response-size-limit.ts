@@ -10,10 +10,11 @@ import type { Plugin } from 'graphql-yoga';
 export function useResponseSizeLimit(limit: number, endpoint = '/graphql'): Plugin {
   return {
     onResponse({ request, response, setResponse, fetchAPI }) {
-      // GraphQL responses only: a file download (GET /files/...) streams, and is bounded by its plan's file size.
-      if (new URL(request.url).pathname !== endpoint) return;
       const length = Number(response.headers.get('content-length') ?? 0);
       if (length <= limit) return;
+      // GraphQL responses only: a file download (GET /files/...) streams, and is bounded by its plan's file size.
+      // PERF: after the length, so that the common response parses no URL.
+      if (new URL(request.url).pathname !== endpoint) return;
       const body = JSON.stringify({
         errors: [{ message: `The response (${length} bytes) is larger than the limit of ${limit} bytes. Ask for fewer fields or smaller pages.`, extensions: { code: 'RESPONSE_TOO_LARGE', limit, measured: length } }],
       });
