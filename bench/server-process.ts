@@ -1,7 +1,8 @@
 /**
  * One server under test, in a process of its own (started by bench/processes.ts
- * with `node --import tsx bench/server-process.ts <kind>`), so that its CPU time
- * and memory are its own and the load generator does not share its event loop:
+ * as `node .tmp/bench-build/bench/server-process.js <kind>`, compiled by tsc as
+ * `npm run build` compiles the gateway), so that its CPU time and memory are its
+ * own and the load generator does not share its event loop:
  *   gateway            src/yoga.ts as deployed (usage tracking on)
  *   gateway-no-usage   the same with usage: false
  *   gateway-prisma-reads  the gateway with compiled reads off (Prisma's runtime for every read)
