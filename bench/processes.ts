@@ -28,7 +28,7 @@ let built: string | null = null;
  * bench/server-process.ts and the gateway compiled by tsc, as `npm run build`
  * compiles it for `npm run start:prod`: the servers run as plain JavaScript, as
  * deployed, not under tsx (whose loader adds a `__name` call to every named
- * function: 1.5–2% of a page's CPU). Built once per run, into .tmp/ (ignored).
+ * function: about 1% of a page's CPU). Built once per run, into .tmp/ (ignored).
  */
 function builtServerProcess(log: (line: string) => void): string {
   if (built) return built;
