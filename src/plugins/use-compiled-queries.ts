@@ -110,11 +110,11 @@ function located(result: ExecutionResult, document: DocumentNode): ExecutionResu
 
 /** The offset of a 1-based line and column in `body`, lines ended as graphql-js ends them (\r\n, \n or \r). */
 function offsetOf(body: string, line: number, column: number): number {
+  const lineEnd = /\r\n|[\n\r]/g;
   let offset = 0;
   for (let current = 1; current < line; current += 1) {
-    const match = /\r\n|[\n\r]/g;
-    match.lastIndex = offset;
-    const found = match.exec(body);
+    lineEnd.lastIndex = offset;
+    const found = lineEnd.exec(body);
     if (!found) break;
     offset = found.index + found[0].length;
   }
