@@ -305,9 +305,10 @@ describe('the API_CALLS quota', () => {
 describe('the recorder', () => {
   const month = quotaMonth(Date.now());
 
-  /** A pool that can be swapped: first a closed one, then the harness's. Records each organization's payload. */
+  /** A pool that can be swapped: first a closed one, then the harness's. Records each organization's payload, and the messages that carried them. */
   function switchablePool(first: Queryable) {
     const sent: { counters: { organization_id: string; api_calls: number }[]; activeUsers: unknown[] }[] = [];
+    const messages: { organizations: number; text: string }[] = [];
     const target = { pool: first };
     const pool: Queryable = {
       connect: async () => {
@@ -316,14 +317,15 @@ describe('the recorder', () => {
           escapeLiteral: (value: string) => connection.escapeLiteral(value),
           release: (destroy?: boolean | Error) => connection.release(destroy),
           query: (text: string) => {
-            const json = /app\.record_usage\('(.*)'::jsonb\)/.exec(text)?.[1];
-            if (json) sent.push(JSON.parse(json.replace(/''/g, "'")));
+            const payloads = [...text.matchAll(/app\.record_usage\('((?:[^']|'')*)'::jsonb\)/g)].map((match) => JSON.parse(match[1].replace(/''/g, "'")));
+            sent.push(...payloads);
+            if (payloads.length > 0) messages.push({ organizations: payloads.length, text });
             return connection.query(text);
           },
         };
       },
     };
-    return { pool, sent, target };
+    return { pool, sent, messages, target };
   }
 
   async function closedPool() {
@@ -361,8 +363,8 @@ describe('the recorder', () => {
     expect(onError).toHaveBeenCalledWith(expect.any(Error), expect.objectContaining({ lostApiCalls: 4 }));
   });
 
-  it('writes each organization in its own scoped transaction, early after flushEveryCalls, and a user once a day', async () => {
-    const { pool, sent } = switchablePool(h.db.pool);
+  it('writes the organizations of a flush in one transaction, each under its own scope, early after flushEveryCalls, and a user once a day', async () => {
+    const { pool, sent, messages } = switchablePool(h.db.pool);
     const recorder = createUsageRecorder({ pool, flushIntervalMs: 0, flushEveryCalls: 3 });
     const call = (org: TestOrganization) => recorder.record({ organizationId: org.id, userId: org.member.id, apiCalls: 1, bandwidthBytes: 10, computeMs: 1 });
     call(acme);
@@ -371,7 +373,11 @@ describe('the recorder', () => {
     call(acme);
     await recorder.flush(); // joins the early flush that the third call started
     expect(sent).toHaveLength(2);
-    expect(sent.map((p) => p.counters.map((c) => c.organization_id))).toEqual([[acme.id], [globex.id]]);
+    // One message, one transaction: each organization's counts follow the SET LOCAL that scopes them.
+    expect(messages).toHaveLength(1);
+    const [first, second] = [acme.id, globex.id].sort();
+    expect(sent.map((p) => p.counters.map((c) => c.organization_id))).toEqual([[first], [second]]);
+    expect(messages[0].text).toMatch(new RegExp(`^BEGIN; SET LOCAL app.current_org_id = '${first}'; SELECT app.record_usage\\('[^']*${first}.*'::jsonb\\); SET LOCAL app.current_org_id = '${second}'; SELECT app.record_usage\\('[^']*${second}[^']*'::jsonb\\); COMMIT$`));
     expect(sent.map((p) => p.activeUsers.length)).toEqual([1, 1]);
 
     call(acme);
@@ -381,6 +387,47 @@ describe('the recorder', () => {
     expect(sent).toHaveLength(3); // nothing pending, no statement
     expect(await written(acme.id)).toMatchObject({ apiCalls: 3 });
     expect(await written(globex.id)).toMatchObject({ apiCalls: 1 });
+    await recorder.close();
+  });
+
+  it('keeps the counts of a transaction whose connection fails mid-flush, and drops that connection', async () => {
+    const released: unknown[] = [];
+    let failing = true;
+    const pool: Queryable = {
+      connect: async () => {
+        const connection = await h.db.pool.connect();
+        return {
+          escapeLiteral: (value: string) => connection.escapeLiteral(value),
+          release: (destroy?: boolean | Error) => {
+            released.push(destroy);
+            connection.release(destroy);
+          },
+          // As a connection reset: the message and the ROLLBACK after it both fail.
+          query: (text: string) => (failing ? Promise.reject(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })) : connection.query(text)),
+        };
+      },
+    };
+    const recorder = createUsageRecorder({ pool, flushIntervalMs: 0, flushEveryCalls: Infinity });
+    const [a, g] = [await written(acme.id), await written(globex.id)];
+    recorder.record({ organizationId: acme.id, userId: acme.member.id, apiCalls: 3, bandwidthBytes: 0, computeMs: 0 });
+    recorder.record({ organizationId: globex.id, userId: globex.member.id, apiCalls: 4, bandwidthBytes: 0, computeMs: 0 });
+    await expect(recorder.flush()).rejects.toMatchObject({ usageFailure: { lostApiCalls: 0, keptApiCalls: 7, failedOrganizations: 2 } });
+    expect(released).toEqual([true]);
+    failing = false;
+    await recorder.flush();
+    expect([(await written(acme.id)).apiCalls - a.apiCalls, (await written(globex.id)).apiCalls - g.apiCalls]).toEqual([3, 4]);
+    await recorder.close();
+  });
+
+  it('bounds the organizations per transaction (organizationsPerTransaction)', async () => {
+    const { pool, messages } = switchablePool(h.db.pool);
+    const recorder = createUsageRecorder({ pool, flushIntervalMs: 0, flushEveryCalls: Infinity, organizationsPerTransaction: 2 });
+    const orgs = [acme, globex, await h.createOrganization()];
+    const before = await Promise.all(orgs.map((org) => written(org.id)));
+    for (const org of orgs) recorder.record({ organizationId: org.id, userId: org.member.id, apiCalls: 2, bandwidthBytes: 0, computeMs: 0 });
+    await recorder.flush();
+    expect(messages.map((m) => m.organizations)).toEqual([2, 1]);
+    expect((await Promise.all(orgs.map((org) => written(org.id)))).map((w, i) => w.apiCalls - before[i].apiCalls)).toEqual([2, 2, 2]);
     await recorder.close();
   });
 });

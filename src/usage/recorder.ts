@@ -7,13 +7,15 @@ import { dayClock } from './days';
  *
  * PERF: a request only adds to a few numbers here; no database write is on its
  * path. A flush runs every second (and early after 1,000 API calls): on one
- * pooled connection, one message per organization with pending counts,
- * `BEGIN; SET LOCAL app.current_org_id = …; SELECT app.record_usage(…); COMMIT`.
- * app.record_usage (SECURITY DEFINER) writes the organization of its
- * transaction only (migration 20261204135100_definer_hardening): the runtime
- * role cannot add usage to an organization it does not name as its scope, and
- * one organization's bad row fails that organization's write alone, never
- * everyone's. What a crash loses is what was counted since the last flush: at
+ * pooled connection, one message and one transaction for up to 200
+ * organizations, each under its own scope: `BEGIN; SET LOCAL
+ * app.current_org_id = …; SELECT app.record_usage(…); SET LOCAL …; …; COMMIT`.
+ * app.record_usage (SECURITY DEFINER) writes the organization of its scope
+ * only (migration 20261204135100_definer_hardening): the runtime role cannot
+ * add usage to an organization it does not name as its scope. When such a
+ * transaction fails, its organizations are written again one transaction each,
+ * so one organization's bad row fails that organization's write alone, never
+ * everyone's (ADR 0100). What a crash loses is what was counted since the last flush: at
  * most one interval, or 1,000 calls.
  *
  * A failed flush loses nothing that can be written later: its counts go back
@@ -53,6 +55,13 @@ export interface UsageRecorderOptions {
   flushEveryCalls?: number;
   /** @default Date.now */
   now?: () => number;
+  /**
+   * Most organizations written in one transaction of a flush (each under its own
+   * scope); a flush with more sends several. Their entries (counters and active
+   * users) are bounded too, at 2,000 a transaction.
+   * @default 200
+   */
+  organizationsPerTransaction?: number;
   /**
    * Most (organization, day) counters and (organization, day, user) entries held
    * in memory while the database cannot be written; beyond it new ones are dropped.
@@ -162,6 +171,27 @@ function refusedForContent(error: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23') || code === '42501');
 }
 
+/** Entries (counters and active users) per transaction of a flush, at most. */
+const BATCH_ENTRIES = 2_000;
+
+/** The organizations of a flush in transactions of bounded size: a message of at most a few hundred kB (about 100 bytes an entry). */
+function* batches(organizations: readonly string[], counts: Counts, users: Users, maxOrganizations: number): Generator<string[]> {
+  let batch: string[] = [];
+  let counters = 0;
+  for (const organizationId of organizations) {
+    let size = counts.get(organizationId)?.size ?? 0;
+    for (const byOrganization of users.values()) size += byOrganization.get(organizationId)?.size ?? 0;
+    if (batch.length > 0 && (batch.length >= maxOrganizations || counters + size > BATCH_ENTRIES)) {
+      yield batch;
+      batch = [];
+      counters = 0;
+    }
+    batch.push(organizationId);
+    counters += size;
+  }
+  if (batch.length > 0) yield batch;
+}
+
 function callsOf(days: Map<string, Counters> | undefined): number {
   let calls = 0;
   for (const counters of days?.values() ?? []) calls += counters.apiCalls;
@@ -177,6 +207,7 @@ export function createUsageRecorder({
   pool,
   flushIntervalMs = 1000,
   flushEveryCalls = 1000,
+  organizationsPerTransaction = 200,
   now = Date.now,
   maxPendingEntries = 100_000,
   onError = (error, failure) =>
@@ -208,13 +239,36 @@ export function createUsageRecorder({
     }
   }
 
-  /** One organization's counts in one transaction scoped to it. */
-  async function writeOrganization(connection: UsageConnection, organizationId: string, days: Map<string, Counters> | undefined, users: Users): Promise<void> {
+  /** `SET LOCAL app.current_org_id = …; SELECT app.record_usage(…)`: one organization's counts, in the transaction around it. */
+  function organizationStatements(connection: UsageConnection, organizationId: string, days: Map<string, Counters> | undefined, users: Users): string {
     const json = JSON.stringify(payload(organizationId, days, users));
-    // Simple protocol, one round trip; both literals are ours (a checked UUID, JSON we built) and escaped.
-    await connection.query(
-      `BEGIN; SET LOCAL app.current_org_id = ${connection.escapeLiteral(organizationId)}; SELECT app.record_usage(${connection.escapeLiteral(json)}::jsonb); COMMIT`,
-    );
+    // Simple protocol; both literals are ours (a checked UUID, JSON we built) and escaped.
+    return `SET LOCAL app.current_org_id = ${connection.escapeLiteral(organizationId)}; SELECT app.record_usage(${connection.escapeLiteral(json)}::jsonb)`;
+  }
+
+  /** One organization's counts in one transaction scoped to it: one round trip. */
+  async function writeOrganization(connection: UsageConnection, organizationId: string, days: Map<string, Counters> | undefined, users: Users): Promise<void> {
+    await connection.query(`BEGIN; ${organizationStatements(connection, organizationId, days, users)}; COMMIT`);
+  }
+
+  /**
+   * Several organizations' counts in ONE transaction, each under its own scope:
+   * one round trip and one commit for all of them. Whether it was written; on a
+   * failure the transaction is rolled back (`connection` stays usable) or, when
+   * even that fails, the connection is reported broken.
+   */
+  async function writeBatch(connection: UsageConnection, batch: readonly string[], counts: Counts, users: Users): Promise<'written' | 'failed' | 'broken'> {
+    const statements = batch.map((organizationId) => organizationStatements(connection, organizationId, counts.get(organizationId), users));
+    try {
+      await connection.query(`BEGIN; ${statements.join('; ')}; COMMIT`);
+      return 'written';
+    } catch {
+      return (await connection.query('ROLLBACK').then(() => true, () => false)) ? 'failed' : 'broken';
+    }
+  }
+
+  function markWritten(organizationId: string, users: Users): void {
+    addUsers(writtenUsers, new Map([[organizationId, users.get(writtenDay)?.get(organizationId) ?? new Set<string>()]]));
   }
 
   async function write(): Promise<void> {
@@ -232,9 +286,15 @@ export function createUsageRecorder({
     let firstError: unknown = null;
     let connection: UsageConnection | null = null;
     let broken = false;
+    const keep = (organizationId: string) => {
+      const days = counts.get(organizationId);
+      putBack(organizationId, days, users);
+      failure.keptApiCalls += callsOf(days);
+      failure.failedOrganizations += 1;
+    };
     try {
-      for (const organizationId of organizations) {
-        const days = counts.get(organizationId);
+      // Sorted: two gateways flushing at once lock usage rows in the same order (no deadlock between them).
+      for (const batch of batches([...organizations].sort(), counts, users, organizationsPerTransaction)) {
         if (!connection && !broken) {
           connection = await pool.connect().catch((error: unknown) => {
             firstError ??= error;
@@ -244,29 +304,48 @@ export function createUsageRecorder({
         }
         if (!connection) {
           // No connection: everything left is kept for the next attempt.
-          putBack(organizationId, days, users);
-          failure.keptApiCalls += callsOf(days);
-          failure.failedOrganizations += 1;
+          batch.forEach(keep);
           continue;
         }
-        try {
-          await writeOrganization(connection, organizationId, days, users);
-          addUsers(writtenUsers, new Map([[organizationId, users.get(writtenDay)?.get(organizationId) ?? new Set<string>()]]));
-        } catch (error) {
-          firstError ??= error;
-          failure.failedOrganizations += 1;
-          // The message's transaction is aborted (or the connection gone): roll back or drop the connection.
-          const rolledBack = await connection.query('ROLLBACK').then(() => true, () => false);
-          if (!rolledBack) {
+        // PERF: one transaction for the batch (one commit, not one per organization: ADR 0100). When it fails,
+        // each organization is written alone, so that one organization's bad row fails its own write only.
+        if (batch.length > 1) {
+          const outcome = await writeBatch(connection, batch, counts, users);
+          if (outcome === 'written') {
+            for (const organizationId of batch) markWritten(organizationId, users);
+            continue;
+          }
+          if (outcome === 'broken') {
+            firstError ??= new Error('Usage: the connection failed while writing the counts');
             connection.release(true);
             connection = null;
             broken = true;
+            batch.forEach(keep);
+            continue;
           }
-          if (refusedForContent(error)) {
-            failure.lostApiCalls += callsOf(days);
-          } else {
-            putBack(organizationId, days, users);
-            failure.keptApiCalls += callsOf(days);
+        }
+        for (const organizationId of batch) {
+          const days = counts.get(organizationId);
+          if (!connection) {
+            keep(organizationId);
+            continue;
+          }
+          try {
+            await writeOrganization(connection, organizationId, days, users);
+            markWritten(organizationId, users);
+          } catch (error) {
+            firstError ??= error;
+            // The message's transaction is aborted (or the connection gone): roll back or drop the connection.
+            const rolledBack = await connection.query('ROLLBACK').then(() => true, () => false);
+            if (!rolledBack) {
+              connection.release(true);
+              connection = null;
+              broken = true;
+            }
+            if (refusedForContent(error)) {
+              failure.lostApiCalls += callsOf(days);
+              failure.failedOrganizations += 1;
+            } else keep(organizationId);
           }
         }
       }
