@@ -1,6 +1,6 @@
 import net, { type AddressInfo } from 'node:net';
 import { startHarness, testUrls, type Harness } from './helpers/harness';
-import { OPEN_READ, restartedAfterFullCheck, summarizeStatement } from './helpers/statements';
+import { OPEN_READ, restartedAfterFullCheck, summarizeStatements } from './helpers/statements';
 import { ViewerQuery } from './operations';
 import { AccessCache } from '../src/auth/access-cache';
 
@@ -23,7 +23,7 @@ afterAll(() => h.close());
 async function viewer(token: string, remoteAddress?: string) {
   statements = [];
   const response = await h.execute(ViewerQuery, { token, remoteAddress });
-  return { response, sent: statements.map(summarizeStatement), raw: [...statements] };
+  return { response, sent: summarizeStatements(statements), raw: [...statements] };
 }
 
 const fullCheck = (raw: string[]) => raw.some((sql) => sql.includes('app.request_access('));
@@ -38,7 +38,22 @@ it('a repeated request reads the version row instead of running the access funct
   expect(second.sent[0]).toBe(OPEN_READ);
   expect(fullCheck(second.raw)).toBe(false);
   expect(second.raw[0]).toContain("SET LOCAL app.current_member_role = 'MEMBER'");
-  expect(second.raw[0]).toContain('FROM access_versions');
+  // The version is read by a prepared statement of its own (planned once per connection), written with the scope.
+  expect(second.raw[0]).not.toContain('SELECT');
+  expect(second.raw[1]).toBe('SELECT version::text FROM access_versions WHERE organization_id = $1::uuid');
+});
+
+it('reads the version with a statement prepared once per connection', async () => {
+  const org = await h.createOrganization();
+  for (let i = 0; i < 3; i += 1) expect((await viewer(org.member.token)).response.errors).toBeUndefined();
+  // Every connection of the pool (it holds at most poolSize): the one that served the requests has it.
+  const connections = await Promise.all(Array.from({ length: h.db.pool.options.max ?? 10 }, () => h.db.pool.connect()));
+  try {
+    const prepared = await Promise.all(connections.map((c) => c.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements')));
+    expect(prepared.flatMap((result) => result.rows.map((row) => row.statement))).toContain('SELECT version::text FROM access_versions WHERE organization_id = $1::uuid');
+  } finally {
+    for (const c of connections) c.release();
+  }
 });
 
 it('a removed member is refused on the very next request', async () => {

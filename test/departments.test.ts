@@ -2,7 +2,7 @@ import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { createTenantClient } from '../src/db/tenant';
 import { errorCodes, type Harness, type TestOrganization, type TestUser } from './helpers/harness';
 import { twoOrganizations } from './helpers/two-organizations';
-import { OPEN_READ, summarizeStatement } from './helpers/statements';
+import { OPEN_READ, summarizeStatements } from './helpers/statements';
 import {
   AssignToDepartment,
   CreateDepartment,
@@ -459,13 +459,12 @@ describe('department-restricted projects', () => {
 });
 
 describe('statements', () => {
-  const summarize = summarizeStatement;
 
   async function record(run: () => Promise<{ errors?: unknown }>): Promise<string[]> {
     statements = [];
     const response = await run();
     expect(response.errors).toBeUndefined();
-    return statements.map(summarize);
+    return summarizeStatements(statements);
   }
 
   async function organizationWithTree(departments: number): Promise<TestOrganization> {

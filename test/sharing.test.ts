@@ -2,7 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { randomUUID } from 'node:crypto';
 import { errorCodes, startHarness, type Harness, type TestOrganization } from './helpers/harness';
 import { createScratchDatabase, type ScratchDatabase } from './helpers/scratch-database';
-import { OPEN_READ, summarizeStatement } from './helpers/statements';
+import { OPEN_READ, summarizeStatements } from './helpers/statements';
 import { ProjectsQuery } from './operations';
 
 /**
@@ -303,11 +303,13 @@ describe('shared and public rows through GraphQL, three organizations', () => {
       return statements.length;
     };
     for (let i = 0; i < 3; i += 1) await made(B, `more ${i}`, 5 - i);
+    // Once first, so that every measured request opens its transaction alike (the access check remembered).
+    await count(1);
     const counts = [await count(1), await count(2), await count(5)];
     expect(new Set(counts).size).toBe(1);
     // The access check opens the transaction; the page's keys, its rows (owners joined), the
     // count and the owners' organizations (one batched call), in some order; COMMIT.
-    const summary = statements.map(summarizeStatement);
+    const summary = summarizeStatements(statements);
     expect([summary[0], summary[summary.length - 1]]).toEqual([OPEN_READ, 'COMMIT']);
     expect(summary.slice(1, -1).sort()).toEqual(['SELECT', 'SELECT', 'SELECT', 'SELECT projects']);
   });

@@ -1,5 +1,5 @@
 import { startHarness, type Harness, type TestOrganization } from './helpers/harness';
-import { ACCESS_CHECK, OPEN_READ, summarizeStatement } from './helpers/statements';
+import { ACCESS_CHECK, OPEN_READ, summarizeStatements } from './helpers/statements';
 import { CreateProject, ProjectPageWithOwners, ProjectQuery } from './operations';
 
 /**
@@ -16,7 +16,6 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const summarize = summarizeStatement;
 
 async function organizationWithProjects(projects: number, owners: number): Promise<TestOrganization> {
   const org = await h.createOrganization();
@@ -34,7 +33,7 @@ async function recordPage(org: TestOrganization, first: number): Promise<string[
   expect(response.errors).toBeUndefined();
   expect(response.data?.projects.edges).toHaveLength(first);
   expect(response.data?.projects.edges.every((e) => e.node.owner?.email.endsWith('@example.test'))).toBe(true);
-  return statements.map(summarize);
+  return summarizeStatements(statements);
 }
 
 it('a page of 20 projects with 20 different owners: the access check opens the transaction, one statement reads the page with its owners joined, COMMIT', async () => {
@@ -70,7 +69,7 @@ it('project(id:) with its owner: one statement in the opened transaction', async
   statements = [];
   const response = await h.execute(ProjectQuery, { token: org.member.token, variables: { id } });
   expect(response.data?.project?.owner?.email).toBe(org.owner.email);
-  expect(statements.map(summarize)).toEqual([OPEN_READ, 'SELECT projects', 'COMMIT']);
+  expect(summarizeStatements(statements)).toEqual([OPEN_READ, 'SELECT projects', 'COMMIT']);
 });
 
 /** The columns of projects that the page's statement read (its select list, before FROM). */
@@ -108,7 +107,7 @@ it('a created project\'s owner in the mutation payload: one lookup after the ins
   statements = [];
   const response = await h.execute(CreateProject, { token: org.admin.token, variables: { input: { name: 'Fresh' } } });
   expect(response.data?.createProject.project.owner?.email).toBe(org.admin.email);
-  expect(statements.map(summarize)).toEqual([
+  expect(summarizeStatements(statements)).toEqual([
     ACCESS_CHECK,
     // The billing gate (src/plugins/use-billing-gate.ts): may this organization write? Once per organization per 10 s.
     'BEGIN', 'SET LOCAL app.*', 'SELECT subscriptions', 'COMMIT',

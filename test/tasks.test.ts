@@ -1,7 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { errorCodes, type Harness, type TestOrganization } from './helpers/harness';
 import { twoOrganizations } from './helpers/two-organizations';
-import { OPEN_READ, summarizeStatement } from './helpers/statements';
+import { OPEN_READ, summarizeStatements } from './helpers/statements';
 
 /**
  * Task, the worked example of a model of one's own: built only with
@@ -112,7 +112,7 @@ it('filters by status and orders by an indexed column; a page costs the same sta
     expect(page.data?.tasks.edges.every((e) => e.node.assignee?.email.endsWith('@example.test'))).toBe(true);
     counts.push(statements.length);
     // The page with its assignees joined, and totalCount's count.
-    expect(statements.map(summarizeStatement)).toEqual([OPEN_READ, 'SELECT tasks', 'SELECT tasks', 'COMMIT']);
+    expect(summarizeStatements(statements)).toEqual([OPEN_READ, 'SELECT tasks', 'SELECT tasks', 'COMMIT']);
   }
   expect(counts[0]).toBe(counts[1]);
 });

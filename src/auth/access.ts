@@ -68,6 +68,13 @@ interface AccessRow {
 
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
+/**
+ * A remembered check's confirmation, sent as a prepared statement (planned once
+ * per connection: ADR 0100). Its organization is a bind parameter; RLS lets it
+ * read the row of the organization that the scope before it set.
+ */
+const ACCESS_VERSION = 'SELECT version::text FROM access_versions WHERE organization_id = $1::uuid';
+
 /** The usage recorder's counts that the quota adds to usage_daily's (src/usage/recorder.ts). */
 export interface ApiCallCounts {
   unflushedApiCalls(organizationId: string, sinceDay: string): number;
@@ -122,7 +129,7 @@ export async function checkAccess(scope: RequestScope, question: AccessQuestion,
     if (scope.holds) {
       // A query goes on with what is remembered; the version is read in the message its first statement travels
       // with, and what it read counts only if the version is the one remembered (src/db/request-scope.ts).
-      await scope.openRemembered([setCached, GENERIC_PLANS], versionQuery, (rows) => {
+      await scope.openRemembered([setCached, GENERIC_PLANS], { text: ACCESS_VERSION, values: [organizationId] }, (rows) => {
         const current = rows[0]?.version === cached.version;
         if (!current) cache?.delete(organizationId, userId);
         return current;

@@ -1,7 +1,7 @@
 import type { OperationTypeNode } from 'graphql';
 import type pg from 'pg';
 import type { Database } from './client';
-import type { HeldTransaction } from './request-transaction';
+import type { CompiledStatement, HeldTransaction } from './request-transaction';
 import type { StatementCounter } from './statement-attribution';
 import { connectFailure } from './database-errors';
 import { sendMessage, sendQuery } from './send-query';
@@ -90,21 +90,21 @@ export class RequestScope {
 
   /**
    * Holds a query's transaction on a connection without writing anything yet:
-   * `BEGIN READ ONLY; <setup…>; <check>` is written together with the first
-   * statement of the operation (one round trip for both), or when the result is
-   * confirmed if the operation sends none. For a remembered access check
+   * `BEGIN READ ONLY; <setup…>` (one simple-protocol message) and `check` (a
+   * prepared statement, with its values) are written together with the first statement of
+   * the operation (one round trip for all), or when the result is confirmed if
+   * the operation sends none. For a remembered access check
    * (src/auth/access.ts): the request goes on with what it remembers, and
    * `confirms` judges the check's answer. If it does not confirm, nothing read
    * under that scope reaches the operation (its statements fail with
    * UnconfirmedScopeError) and `execute()` runs the operation again after
    * `restart`. Only for a query (`holds`).
    */
-  async openRemembered(setup: readonly string[], check: (literal: (value: string) => string) => string, confirms: (rows: pg.QueryResultRow[]) => boolean): Promise<void> {
+  async openRemembered(setup: readonly string[], check: CompiledStatement, confirms: (rows: pg.QueryResultRow[]) => boolean): Promise<void> {
     if (this.#held) throw new Error('RequestScope: the request has a transaction already');
     if (!this.holds) throw new Error('RequestScope: only a query holds its transaction');
     const connection = await this.#connect();
-    const text = ['BEGIN READ ONLY', ...setup, check((value) => connection.escapeLiteral(value))].join('; ');
-    this.#hold(this.db.holdTransaction(connection, { text, confirms: (results) => confirms(results[results.length - 1]?.rows ?? []) }));
+    this.#hold(this.db.holdTransaction(connection, { text: ['BEGIN READ ONLY', ...setup].join('; '), check, confirms }));
   }
 
   /**

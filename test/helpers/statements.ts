@@ -17,16 +17,44 @@ export const ACCESS_CHECK = 'BEGIN; SET LOCAL app.*; SELECT access; COMMIT (one 
 export const OPEN_READ = 'BEGIN READ ONLY; SET LOCAL app.*; SELECT access (one message, stays open)';
 
 /**
- * A query that ran on a remembered access check which its opening message
+ * The confirmation of a remembered access check (src/auth/access.ts): a named
+ * prepared statement, written right after `BEGIN READ ONLY; SET LOCAL …`.
+ */
+const ACCESS_VERSION_CHECK = 'SELECT version::text FROM access_versions WHERE organization_id = $1::uuid';
+
+/** The scope part of a remembered check's opening: `BEGIN READ ONLY; SET LOCAL …` and nothing else. */
+function isRememberedScope(sql: string): boolean {
+  return sql.startsWith('BEGIN READ ONLY; SET LOCAL app.current_org_id ') && !sql.includes('; SELECT ');
+}
+
+/**
+ * A query that ran on a remembered access check which its opening
  * did not confirm: it was rolled back and ran again after the full check
  * (RequestScope.openRemembered). True when `raw` holds, in this order, an
  * opening that read the access version only, a ROLLBACK, and an opening with
  * the full check.
  */
 export function restartedAfterFullCheck(raw: readonly string[]): boolean {
-  const remembered = raw.findIndex((sql) => sql.startsWith('BEGIN READ ONLY') && sql.includes('FROM access_versions') && !sql.includes('app.request_access('));
+  const remembered = raw.findIndex((sql, i) => isRememberedScope(sql) && raw[i + 1] === ACCESS_VERSION_CHECK);
   const rollback = raw.indexOf('ROLLBACK', remembered + 1);
   return remembered >= 0 && rollback > remembered && raw.slice(rollback + 1).some((sql) => sql.startsWith('BEGIN READ ONLY') && sql.includes('app.request_access('));
+}
+
+/**
+ * The statements, summarized (summarizeStatement), a remembered check's
+ * opening (its scope message and its prepared version read, two statements on
+ * the wire, written together) folded into one OPEN_READ, as the full check's
+ * one message is.
+ */
+export function summarizeStatements(raw: readonly string[]): string[] {
+  const summary: string[] = [];
+  for (let i = 0; i < raw.length; i += 1) {
+    if (isRememberedScope(raw[i]) && raw[i + 1] === ACCESS_VERSION_CHECK) {
+      summary.push(OPEN_READ);
+      i += 1;
+    } else summary.push(summarizeStatement(raw[i]));
+  }
+  return summary;
 }
 
 /** `SELECT projects`, `BEGIN`, `SET LOCAL app.*`, the access check, `WITH RECURSIVE subtree`… */
