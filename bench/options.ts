@@ -25,6 +25,12 @@ export interface BenchOptions {
   /** Seconds of warm-up before each measured load run (not counted). @default 2 */
   warmup: number;
   /**
+   * Seconds each server serves each of its queries, at the most connections,
+   * once before the first round (not counted): a process's first seconds are
+   * V8's tiering and its heap's growth, not its steady state. @default 10
+   */
+  warmIn: number;
+  /**
    * Times the whole HTTP load is repeated; the figures reported are the medians
    * over the rounds, since one run on a shared machine can be far off. @default 1
    */
@@ -63,6 +69,8 @@ export interface BenchOptions {
   profile: boolean;
   /** The queries --profile loads, in this order. @default ['projects', 'project'] */
   profileQueries: ('projects' | 'project' | 'tasks')[];
+  /** The server --profile loads. @default 'gateway' */
+  profileServer: ServerName;
 }
 
 const USAGE = `usage: npm run bench -- [options]
@@ -72,6 +80,8 @@ const USAGE = `usage: npm run bench -- [options]
   --users-per-org <n>     members per organization (default 5)
   --duration <seconds>    length of each measured load run (default 10)
   --warmup <seconds>      warm-up before each load run (default 2)
+  --warm-in <seconds>     before the first round, each server serves each of its
+                          queries this long at the most connections (default 10; 0: none)
   --rounds <n>            repeat the whole HTTP load n times and report, per server,
                           the median of the rounds and their req/s range (default 1)
   --connections <list>    comma-separated connection counts (default 1,50)
@@ -99,6 +109,8 @@ const USAGE = `usage: npm run bench -- [options]
                           statement's PostgreSQL time per request; nothing else runs
   --profile-queries <list> the queries --profile loads, of projects, project and
                           tasks (default projects,project)
+  --profile-server <name> the server --profile loads (default gateway; e.g. best-bare,
+                          to compare the same categories)
   --soak <seconds>        memory soak: 50 connections against the gateway for that
                           long, its RSS every minute; nothing else runs
   --skip-http             skip the HTTP load runs
@@ -145,6 +157,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       'users-per-org': { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
+      'warm-in': { type: 'string' },
       rounds: { type: 'string' },
       connections: { type: 'string' },
       'sample-orgs': { type: 'string' },
@@ -161,6 +174,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       peers: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       'profile-queries': { type: 'string' },
+      'profile-server': { type: 'string' },
       soak: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -176,6 +190,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     usersPerOrg: positiveNumber('users-per-org', values['users-per-org'], 5),
     duration: positiveNumber('duration', values.duration, 10, false),
     warmup: values.warmup === '0' ? 0 : positiveNumber('warmup', values.warmup, 2, false),
+    warmIn: values['warm-in'] === '0' ? 0 : positiveNumber('warm-in', values['warm-in'], 10, false),
     rounds: positiveNumber('rounds', values.rounds, 1),
     connections: (values.connections ?? '1,50').split(',').map((c) => positiveNumber('connections', c.trim(), 1)),
     sampleOrgs: positiveNumber('sample-orgs', values['sample-orgs'], 100),
@@ -192,6 +207,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     soak: values.soak === undefined ? undefined : positiveNumber('soak', values.soak, 600, false),
     profile: values.profile,
     profileQueries: parseProfileQueries(values['profile-queries'] ?? 'projects,project'),
+    profileServer: parseServers(values['profile-server'] ?? 'gateway')[0],
   };
   if (values.peers && values.servers && !options.servers.includes('postgraphile')) options.servers.push('postgraphile');
   // The soak's own length bounds it, not the default half hour.

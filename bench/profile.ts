@@ -9,7 +9,8 @@ import { explainAsTenant, recordStatements, scopedQueries, type CapturedStatemen
 import { startServerProcess } from './processes';
 import { fixed, heading, integer, table } from './report';
 import { median } from './rounds';
-import { SCENARIOS, type TokenEntry } from './scenarios';
+import type { ServerName } from './options';
+import { dialectOf, SCENARIOS, type TokenEntry } from './scenarios';
 
 /**
  * `npm run bench -- --profile` (issue 18, item 2): where a gateway request's
@@ -47,6 +48,8 @@ export interface ProfileOptions {
   connections?: number;
   /** The queries to load, in this order. @default ['projects', 'project'] */
   queries?: readonly ('projects' | 'project' | 'tasks')[];
+  /** @default 'gateway' */
+  server?: ServerName;
   log: (line: string) => void;
 }
 
@@ -172,19 +175,20 @@ export async function runProfile(options: ProfileOptions): Promise<void> {
   const connections = options.connections ?? 50;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tenantgate-profile-'));
   const withStatements = await pgStatStatements(admin);
-  log(heading(`Where the time goes: gateway, ${connections} connections, ${options.duration} s per query`));
+  log(heading(`Where the time goes: ${options.server ?? 'gateway'}, ${connections} connections, ${options.duration} s per query`));
   log(
     withStatements
       ? '  PostgreSQL: pg_stat_statements (loaded), execution time per statement over the measured window'
       : '  PostgreSQL: pg_stat_statements is not in shared_preload_libraries on this server: EXPLAIN (ANALYZE, TIMING OFF) of each statement, as the runtime role in its settings',
   );
-  const server = await startServerProcess('gateway', { runtimeUrl: options.runtimeUrl, secret: options.secret, log });
+  const serverName = options.server ?? 'gateway';
+  const server = await startServerProcess(serverName, { runtimeUrl: options.runtimeUrl, secret: options.secret, log });
   const generator = new LoadGenerator(options.entries);
   const recorder = recordStatements();
   const probe = await startRecordedGateway(options.runtimeUrl, options.secret, recorder);
   try {
     for (const scenario of options.queries ?? (['projects', 'project'] as const)) {
-      const job = { url: server.url, scenario, dialect: 'tenantgate' as const, connections };
+      const job = { url: server.url, scenario, dialect: dialectOf(serverName), connections };
       // At least 5 s: a cold gateway compiles its queries and loads modules on its first requests, which is not a request's cost.
       await generator.run({ ...job, duration: Math.max(5, options.warmup) });
       // Until the warm-up's last handlers are done: their statements must not land in the measured window.
@@ -229,7 +233,8 @@ export async function runProfile(options: ProfileOptions): Promise<void> {
           .join('\n'),
       );
 
-      // PostgreSQL, by statement.
+      // PostgreSQL, by statement (the gateway's: the probe below is a gateway).
+      if (serverName !== 'gateway') continue;
       if (withStatements) {
         const { rows: stats } = await admin.query<{ query: string; calls: string; total_ms: number }>(
           `SELECT query, calls, total_exec_time AS total_ms FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid

@@ -374,7 +374,7 @@ async function main(): Promise<number> {
       return soak.bad > 0 ? 1 : 0;
     }
     if (options.profile) {
-      await runProfile({ runtimeUrl: urls.runtimeUrl, secret, admin, monitor, entries, duration: options.duration, warmup: options.warmup, queries: options.profileQueries, log });
+      await runProfile({ runtimeUrl: urls.runtimeUrl, secret, admin, monitor, entries, duration: options.duration, warmup: options.warmup, queries: options.profileQueries, server: options.profileServer, log });
       clearTimeout(watchdog);
       return 0;
     }
@@ -392,6 +392,7 @@ async function main(): Promise<number> {
         servers: options.servers,
         duration: options.duration,
         warmup: options.warmup,
+        warmIn: options.warmIn,
         rounds: options.rounds,
         monitor,
         log,
