@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { ensureRuntimeRole, migrate, readMigrations } from '../src/db/migrate';
 import { withSearchPath } from '../src/db/schemas';
+import { signToken } from '../src/auth/tokens';
+import { projectGlobalId, type TokenEntry } from './scenarios';
 
 /**
  * The benchmark's own database: created on the server the environment names,
@@ -375,6 +377,18 @@ export interface SampledOrganization {
   projectCount: number;
   /** Row ids (not global ids) of some of its projects, for `project(id:)`. */
   projectIds: string[];
+}
+
+/** A six-hour token for a member of each sampled organization, as the load generator sends them. */
+export function tokenEntries(sample: readonly SampledOrganization[], secret: string): Promise<TokenEntry[]> {
+  return Promise.all(
+    sample.map(async (s) => ({
+      organizationId: s.organizationId,
+      token: await signToken({ secret, userId: s.userId, organizationId: s.organizationId, expiresIn: '6h' }),
+      expectedPageSize: Math.min(20, s.projectCount),
+      projectGlobalIds: s.projectIds.map(projectGlobalId),
+    })),
+  );
 }
 
 /**

@@ -14,13 +14,12 @@ import './env';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { signToken } from '../src/auth/tokens';
 import { CpuMonitor } from './cpu';
-import { benchUrls, sampleOrganizations } from './database';
+import { benchUrls, sampleOrganizations, tokenEntries } from './database';
 import { LoadGenerator } from './load';
 import type { ServerName } from './options';
 import { startServerProcess } from './processes';
-import { dialectOf, projectGlobalId, type ScenarioName, type TokenEntry } from './scenarios';
+import { dialectOf, type ScenarioName } from './scenarios';
 
 const [serversArg = 'gateway,best-bare', secondsArg = '10', scenarioArg = 'projects', connectionsArg = '50'] = process.argv.slice(2);
 const servers = serversArg.split(',') as ServerName[];
@@ -34,14 +33,7 @@ async function main(): Promise<void> {
   const monitor = new CpuMonitor(admin, 0, 100, () => undefined);
   const secret = randomBytes(32).toString('hex');
   const sample = await sampleOrganizations(urls.adminUrl, 100);
-  const entries: TokenEntry[] = await Promise.all(
-    sample.map(async (s) => ({
-      organizationId: s.organizationId,
-      token: await signToken({ secret, userId: s.userId, organizationId: s.organizationId, expiresIn: '6h' }),
-      expectedPageSize: Math.min(20, s.projectCount),
-      projectGlobalIds: s.projectIds.map(projectGlobalId),
-    })),
-  );
+  const entries = await tokenEntries(sample, secret);
   const generator = new LoadGenerator(entries);
   for (const name of servers) {
     const server = await startServerProcess(name, { runtimeUrl: urls.runtimeUrl, secret, log: () => undefined });

@@ -15,10 +15,9 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import pg from 'pg';
-import { signToken } from '../src/auth/tokens';
 import { redactUrl } from '../src/db/migrate';
 import { CpuMonitor, type CpuShare } from './cpu';
-import { benchUrls, prepareDataset, sampleOrganizations, type PreparedDataset } from './database';
+import { benchUrls, prepareDataset, sampleOrganizations, tokenEntries, type PreparedDataset } from './database';
 import { runHttpBenchmark, type HttpRoundRun, type HttpRun, type PlanCheck } from './http-bench';
 import { failures } from './load';
 import { parseOptions, type ServerName } from './options';
@@ -27,7 +26,7 @@ import { fixed, heading, integer, seconds, table } from './report';
 import { ratiosPerRound } from './rounds';
 import { runProfile } from './profile';
 import { runSoak } from './soak';
-import { projectGlobalId, SCENARIOS, type ScenarioName, type TokenEntry } from './scenarios';
+import { SCENARIOS, type ScenarioName, type TokenEntry } from './scenarios';
 import { MODE_TITLES, runTransactionBenchmark, type TransactionResult } from './transactions';
 
 interface Target {
@@ -356,14 +355,7 @@ async function main(): Promise<number> {
     const sample = await sampleOrganizations(urls.adminUrl, options.sampleOrgs);
     if (sample.length === 0) throw new Error('the bench database has no organization with members and projects');
     const secret = randomBytes(32).toString('hex');
-    const entries: TokenEntry[] = await Promise.all(
-      sample.map(async (s) => ({
-        organizationId: s.organizationId,
-        token: await signToken({ secret, userId: s.userId, organizationId: s.organizationId, expiresIn: '6h' }),
-        expectedPageSize: Math.min(20, s.projectCount),
-        projectGlobalIds: s.projectIds.map(projectGlobalId),
-      })),
-    );
+    const entries: TokenEntry[] = await tokenEntries(sample, secret);
     log(`  tokens for ${entries.length} random organizations; each request picks one of them at random`);
 
     // The two modes that replace the comparison: the soak (memory) and the profile (where the time goes).

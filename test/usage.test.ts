@@ -410,7 +410,7 @@ describe('the recorder', () => {
     const [a, g] = [await written(acme.id), await written(globex.id)];
     recorder.record({ organizationId: acme.id, userId: acme.member.id, apiCalls: 3, bandwidthBytes: 0, computeMs: 0 });
     recorder.record({ organizationId: globex.id, userId: globex.member.id, apiCalls: 4, bandwidthBytes: 0, computeMs: 0 });
-    await expect(recorder.flush()).rejects.toMatchObject({ usageFailure: { lostApiCalls: 0, keptApiCalls: 7, failedOrganizations: 2 } });
+    await expect(recorder.flush()).rejects.toMatchObject({ code: 'ECONNRESET', usageFailure: { lostApiCalls: 0, keptApiCalls: 7, failedOrganizations: 2 } });
     expect(released).toEqual([true]);
     failing = false;
     await recorder.flush();

@@ -253,17 +253,17 @@ export function createUsageRecorder({
 
   /**
    * Several organizations' counts in ONE transaction, each under its own scope:
-   * one round trip and one commit for all of them. Whether it was written; on a
-   * failure the transaction is rolled back (`connection` stays usable) or, when
-   * even that fails, the connection is reported broken.
+   * one round trip and one commit for all of them. On a failure the transaction
+   * is rolled back (`connection` stays usable) or, when even that fails, the
+   * connection is reported broken, with the error.
    */
-  async function writeBatch(connection: UsageConnection, batch: readonly string[], counts: Counts, users: Users): Promise<'written' | 'failed' | 'broken'> {
+  async function writeBatch(connection: UsageConnection, batch: readonly string[], counts: Counts, users: Users): Promise<'written' | 'failed' | { broken: unknown }> {
     const statements = batch.map((organizationId) => organizationStatements(connection, organizationId, counts.get(organizationId), users));
     try {
       await connection.query(`BEGIN; ${statements.join('; ')}; COMMIT`);
       return 'written';
-    } catch {
-      return (await connection.query('ROLLBACK').then(() => true, () => false)) ? 'failed' : 'broken';
+    } catch (error) {
+      return (await connection.query('ROLLBACK').then(() => true, () => false)) ? 'failed' : { broken: error };
     }
   }
 
@@ -315,8 +315,8 @@ export function createUsageRecorder({
             for (const organizationId of batch) markWritten(organizationId, users);
             continue;
           }
-          if (outcome === 'broken') {
-            firstError ??= new Error('Usage: the connection failed while writing the counts');
+          if (outcome !== 'failed') {
+            firstError ??= outcome.broken;
             connection.release(true);
             connection = null;
             broken = true;
