@@ -265,6 +265,9 @@ export async function startRecordedGateway(runtimeUrl: string, secret: string, r
   }
 }
 
+/** The order in which every round (and the warm-in) loads the scenarios. */
+const SCENARIO_ORDER = ['projects', 'tasks', 'project', 'projects-all'] as const;
+
 type RunSpec = Pick<HttpRoundRun, 'scenario' | 'server' | 'connections' | 'round'>;
 
 /** Warms the server up, then measures one run of it. */
@@ -353,7 +356,7 @@ export async function runHttpBenchmark(
       // 414, 1,096, 1,254, 1,318), which a 2 s warm-up leaves in the first round's first run.
       const connections = Math.max(...options.connections);
       log(`  warm-in: each server serves each of its queries for ${options.warmIn} s at ${connections} connections (not measured)`);
-      for (const scenario of ['projects', 'tasks', 'project', 'projects-all'] as const) {
+      for (const scenario of SCENARIO_ORDER) {
         for (const name of options.servers.filter((n) => serves(n, scenario))) {
           const server = servers.get(name)!;
           await generator.run({ url: server.url, scenario, dialect: dialectOf(name), connections, duration: options.warmIn });
@@ -363,7 +366,7 @@ export async function runHttpBenchmark(
     }
     const roundRuns: HttpRoundRun[] = [];
     for (let round = 1; round <= rounds; round++) {
-      for (const scenario of ['projects', 'tasks', 'project', 'projects-all'] as const) {
+      for (const scenario of SCENARIO_ORDER) {
         for (const connections of options.connections) {
           for (const name of options.servers.filter((n) => serves(n, scenario))) {
             const run = await measureRun(options, generator, servers.get(name)!, { scenario, server: name, connections, round });

@@ -175,13 +175,13 @@ export async function runProfile(options: ProfileOptions): Promise<void> {
   const connections = options.connections ?? 50;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tenantgate-profile-'));
   const withStatements = await pgStatStatements(admin);
-  log(heading(`Where the time goes: ${options.server ?? 'gateway'}, ${connections} connections, ${options.duration} s per query`));
+  const serverName = options.server ?? 'gateway';
+  log(heading(`Where the time goes: ${serverName}, ${connections} connections, ${options.duration} s per query`));
   log(
     withStatements
       ? '  PostgreSQL: pg_stat_statements (loaded), execution time per statement over the measured window'
       : '  PostgreSQL: pg_stat_statements is not in shared_preload_libraries on this server: EXPLAIN (ANALYZE, TIMING OFF) of each statement, as the runtime role in its settings',
   );
-  const serverName = options.server ?? 'gateway';
   const server = await startServerProcess(serverName, { runtimeUrl: options.runtimeUrl, secret: options.secret, log });
   const generator = new LoadGenerator(options.entries);
   const recorder = recordStatements();
@@ -207,7 +207,7 @@ export async function runProfile(options: ProfileOptions): Promise<void> {
       const serverUs = cpu ? (cpu.serverSeconds * 1e6) / requests : Number.NaN;
       const postgresUs = cpu ? (cpu.postgresSeconds * 1e6) / requests : Number.NaN;
       log(`\n${SCENARIOS[scenario].title}: ${integer(requests)} requests, ${integer(result.requestsPerSecond)} req/s, ${failures(result)} bad; ` +
-        `CPU per request: gateway process ${integer(serverUs)} µs, PostgreSQL ${integer(postgresUs)} µs (from /proc)`);
+        `CPU per request: ${serverName} process ${integer(serverUs)} µs, PostgreSQL ${integer(postgresUs)} µs (from /proc)`);
 
       // Node, by package: each category's share of the busy samples, times the process's CPU per request.
       const totals = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
@@ -216,7 +216,7 @@ export async function runProfile(options: ProfileOptions): Promise<void> {
       const busy = [...totals.values()].reduce((a, b) => a + b, 0);
       const rows = [...totals.entries()].sort((a, b) => b[1] - a[1]);
       log(
-        `  Node (V8 profile of the gateway process at 1 ms: ${integer(busy)} busy samples, ${integer(idle)} idle; ` +
+        `  Node (V8 profile of the ${serverName} process at 1 ms: ${integer(busy)} busy samples, ${integer(idle)} idle; ` +
           `each category's share of the busy samples times the process's CPU per request; profile: ${file}):`,
       );
       log(
@@ -224,7 +224,7 @@ export async function runProfile(options: ProfileOptions): Promise<void> {
           ['charged to', 'µs/request', 'share'],
           [
             ...rows.map(([name, n]) => [name, fixed((n / busy) * serverUs, 0), `${fixed((n / busy) * 100, 1)}%`]),
-            ['gateway process CPU per request (from /proc)', fixed(serverUs, 0), '100%'],
+            [`${serverName} process CPU per request (from /proc)`, fixed(serverUs, 0), '100%'],
           ],
           ['left', 'right', 'right'],
         )
