@@ -4,7 +4,7 @@ import path from 'node:path';
 import { builtSchema } from '../src/db/schemas';
 import type { ServerName } from './options';
 import { ensurePeers, POSTGRAPHILE_SERVER } from './peers';
-import type { ChildMessage, ParentMessage, ProcessKind, ServerProcessConfig } from './server-process';
+import type { ChildMessage, ParentMessage, ProcessKind, ServerProcessConfig, ServerTrace } from './server-process';
 
 /**
  * The servers under test as child processes (bench/server-process.ts, and
@@ -56,6 +56,9 @@ export interface ServerProcess {
   /** CPU profile of the window between the two calls (bench/server-process.ts only, not PostGraphile). */
   profileStart(intervalUs?: number): Promise<void>;
   profileStop(file: string): Promise<void>;
+  /** Per-request timing and GC between the two calls (bench/server-process.ts only). */
+  traceStart(): Promise<void>;
+  traceStop(): Promise<ServerTrace>;
   /** Asks it to leave and waits for it (killed after 10 s). */
   close(): Promise<void>;
 }
@@ -146,6 +149,14 @@ export async function startServerProcess(name: ServerName, options: StartOptions
     },
     async profileStop(file) {
       await ask({ type: 'profile-stop', id: nextId++, file });
+    },
+    async traceStart() {
+      await ask({ type: 'trace-start', id: nextId++ });
+    },
+    async traceStop() {
+      const reply = await ask({ type: 'trace-stop', id: nextId++ });
+      if (reply.type !== 'trace') throw new Error(`${name}: unexpected reply ${reply.type}`);
+      return { requests: reply.requests, gcs: reply.gcs, marks: reply.marks };
     },
     async close() {
       if (child.exitCode !== null) return;

@@ -17,6 +17,8 @@
 import './env';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { PerformanceObserver, performance, type NodeGCPerformanceDetail } from 'node:perf_hooks';
+import { AccessCache } from '../src/auth/access-cache';
 import { createTokenVerifier } from '../src/auth/tokens';
 import { createDatabase } from '../src/db/client';
 import { assertRuntimeRole } from '../src/db/runtime-role';
@@ -41,6 +43,9 @@ export type ParentMessage =
   /** A CPU profile (V8's sampling profiler, as --cpu-prof) from `profile-start` to `profile-stop`, written to `file`. */
   | { type: 'profile-start'; id: number; intervalUs?: number }
   | { type: 'profile-stop'; id: number; file: string }
+  /** Per-request timing from `trace-start` to `trace-stop` (bench/tail.ts). */
+  | { type: 'trace-start'; id: number }
+  | { type: 'trace-stop'; id: number }
   | { type: 'close' };
 
 export type ChildMessage =
@@ -48,7 +53,21 @@ export type ChildMessage =
   | { type: 'stats'; id: number; completed: number; statements: number; inFlight: number }
   | { type: 'drained'; id: number }
   | { type: 'profile-started'; id: number }
-  | { type: 'profile-written'; id: number; file: string };
+  | { type: 'profile-written'; id: number; file: string }
+  | { type: 'trace-started'; id: number }
+  | ({ type: 'trace'; id: number } & ServerTrace);
+
+/**
+ * What a server did while traced, times in ms of performance.now(): each
+ * request's handler call and response end, and whether its access check was
+ * remembered; each garbage collection.
+ */
+export interface ServerTrace {
+  requests: { start: number; end: number; accessCacheMisses: number }[];
+  gcs: { start: number; duration: number; kind: number }[];
+  /** Statements of note, when they were sent: a usage flush, a remembered check that reads the usage, a full check. */
+  marks: { at: number; label: 'usage flush' | 'usage read' | 'full check' }[];
+}
 
 interface Started {
   handler: Handler;
@@ -66,7 +85,7 @@ async function start(kind: ProcessKind, config: ServerProcessConfig): Promise<St
     const b = createBestBare({ runtimeUrl: config.runtimeUrl, secret: config.secret, poolSize });
     return { handler: b.handler, statements: b.statementCount, close: b.close };
   }
-  const db = createDatabase({ url: config.runtimeUrl, max: poolSize, applicationName: `tenantgate-bench-${kind}`, compiledReads: kind !== 'gateway-prisma-reads' });
+  const db = createDatabase({ url: config.runtimeUrl, max: poolSize, applicationName: `tenantgate-bench-${kind}`, compiledReads: kind !== 'gateway-prisma-reads', onStatement: tracer.onStatement });
   // SECURITY: the figures mean something only if RLS is really on the path.
   await assertRuntimeRole(db.pool);
   const gateway = createGateway({
@@ -109,12 +128,60 @@ const profiler = {
   },
 };
 
+/**
+ * The tracer behind `trace-start`/`trace-stop`. A miss of the access cache is
+ * counted by wrapping AccessCache.prototype.get: a diagnostic of the benchmark
+ * only, meaningful at one connection, where requests do not overlap.
+ */
+const tracer = {
+  on: false,
+  misses: 0,
+  trace: { requests: [], gcs: [], marks: [] } as ServerTrace,
+  observer: null as PerformanceObserver | null,
+  install(): void {
+    const get = AccessCache.prototype.get;
+    AccessCache.prototype.get = function (this: AccessCache, organizationId: string, userId: string) {
+      const entry = get.call(this, organizationId, userId);
+      if (!entry && tracer.on) tracer.misses += 1;
+      return entry;
+    };
+  },
+  start(): void {
+    this.trace = { requests: [], gcs: [], marks: [] };
+    this.on = true;
+    this.observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) this.trace.gcs.push({ start: entry.startTime, duration: entry.duration, kind: (entry as PerformanceEntry & { detail?: NodeGCPerformanceDetail }).detail?.kind ?? 0 });
+    });
+    this.observer.observe({ entryTypes: ['gc'] });
+  },
+  stop(): ServerTrace {
+    this.on = false;
+    this.observer?.disconnect();
+    return this.trace;
+  },
+  onStatement(sql: string): void {
+    if (!tracer.on) return;
+    const label = sql.includes('app.record_usage(') ? 'usage flush' : sql.startsWith('SELECT v.version') ? 'usage read' : sql.includes('app.request_access(') ? 'full check' : null;
+    if (label) tracer.trace.marks.push({ at: performance.now(), label });
+  },
+  wrap(handler: Handler): Handler {
+    return (req, res) => {
+      if (!tracer.on) return handler(req, res);
+      const start = performance.now();
+      const missesBefore = tracer.misses;
+      res.once('finish', () => tracer.trace.requests.push({ start, end: performance.now(), accessCacheMisses: tracer.misses - missesBefore }));
+      return handler(req, res);
+    };
+  },
+};
+
 async function main(): Promise<void> {
   const kind = process.argv[2] as ProcessKind;
   if (!['gateway', 'gateway-no-usage', 'gateway-prisma-reads', 'gateway-interpreted', 'baseline', 'best-bare'].includes(kind)) throw new Error(`server-process: unknown kind ${kind}`);
   const config = JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}') as ServerProcessConfig;
+  tracer.install();
   const started = await start(kind, config);
-  const server = await serve(started.handler);
+  const server = await serve(tracer.wrap(started.handler));
   const send = (message: ChildMessage) => process.send?.(message);
   process.on('message', (message: ParentMessage) => {
     if (message.type === 'stats') {
@@ -125,6 +192,11 @@ async function main(): Promise<void> {
       void profiler.start(message.intervalUs).then(() => send({ type: 'profile-started', id: message.id }));
     } else if (message.type === 'profile-stop') {
       void profiler.stop(message.file).then(() => send({ type: 'profile-written', id: message.id, file: message.file }));
+    } else if (message.type === 'trace-start') {
+      tracer.start();
+      send({ type: 'trace-started', id: message.id });
+    } else if (message.type === 'trace-stop') {
+      send({ type: 'trace', id: message.id, ...tracer.stop() });
     } else if (message.type === 'close') {
       void server
         .close()

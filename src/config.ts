@@ -48,7 +48,7 @@ export interface Config {
   organizationQueueWaitMs: number;
   /** ACCESS_CACHE_SIZE: members whose access check is remembered (by version, src/auth/access-cache.ts); 0 turns it off. @default 10000 */
   accessCacheSize: number;
-  /** ACCESS_CACHE_MAX_AGE_MS: how long a remembered check is used at most (other processes' API-call counts are seen within it). @default 5000 */
+  /** ACCESS_CACHE_MAX_AGE_MS: how old a remembered check's API-call usage may be; an older one is read again with the version (other processes' calls are seen within it). @default 5000 */
   accessCacheMaxAgeMs: number;
   /** Name Prisma's statements (prepared once per connection); false behind PgBouncer < 1.21 in transaction mode. @default true */
   namedStatements: boolean;

@@ -197,6 +197,7 @@ export function createContextFactory({ db, verifyToken, system, trustedProxies =
       checkOperator: claimsPlatform,
       checkQuota: usage !== undefined,
       month,
+      at: requestedAt,
     }, { cache: accessCache, counts: usage });
     const operator = access?.platformOperator ? { userId: claims.sub } : null;
     const support = claims.support === true && operator !== null;

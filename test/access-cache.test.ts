@@ -255,7 +255,7 @@ it('the runtime role reads its own organization\'s version only, and cannot chan
 
 it('is bounded: the least recently used entries go first', () => {
   const cache = new AccessCache({ max: 2, maxAgeMs: 60_000 });
-  const entry = { version: '1', access: {} as never, apiCallsUsed: null, apiCallsCounted: 0, month: '2026-12-01' };
+  const entry = { version: '1', access: {} as never, apiCallsUsed: null, apiCallsCounted: 0, month: '2026-12-01', usageReadAt: 0 };
   cache.set('a', 'u', entry);
   cache.set('b', 'u', entry);
   cache.get('a', 'u');
@@ -263,4 +263,75 @@ it('is bounded: the least recently used entries go first', () => {
   expect(cache.size).toBe(2);
   expect(cache.get('b', 'u')).toBeUndefined();
   expect(cache.get('a', 'u')).toBe(entry);
+});
+
+describe('an entry whose API_CALLS usage is older than ACCESS_CACHE_MAX_AGE_MS', () => {
+  // The gateway's clock, moved by the test; the default max age (5 s) applies.
+  let clock = Date.now();
+  let aged: Harness;
+  let agedStatements: string[] = [];
+  beforeAll(async () => {
+    aged = await startHarness({ now: () => clock, onStatement: (sql) => agedStatements.push(sql) });
+  });
+  afterAll(() => aged.close());
+
+  async function request(token: string) {
+    agedStatements = [];
+    const response = await aged.execute(ViewerQuery, { token });
+    return { code: response.errors?.[0]?.extensions?.code ?? 'ok', raw: [...agedStatements] };
+  }
+  const readsUsage = (raw: string[]) => raw.some((sql) => sql.startsWith('SELECT v.version::text, (SELECT COALESCE(sum(u.api_calls), 0) FROM usage_daily'));
+  /** Calls another gateway process wrote, today (as its recorder would). */
+  async function writtenElsewhere(organizationId: string, calls: number) {
+    await aged.system.prisma.usageDaily.create({ data: { organizationId, day: new Date(`${new Date(clock).toISOString().slice(0, 10)}T00:00:00Z`), apiCalls: BigInt(calls) } });
+  }
+
+  it('reads the usage again in the message that opens the transaction, not the full check, and then is young again', async () => {
+    const org = await aged.createOrganization();
+    await aged.system.prisma.quotaOverride.create({ data: { organizationId: org.id, resource: 'API_CALLS', limit: 1000n } });
+    expect(fullCheck((await request(org.member.token)).raw)).toBe(true);
+    const young = await request(org.member.token);
+    expect([young.code, fullCheck(young.raw), readsUsage(young.raw)]).toEqual(['ok', false, false]);
+    clock += 5_000;
+    const old = await request(org.member.token);
+    expect([old.code, fullCheck(old.raw), readsUsage(old.raw)]).toEqual(['ok', false, true]);
+    // One message: the opening, the version and usage read, the reads, COMMIT.
+    expect(summarizeStatements(old.raw)[0]).toBe(OPEN_READ);
+    clock += 1_000;
+    const after = await request(org.member.token);
+    expect([after.code, fullCheck(after.raw), readsUsage(after.raw)]).toEqual(['ok', false, false]);
+  });
+
+  it("counts the calls other gateway processes wrote since, and refuses the request they bring to the limit, the remembered count notwithstanding", async () => {
+    const org = await aged.createOrganization();
+    await aged.system.prisma.quotaOverride.create({ data: { organizationId: org.id, resource: 'API_CALLS', limit: 10n } });
+    expect((await request(org.member.token)).code).toBe('ok');
+    expect((await request(org.member.token)).code).toBe('ok');
+    await writtenElsewhere(org.id, 8);
+    // Within the max age the remembered count (2) stands.
+    clock += 1_000;
+    expect((await request(org.member.token)).code).toBe('ok');
+    clock += 5_000;
+    // 8 written elsewhere + 3 here: the remembered 3 would let it through, the usage read now refuses it.
+    const refused = await request(org.member.token);
+    expect(refused.code).toBe('QUOTA_EXCEEDED');
+    expect(readsUsage(refused.raw)).toBe(true);
+    expect(fullCheck(refused.raw)).toBe(false);
+    expect((await request(org.member.token)).code).toBe('QUOTA_EXCEEDED');
+  });
+
+  it('a mutation on an old entry runs the full check; on a young one, the version read', async () => {
+    const org = await aged.createOrganization();
+    await aged.system.prisma.quotaOverride.create({ data: { organizationId: org.id, resource: 'API_CALLS', limit: 1000n } });
+    const create = async () => {
+      agedStatements = [];
+      const response = await aged.execute('mutation { createProject(input: { name: "Aged" }) { project { id } } }', { token: org.member.token });
+      expect(response.errors).toBeUndefined();
+      return fullCheck([...agedStatements]);
+    };
+    await request(org.member.token);
+    expect(await create()).toBe(false);
+    clock += 5_000;
+    expect(await create()).toBe(true);
+  });
 });

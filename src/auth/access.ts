@@ -40,6 +40,8 @@ export interface AccessQuestion {
   checkQuota: boolean;
   /** The quota's month, `YYYY-MM-DD` each. */
   month: { from: string; until: string };
+  /** When the request was made (ms): how old a remembered API_CALLS usage is. */
+  at: number;
 }
 
 /**
@@ -75,6 +77,15 @@ const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
  */
 const ACCESS_VERSION = 'SELECT version::text FROM access_versions WHERE organization_id = $1::uuid';
 
+/**
+ * The same, with this month's API_CALLS in usage_daily (an index-only scan of at
+ * most 31 entries): sent instead when the remembered usage is older than the
+ * cache's maxAgeMs, so that what other gateway processes wrote is seen without
+ * the full check.
+ */
+const ACCESS_VERSION_AND_API_CALLS =
+  'SELECT v.version::text, (SELECT COALESCE(sum(u.api_calls), 0) FROM usage_daily u WHERE u.organization_id = $1::uuid AND u.day >= $2::date AND u.day < $3::date)::text AS api_calls_written FROM access_versions v WHERE v.organization_id = $1::uuid';
+
 /** The usage recorder's counts that the quota adds to usage_daily's (src/usage/recorder.ts). */
 export interface ApiCallCounts {
   unflushedApiCalls(organizationId: string, sinceDay: string): number;
@@ -105,12 +116,15 @@ export interface CheckedAccess extends Access {
  * app.request_access(). A query does not wait for it: the message leaves with
  * the query's first statement, and if the version moved, what the query read
  * is withheld and the query runs again after the full check
- * (RequestScope.openRemembered). Any other operation waits for the version;
- * when it moved, or the entry is missing or old, the full check runs in a
- * transaction of its own.
+ * (RequestScope.openRemembered). When the entry's API_CALLS usage is older than
+ * the cache's maxAgeMs, the same message reads the usage again: the entry is
+ * brought up to date, and if the usage read would refuse what the remembered
+ * one let through, the query is not confirmed either. Any other operation waits
+ * for the version; when it moved, or the entry is missing or its usage old, the
+ * full check runs in a transaction of its own.
  */
 export async function checkAccess(scope: RequestScope, question: AccessQuestion, { cache, counts }: AccessCheckOptions = {}): Promise<CheckedAccess | null> {
-  const { organizationId, userId, support, checkOperator, checkQuota, month } = question;
+  const { organizationId, userId, support, checkOperator, checkQuota, month, at } = question;
   const setScope = scopeStatement({ organizationId, userId });
   for (const day of [month.from, month.until]) {
     if (!ISO_DAY.test(day)) throw new Error(`checkAccess: not an ISO date: ${JSON.stringify(day)}`);
@@ -123,19 +137,42 @@ export async function checkAccess(scope: RequestScope, question: AccessQuestion,
 
   let versionRows: { version: string }[];
   let accessRows: AccessRow[];
-  if (cached) {
+  // The remembered API_CALLS usage is old: other gateway processes' calls since are not in it.
+  const usageOld = cached !== undefined && cache !== undefined && checkQuota && counts !== undefined && cached.apiCallsUsed !== null && at - cached.usageReadAt >= cache.maxAgeMs;
+  if (cached && cache && scope.holds) {
     const { role, departmentPath } = cached.access;
     const setCached = scopeStatement({ organizationId, userId, role: role ?? undefined, departmentPath });
-    if (scope.holds) {
-      // A query goes on with what is remembered; the version is read in the message its first statement travels
-      // with, and what it read counts only if the version is the one remembered (src/db/request-scope.ts).
-      await scope.openRemembered([setCached, GENERIC_PLANS], { text: ACCESS_VERSION, values: [organizationId] }, (rows) => {
-        const current = rows[0]?.version === cached.version;
-        if (!current) cache?.delete(organizationId, userId);
-        return current;
-      });
-      return fromCache(cached, organizationId, month.from, checkQuota ? counts : undefined);
-    }
+    const remembered = fromCache(cached, organizationId, month.from, checkQuota ? counts : undefined);
+    // A query goes on with what is remembered; the version is read in the message its first statement travels
+    // with, and what it read counts only if the version is the one remembered (src/db/request-scope.ts).
+    const check = usageOld
+      ? { text: ACCESS_VERSION_AND_API_CALLS, values: [organizationId, month.from, month.until] }
+      : { text: ACCESS_VERSION, values: [organizationId] };
+    await scope.openRemembered([setCached, GENERIC_PLANS], check, (rows) => {
+      const row: { version?: string; api_calls_written?: string } | undefined = rows[0];
+      if (row?.version !== cached.version) {
+        cache.delete(organizationId, userId);
+        return false;
+      }
+      if (!usageOld || !counts || row.api_calls_written === undefined) return true;
+      const refreshed: CachedAccess = {
+        ...cached,
+        apiCallsUsed: Number(row.api_calls_written) + counts.unflushedApiCalls(organizationId, month.from),
+        apiCallsCounted: counts.countedApiCalls(organizationId, month.from),
+        usageReadAt: at,
+      };
+      cache.set(organizationId, userId, refreshed);
+      // Usage only grows within a month: the usage read now can refuse what the remembered one let through,
+      // never the other way round. Then the query's reads do not count, and it starts again on the entry just read.
+      const limit = cached.access.apiCallsLimit === null ? null : Number(cached.access.apiCallsLimit);
+      const used = fromCache(refreshed, organizationId, month.from, counts).apiCallsUsed;
+      return limit === null || used === null || (remembered.apiCallsUsed ?? 0) >= limit || used < limit;
+    });
+    return remembered;
+  }
+  if (cached && !usageOld) {
+    const { role, departmentPath } = cached.access;
+    const setCached = scopeStatement({ organizationId, userId, role: role ?? undefined, departmentPath });
     // Not a query: its transaction commits with this message, and the version is waited for.
     const [rows] = await scope.openWith([setCached], (literal) => [versionQuery(literal)]);
     versionRows = rows as { version: string }[];
@@ -168,6 +205,7 @@ export async function checkAccess(scope: RequestScope, question: AccessQuestion,
       apiCallsUsed,
       apiCallsCounted: counts?.countedApiCalls(organizationId, month.from) ?? 0,
       month: month.from,
+      usageReadAt: at,
     });
   }
   return { ...access, apiCallsUsed };

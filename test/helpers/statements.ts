@@ -22,6 +22,11 @@ export const OPEN_READ = 'BEGIN READ ONLY; SET LOCAL app.*; SELECT access (one m
  */
 const ACCESS_VERSION_CHECK = 'SELECT version::text FROM access_versions WHERE organization_id = $1::uuid';
 
+/** The same confirmation when the remembered API_CALLS usage is old: it reads this month's usage too. */
+const ACCESS_VERSION_AND_USAGE_CHECK = /^SELECT v\.version::text, \(SELECT COALESCE\(sum\(u\.api_calls\), 0\) FROM usage_daily u /;
+
+const isRememberedCheck = (sql: string | undefined) => sql !== undefined && (sql === ACCESS_VERSION_CHECK || ACCESS_VERSION_AND_USAGE_CHECK.test(sql));
+
 /** The scope part of a remembered check's opening: `BEGIN READ ONLY; SET LOCAL …` and nothing else. */
 function isRememberedScope(sql: string): boolean {
   return sql.startsWith('BEGIN READ ONLY; SET LOCAL app.current_org_id ') && !sql.includes('; SELECT ');
@@ -35,21 +40,21 @@ function isRememberedScope(sql: string): boolean {
  * the full check.
  */
 export function restartedAfterFullCheck(raw: readonly string[]): boolean {
-  const remembered = raw.findIndex((sql, i) => isRememberedScope(sql) && raw[i + 1] === ACCESS_VERSION_CHECK);
+  const remembered = raw.findIndex((sql, i) => isRememberedScope(sql) && isRememberedCheck(raw[i + 1]));
   const rollback = raw.indexOf('ROLLBACK', remembered + 1);
   return remembered >= 0 && rollback > remembered && raw.slice(rollback + 1).some((sql) => sql.startsWith('BEGIN READ ONLY') && sql.includes('app.request_access('));
 }
 
 /**
  * The statements, summarized (summarizeStatement), a remembered check's
- * opening (its scope message and its prepared version read, two statements on
- * the wire, written together) folded into one OPEN_READ, as the full check's
+ * opening (its scope message and its prepared version read, with or without
+ * the usage, two statements on the wire, written together) folded into one OPEN_READ, as the full check's
  * one message is.
  */
 export function summarizeStatements(raw: readonly string[]): string[] {
   const summary: string[] = [];
   for (let i = 0; i < raw.length; i += 1) {
-    if (isRememberedScope(raw[i]) && raw[i + 1] === ACCESS_VERSION_CHECK) {
+    if (isRememberedScope(raw[i]) && isRememberedCheck(raw[i + 1])) {
       summary.push(OPEN_READ);
       i += 1;
     } else summary.push(summarizeStatement(raw[i]));
