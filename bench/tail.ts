@@ -127,7 +127,9 @@ async function main(): Promise<void> {
   const started: ServerProcess[] = [];
   const generator = new LoadGenerator(entries);
   for (const name of servers) {
-    const server = await startServerProcess(name, { runtimeUrl: urls.runtimeUrl, secret, log: () => undefined });
+    // e.g. TAIL_NODE_OPTIONS=--trace-gc-nvp: V8's own account of each collection, on the server's stdout.
+    const nodeOptions = process.env.TAIL_NODE_OPTIONS?.split(' ').filter(Boolean);
+    const server = await startServerProcess(name, { runtimeUrl: urls.runtimeUrl, secret, log: () => undefined, nodeOptions: name === 'postgraphile' ? undefined : nodeOptions });
     await generator.run({ url: server.url, scenario, dialect: dialectOf(name), connections: 50, duration: 10 });
     await server.drain();
     started.push(server);
