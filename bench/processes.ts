@@ -71,6 +71,8 @@ export interface StartOptions {
   nodeOptions?: string[];
   /** Seconds to wait for it to listen. @default 120 (a cold gateway on a loaded machine is slow). */
   startTimeoutSeconds?: number;
+  /** See ServerProcessConfig.traced. */
+  traced?: boolean;
 }
 
 /** Resident set size of a process, from /proc/<pid>/status. */
@@ -84,7 +86,7 @@ export function rssOf(pid: number): number | null {
 }
 
 export async function startServerProcess(name: ServerName, options: StartOptions): Promise<ServerProcess> {
-  const config: ServerProcessConfig = { runtimeUrl: options.runtimeUrl, secret: options.secret, poolSize: 10, schema: builtSchema() };
+  const config: ServerProcessConfig = { runtimeUrl: options.runtimeUrl, secret: options.secret, poolSize: 10, schema: builtSchema(), traced: options.traced };
   const env = { ...process.env, BENCH_SERVER_CONFIG: JSON.stringify(config), GRAPHILE_ENV: 'production' };
   let child: ChildProcess;
   if (name === 'postgraphile') {

@@ -35,6 +35,8 @@ export interface ServerProcessConfig {
   poolSize?: number;
   /** tenantgate's schema (src/db/schemas.ts): PostGraphile serves it and the application's, public. */
   schema?: string;
+  /** Built to be traced (`trace-start`, bench/tail.ts): off in the benchmark, which measures the gateway as deployed. */
+  traced?: boolean;
 }
 
 export type ParentMessage =
@@ -85,7 +87,7 @@ async function start(kind: ProcessKind, config: ServerProcessConfig): Promise<St
     const b = createBestBare({ runtimeUrl: config.runtimeUrl, secret: config.secret, poolSize });
     return { handler: b.handler, statements: b.statementCount, close: b.close };
   }
-  const db = createDatabase({ url: config.runtimeUrl, max: poolSize, applicationName: `tenantgate-bench-${kind}`, compiledReads: kind !== 'gateway-prisma-reads', onStatement: tracer.onStatement });
+  const db = createDatabase({ url: config.runtimeUrl, max: poolSize, applicationName: `tenantgate-bench-${kind}`, compiledReads: kind !== 'gateway-prisma-reads', onStatement: config.traced ? tracer.onStatement : undefined });
   // SECURITY: the figures mean something only if RLS is really on the path.
   await assertRuntimeRole(db.pool);
   const gateway = createGateway({
@@ -179,9 +181,9 @@ async function main(): Promise<void> {
   const kind = process.argv[2] as ProcessKind;
   if (!['gateway', 'gateway-no-usage', 'gateway-prisma-reads', 'gateway-interpreted', 'baseline', 'best-bare'].includes(kind)) throw new Error(`server-process: unknown kind ${kind}`);
   const config = JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}') as ServerProcessConfig;
-  tracer.install();
+  if (config.traced) tracer.install();
   const started = await start(kind, config);
-  const server = await serve(tracer.wrap(started.handler));
+  const server = await serve(config.traced ? tracer.wrap(started.handler) : started.handler);
   const send = (message: ChildMessage) => process.send?.(message);
   process.on('message', (message: ParentMessage) => {
     if (message.type === 'stats') {
@@ -193,6 +195,7 @@ async function main(): Promise<void> {
     } else if (message.type === 'profile-stop') {
       void profiler.stop(message.file).then(() => send({ type: 'profile-written', id: message.id, file: message.file }));
     } else if (message.type === 'trace-start') {
+      if (!config.traced) throw new Error('server-process: trace-start needs a process started with traced: true');
       tracer.start();
       send({ type: 'trace-started', id: message.id });
     } else if (message.type === 'trace-stop') {

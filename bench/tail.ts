@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   for (const name of servers) {
     // e.g. TAIL_NODE_OPTIONS=--trace-gc-nvp: V8's own account of each collection, on the server's stdout.
     const nodeOptions = process.env.TAIL_NODE_OPTIONS?.split(' ').filter(Boolean);
-    const server = await startServerProcess(name, { runtimeUrl: urls.runtimeUrl, secret, log: () => undefined, nodeOptions: name === 'postgraphile' ? undefined : nodeOptions });
+    const server = await startServerProcess(name, { runtimeUrl: urls.runtimeUrl, secret, log: () => undefined, nodeOptions: name === 'postgraphile' ? undefined : nodeOptions, traced: name !== 'postgraphile' });
     await generator.run({ url: server.url, scenario, dialect: dialectOf(name), connections: 50, duration: 10 });
     await server.drain();
     started.push(server);
